@@ -1,0 +1,2 @@
+export { createAuthServer } from './server.js';
+export { readEnvironment, type Environment } from './environment.js';

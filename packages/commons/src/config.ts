@@ -1,0 +1,96 @@
+/**
+ * Reading configuration from the environment. Each service has one `environment.ts` that calls
+ * `readEnv` with its own schema; this module holds the pieces every service shares (the stores).
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A boolean from an environment string: true/false, 1/0, yes/no. */
+export const envBoolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A TCP port; 0 asks the system for a free one (tests). */
+export const envPort = z.coerce.number().int().min(0).max(65535);
+
+/** The environment variables naming the four stores, with the local development defaults. */
+export const storeEnvSchema = z.object({
+  REDIS_HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_PORT: envPort.default(6379),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: envBoolean.default(false),
+  MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
+  MONGO_DB: z.string().min(1).default('steadfast'),
+  MINIO_ENDPOINT: z.string().min(1).default('127.0.0.1'),
+  MINIO_PORT: envPort.default(9000),
+  MINIO_USE_SSL: envBoolean.default(false),
+  MINIO_ACCESS_KEY: z.string().min(1).default('minioadmin'),
+  MINIO_SECRET_KEY: z.string().min(1).default('minioadmin'),
+  MINIO_BUCKET: z.string().min(3).default('attachments'),
+  ES_URL: z.url().default('http://127.0.0.1:9200'),
+  ES_INDEX: z.string().min(1).default('records'),
+});
+
+export type StoreEnv = z.infer<typeof storeEnvSchema>;
+
+export interface StoreConfig {
+  redis: { host: string; port: number; username?: string; password?: string; tls: boolean };
+  mongo: { url: string; dbName: string };
+  minio: {
+    endPoint: string;
+    port: number;
+    useSSL: boolean;
+    accessKey: string;
+    secretKey: string;
+    bucket: string;
+  };
+  elasticsearch: { url: string; index: string };
+}
+
+export function storeConfigFrom(env: StoreEnv): StoreConfig {
+  return {
+    redis: {
+      host: env.REDIS_HOST,
+      port: env.REDIS_PORT,
+      ...(env.REDIS_USERNAME ? { username: env.REDIS_USERNAME } : {}),
+      ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+      tls: env.REDIS_TLS,
+    },
+    mongo: { url: env.MONGO_URL, dbName: env.MONGO_DB },
+    minio: {
+      endPoint: env.MINIO_ENDPOINT,
+      port: env.MINIO_PORT,
+      useSSL: env.MINIO_USE_SSL,
+      accessKey: env.MINIO_ACCESS_KEY,
+      secretKey: env.MINIO_SECRET_KEY,
+      bucket: env.MINIO_BUCKET,
+    },
+    elasticsearch: { url: env.ES_URL, index: env.ES_INDEX },
+  };
+}
+
+/**
+ * Parses the environment with a schema; every problem is reported at once, naming the variable
+ * and the rule, so a misconfigured deployment fails at start with one readable message.
+ */
+export function readEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  // Empty strings count as unset, as they do in most deployment tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,98 @@
+/**
+ * The common shape of a Steadfast HTTP service: a Hapi server with `/health`, structured request
+ * logs, and a graceful stop on SIGINT/SIGTERM that runs the service's own cleanup.
+ */
+import Hapi from '@hapi/hapi';
+import { checkDependencies, type HealthCheck } from './health.js';
+import type { Logger } from './logger.js';
+
+export interface ServiceOptions {
+  name: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  /** The dependencies `/health` reports on, by name. */
+  checks?: Record<string, HealthCheck>;
+}
+
+export async function createServiceServer(options: ServiceOptions): Promise<Hapi.Server> {
+  const server = Hapi.server({
+    host: options.host,
+    port: options.port,
+    routes: { response: { emptyStatusCode: 204 } },
+  });
+  const checks = options.checks ?? {};
+
+  server.route({
+    method: 'GET',
+    path: '/health',
+    options: { auth: false },
+    handler: async () => {
+      const report = await checkDependencies(checks);
+      return { service: options.name, ...report };
+    },
+  });
+
+  server.events.on('response', (request) => {
+    const response = request.response;
+    const statusCode = 'statusCode' in response ? response.statusCode : undefined;
+    options.logger.debug(
+      {
+        method: request.method,
+        path: request.path,
+        statusCode,
+        ms: Date.now() - request.info.received,
+        correlationId: request.headers['x-correlation-id'],
+      },
+      'request',
+    );
+  });
+
+  await server.initialize();
+  return server;
+}
+
+/**
+ * Stops the process cleanly on SIGINT/SIGTERM: runs `stop` once (close servers, let workers hand
+ * back their jobs, close clients) and exits; a second signal exits at once.
+ */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal, exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/**
+ * Starts a built server, logs where it listens, and stops it (then `cleanup`) on a signal.
+ * `main.ts` of every service ends with this.
+ */
+export async function runService(
+  server: Hapi.Server,
+  logger: Logger,
+  cleanup: () => Promise<void> = async () => {},
+): Promise<void> {
+  await server.start();
+  logger.info({ url: server.info.uri }, 'listening');
+  stopOnSignals(logger, async () => {
+    await server.stop({ timeout: 10_000 });
+    await cleanup();
+  });
+}

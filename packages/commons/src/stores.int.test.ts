@@ -1,0 +1,141 @@
+/**
+ * Round trips through each real store with its official client. Every test uses names of its
+ * own (key prefix, database, bucket, index) and removes them afterwards.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import { readEnv, storeConfigFrom, storeEnvSchema } from './config.js';
+import {
+  checkDependencies,
+  elasticsearchCheck,
+  minioCheck,
+  mongoCheck,
+  redisCheck,
+} from './health.js';
+import { createElasticsearch, createMinio, createMongo, createRedis } from './stores.js';
+
+const config = storeConfigFrom(readEnv(storeEnvSchema));
+const unique = `it-${randomUUID().slice(0, 8)}`;
+
+describe('Redis', () => {
+  const redis = createRedis(config.redis);
+  after(() => redis.quit());
+
+  test('a hash written is read back, and the server keeps jobs safe', async () => {
+    const key = `${unique}:hash`;
+    await redis.hset(key, { draftId: 'd-1', attempts: '2' });
+    assert.deepEqual(await redis.hgetall(key), { draftId: 'd-1', attempts: '2' });
+    await redis.del(key);
+    assert.equal(await redis.exists(key), 0);
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    assert.equal(policy, 'noeviction');
+  });
+});
+
+describe('MongoDB (FerretDB)', () => {
+  const mongo = createMongo(config.mongo);
+  const db = mongo.db(`steadfast_${unique.replace(/-/g, '_')}`);
+  after(async () => {
+    await db.dropDatabase();
+    await mongo.close();
+  });
+
+  test('a document inserted is found, and a unique index refuses a second copy', async () => {
+    const records = db.collection<{ draftId: string; name: string }>('records');
+    await records.createIndex({ draftId: 1 }, { unique: true });
+    await records.insertOne({ draftId: 'd-1', name: 'Ada' });
+    const found = await records.findOne({ draftId: 'd-1' }, { projection: { _id: 0 } });
+    assert.deepEqual(found, { draftId: 'd-1', name: 'Ada' });
+    await assert.rejects(records.insertOne({ draftId: 'd-1', name: 'Ada again' }), {
+      code: 11000,
+    });
+    assert.equal(await records.countDocuments({ draftId: 'd-1' }), 1);
+  });
+});
+
+describe('MinIO', () => {
+  const minio = createMinio(config.minio);
+  const bucket = unique;
+  after(async () => {
+    const names: string[] = [];
+    const listing = minio.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string }>;
+    for await (const item of listing) {
+      if (item.name) names.push(item.name);
+    }
+    await minio.removeObjects(bucket, names);
+    await minio.removeBucket(bucket);
+  });
+
+  test('an object put is read back byte for byte', async () => {
+    await minio.makeBucket(bucket);
+    const body = Buffer.from('%PDF-1.7 birth certificate scan');
+    await minio.putObject(bucket, 'record-1/proof.pdf', body, body.length, {
+      'Content-Type': 'application/pdf',
+    });
+    const stream = await minio.getObject(bucket, 'record-1/proof.pdf');
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    assert.deepEqual(Buffer.concat(chunks), body);
+    const stat = await minio.statObject(bucket, 'record-1/proof.pdf');
+    assert.equal(stat.metaData['content-type'], 'application/pdf');
+  });
+});
+
+describe('Elasticsearch', () => {
+  const es = createElasticsearch(config.elasticsearch);
+  const index = unique;
+  after(async () => {
+    await es.indices.delete({ index, ignore_unavailable: true });
+    await es.close();
+  });
+
+  test('a document indexed is found by id and by search', async () => {
+    await es.indices.create({
+      index,
+      mappings: { properties: { name: { type: 'text' }, birthDate: { type: 'date' } } },
+    });
+    await es.index({ index, id: 'record-1', document: { name: 'Ada Lovelace', birthDate: '1815-12-10' } });
+    const byId = await es.get<{ name: string }>({ index, id: 'record-1' });
+    assert.equal(byId._source?.name, 'Ada Lovelace');
+    await es.indices.refresh({ index });
+    const found = await es.search({ index, query: { match: { name: 'lovelace' } } });
+    assert.deepEqual(found.hits.hits.map((h) => h._id), ['record-1']);
+  });
+
+  test('an external version refuses an older write', async () => {
+    await es.index({ index, id: 'record-2', version: 5, version_type: 'external', document: { name: 'new' } });
+    await assert.rejects(
+      es.index({ index, id: 'record-2', version: 4, version_type: 'external', document: { name: 'old' } }),
+      (error: { meta?: { statusCode?: number } }) => error.meta?.statusCode === 409,
+    );
+    const current = await es.get<{ name: string }>({ index, id: 'record-2' });
+    assert.equal(current._source?.name, 'new');
+  });
+});
+
+test('the health report shows every store up', async () => {
+  const redis = createRedis(config.redis);
+  const mongo = createMongo(config.mongo);
+  const es = createElasticsearch(config.elasticsearch);
+  try {
+    await redis.ping();
+    const report = await checkDependencies({
+      redis: redisCheck(redis),
+      mongo: mongoCheck(mongo, config.mongo.dbName),
+      minio: minioCheck(createMinio(config.minio), config.minio.bucket),
+      elasticsearch: elasticsearchCheck(es),
+    });
+    assert.deepEqual(report, {
+      status: 'ok',
+      dependencies: Object.fromEntries(
+        Object.entries(report.dependencies).map(([name, state]) => [
+          name,
+          { status: 'up', latencyMs: state.latencyMs },
+        ]),
+      ),
+    });
+  } finally {
+    await Promise.all([redis.quit(), mongo.close(), es.close()]);
+  }
+});

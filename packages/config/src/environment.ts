@@ -1,0 +1,12 @@
+import { envPort, readEnv } from '@steadfast/commons';
+import { z } from 'zod';
+
+export const environmentSchema = z.object({
+  COUNTRY_CONFIG_HOST: z.string().min(1).default('127.0.0.1'),
+  COUNTRY_CONFIG_PORT: envPort.default(7073),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export const readEnvironment = (env?: Record<string, string | undefined>): Environment =>
+  readEnv(environmentSchema, env);

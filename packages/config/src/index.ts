@@ -1,0 +1,2 @@
+export { createCountryConfigServer } from './server.js';
+export { readEnvironment, type Environment } from './environment.js';

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** `npm start`: every Steadfast service in the foreground; Ctrl-C stops them gracefully. */
+import { System } from './system.js';
+
+const system = new System({
+  onUnexpectedExit: (service, code, signal) => {
+    console.error(`steadfast: ${service} exited unexpectedly (code ${code}, signal ${signal}); stopping`);
+    void system.stop().finally(() => process.exit(1));
+  },
+});
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nsteadfast: stopping (in-flight jobs finish or return to the queue)…`);
+    system.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+try {
+  await system.start();
+} catch (error) {
+  console.error(`steadfast: ${error instanceof Error ? error.message : String(error)}`);
+  await system.stop();
+  process.exit(1);
+}
+
+const urls = system.urls();
+console.log(`
+Steadfast is running.
+  GraphQL            ${urls['gateway']}/graphql
+  Login              ${urls['gateway']}/auth/authenticate
+  Health             ${urls['gateway']}/health
+  Admin dashboard    ${urls['gateway']}/admin/queues
+  internal: auth ${urls['auth']}  workflow ${urls['workflow']}  country config ${urls['config']}
+Press Ctrl-C to stop.
+`);

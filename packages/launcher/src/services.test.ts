@@ -1,0 +1,16 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SERVICES, serviceUrl } from './services.js';
+
+test('only the gateway is public, and every service has its own port', () => {
+  assert.deepEqual(SERVICES.filter((s) => s.public).map((s) => s.name), ['gateway']);
+  const ports = SERVICES.map((s) => s.defaultPort);
+  assert.equal(new Set(ports).size, ports.length);
+});
+
+test('service URLs follow the environment', () => {
+  const gateway = SERVICES.find((s) => s.name === 'gateway');
+  assert.ok(gateway);
+  assert.equal(serviceUrl(gateway, {}), 'http://127.0.0.1:7070');
+  assert.equal(serviceUrl(gateway, { GATEWAY_HOST: '0.0.0.0', GATEWAY_PORT: '8080' }), 'http://localhost:8080');
+});

@@ -1,0 +1,24 @@
+/** The Steadfast services, in start order, with where each listens and how to know it is up. */
+export interface ServiceSpec {
+  name: string;
+  /** The package whose `dist/main.js` runs the service. */
+  packageName: string;
+  /** Environment variables naming its address, and their defaults. */
+  hostVar: string;
+  portVar: string;
+  defaultPort: number;
+  public: boolean;
+}
+
+export const SERVICES: readonly ServiceSpec[] = [
+  { name: 'auth', packageName: '@steadfast/auth', hostVar: 'AUTH_HOST', portVar: 'AUTH_PORT', defaultPort: 7071, public: false },
+  { name: 'config', packageName: '@steadfast/config', hostVar: 'COUNTRY_CONFIG_HOST', portVar: 'COUNTRY_CONFIG_PORT', defaultPort: 7073, public: false },
+  { name: 'workflow', packageName: '@steadfast/workflow', hostVar: 'WORKFLOW_HOST', portVar: 'WORKFLOW_PORT', defaultPort: 7072, public: false },
+  { name: 'gateway', packageName: '@steadfast/gateway', hostVar: 'GATEWAY_HOST', portVar: 'GATEWAY_PORT', defaultPort: 7070, public: true },
+];
+
+export function serviceUrl(spec: ServiceSpec, env: NodeJS.ProcessEnv): string {
+  const host = env[spec.hostVar] ?? '127.0.0.1';
+  const port = env[spec.portVar] ?? String(spec.defaultPort);
+  return `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+}

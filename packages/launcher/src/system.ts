@@ -1,0 +1,113 @@
+/**
+ * Starts every Steadfast service as a child process and supervises it. Used by `npm start` and
+ * by the e2e tests and drills, which also kill and restart single services through it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { SERVICES, serviceUrl, type ServiceSpec } from './services.js';
+
+export interface SystemOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where each service's output goes: the terminal, or `<dir>/<service>.log`. */
+  logs?: 'inherit' | { dir: string };
+  /** Called when a service exits without being asked to. */
+  onUnexpectedExit?: (service: string, code: number | null, signal: NodeJS.Signals | null) => void;
+  readyTimeoutMs?: number;
+}
+
+export interface RunningService {
+  spec: ServiceSpec;
+  url: string;
+  child: ChildProcess;
+}
+
+export class System {
+  private readonly running = new Map<string, RunningService>();
+  private readonly stopping = new Set<string>();
+
+  constructor(private readonly options: SystemOptions = {}) {}
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, ...this.options.env };
+  }
+
+  urls(): Record<string, string> {
+    return Object.fromEntries(SERVICES.map((spec) => [spec.name, serviceUrl(spec, this.env)]));
+  }
+
+  /** Starts every service in order, each once its predecessor answers `/health`. */
+  async start(): Promise<void> {
+    for (const spec of SERVICES) await this.startService(spec.name);
+  }
+
+  async startService(name: string): Promise<RunningService> {
+    const spec = specOf(name);
+    const existing = this.running.get(name);
+    if (existing) return existing;
+    const main = fileURLToPath(new URL('./main.js', import.meta.resolve(spec.packageName)));
+    const logs = this.options.logs ?? 'inherit';
+    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+      env: this.env,
+      stdio: logs === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+    });
+    if (logs !== 'inherit') {
+      mkdirSync(logs.dir, { recursive: true });
+      const file = createWriteStream(join(logs.dir, `${name}.log`), { flags: 'a' });
+      child.stdout?.pipe(file);
+      child.stderr?.pipe(file);
+    }
+    const service: RunningService = { spec, url: serviceUrl(spec, this.env), child };
+    this.running.set(name, service);
+    child.once('exit', (code, signal) => {
+      this.running.delete(name);
+      if (!this.stopping.delete(name)) this.options.onUnexpectedExit?.(name, code, signal);
+    });
+    await this.waitUntilHealthy(service);
+    return service;
+  }
+
+  /** Stops one service: SIGTERM (graceful), or any signal a drill wants, e.g. SIGKILL. */
+  async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<void> {
+    const service = this.running.get(name);
+    if (!service) return;
+    this.stopping.add(name);
+    const exited = new Promise<void>((resolve) => service.child.once('exit', () => resolve()));
+    service.child.kill(signal);
+    const timer = setTimeout(() => service.child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops every service, the gateway first so no new work arrives while workers finish. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name, signal);
+  }
+
+  private async waitUntilHealthy(service: RunningService): Promise<void> {
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
+    let lastError = 'no answer yet';
+    while (Date.now() < deadline) {
+      if (service.child.exitCode !== null || service.child.signalCode !== null) {
+        throw new Error(`${service.spec.name} exited during start (code ${service.child.exitCode})`);
+      }
+      try {
+        const response = await fetch(`${service.url}/health`, { signal: AbortSignal.timeout(2_000) });
+        if (response.ok) return;
+        lastError = `HTTP ${response.status}`;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+      await sleep(100);
+    }
+    throw new Error(`${service.spec.name} did not answer ${service.url}/health: ${lastError}`);
+  }
+}
+
+function specOf(name: string): ServiceSpec {
+  const spec = SERVICES.find((s) => s.name === name);
+  if (!spec) throw new Error(`unknown service ${name}; known: ${SERVICES.map((s) => s.name).join(', ')}`);
+  return spec;
+}

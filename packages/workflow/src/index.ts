@@ -1,0 +1,2 @@
+export { createWorkflow, type Workflow } from './server.js';
+export { readEnvironment, type Environment } from './environment.js';
