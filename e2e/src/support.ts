@@ -1,0 +1,64 @@
+/**
+ * What the e2e tests share: the repository's own commands, and the whole system started on
+ * ports of its own (so a developer's `npm start` does not collide with a test run).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { System } from '@steadfast/launcher';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const run = promisify(execFile);
+
+/** `npm run infra -- <args>`, exactly as an operator types it. */
+export async function infra(...args: string[]): Promise<{ code: number; stdout: string }> {
+  try {
+    const { stdout } = await run('npm', ['run', '--silent', 'infra', '--', ...args], {
+      cwd: REPO_ROOT,
+      timeout: 180_000,
+    });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '' };
+  }
+}
+
+export const E2E_PORTS = {
+  GATEWAY_PORT: '27070',
+  AUTH_PORT: '27071',
+  WORKFLOW_PORT: '27072',
+  COUNTRY_CONFIG_PORT: '27073',
+};
+
+export function startSystem(): System {
+  return new System({
+    env: { ...E2E_PORTS, LOG_LEVEL: 'info' },
+    logs: { dir: join(REPO_ROOT, '.data', 'logs', 'e2e') },
+    onUnexpectedExit: (service, code, signal) => {
+      throw new Error(`${service} exited unexpectedly (code ${code}, signal ${signal})`);
+    },
+  });
+}
+
+/** Polls `probe` until it returns true; returns the milliseconds it took. */
+export async function eventually(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<number> {
+  const started = Date.now();
+  let lastError: unknown;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      if (await probe()) return Date.now() - started;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what}: not true within ${timeoutMs} ms (${lastError instanceof Error ? lastError.message : 'still false'})`);
+}
