@@ -27,11 +27,13 @@ export async function infra(...args: string[]): Promise<{ code: number; stdout: 
   }
 }
 
+/** The system under test listens on E2E_PORT_BASE (default 27070) and the next three ports. */
+const base = Number(process.env['E2E_PORT_BASE'] ?? 27070);
 export const E2E_PORTS = {
-  GATEWAY_PORT: '27070',
-  AUTH_PORT: '27071',
-  WORKFLOW_PORT: '27072',
-  COUNTRY_CONFIG_PORT: '27073',
+  GATEWAY_PORT: String(base),
+  AUTH_PORT: String(base + 1),
+  WORKFLOW_PORT: String(base + 2),
+  COUNTRY_CONFIG_PORT: String(base + 3),
 };
 
 export function startSystem(): System {
