@@ -14,6 +14,12 @@ test('store config has the local defaults of the contract', () => {
   assert.equal(config.elasticsearch.index, 'records');
 });
 
+test('the local servers follow the ports the infra scripts use', () => {
+  const config = storeConfigFrom(readEnv(storeEnvSchema, { MONGO_PORT: '27018', ES_PORT: '19200' }));
+  assert.equal(config.mongo.url, 'mongodb://127.0.0.1:27018');
+  assert.equal(config.elasticsearch.url, 'http://127.0.0.1:19200');
+});
+
 test('environment overrides are parsed and typed', () => {
   const config = storeConfigFrom(
     readEnv(storeEnvSchema, { REDIS_PORT: '6380', REDIS_TLS: 'yes', REDIS_PASSWORD: 's3cret' }),

@@ -26,7 +26,9 @@ export const storeEnvSchema = z.object({
   REDIS_USERNAME: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
   REDIS_TLS: envBoolean.default(false),
-  MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
+  /** A full connection string; when unset, the local server on 127.0.0.1:MONGO_PORT. */
+  MONGO_URL: z.string().startsWith('mongodb').optional(),
+  MONGO_PORT: envPort.default(27017),
   MONGO_DB: z.string().min(1).default('steadfast'),
   MINIO_ENDPOINT: z.string().min(1).default('127.0.0.1'),
   MINIO_PORT: envPort.default(9000),
@@ -34,7 +36,9 @@ export const storeEnvSchema = z.object({
   MINIO_ACCESS_KEY: z.string().min(1).default('minioadmin'),
   MINIO_SECRET_KEY: z.string().min(1).default('minioadmin'),
   MINIO_BUCKET: z.string().min(3).default('attachments'),
-  ES_URL: z.url().default('http://127.0.0.1:9200'),
+  /** When unset, the local node on 127.0.0.1:ES_PORT. */
+  ES_URL: z.url().optional(),
+  ES_PORT: envPort.default(9200),
   ES_INDEX: z.string().min(1).default('records'),
 });
 
@@ -63,7 +67,7 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
       ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
       tls: env.REDIS_TLS,
     },
-    mongo: { url: env.MONGO_URL, dbName: env.MONGO_DB },
+    mongo: { url: env.MONGO_URL ?? `mongodb://127.0.0.1:${env.MONGO_PORT}`, dbName: env.MONGO_DB },
     minio: {
       endPoint: env.MINIO_ENDPOINT,
       port: env.MINIO_PORT,
@@ -72,7 +76,7 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
       secretKey: env.MINIO_SECRET_KEY,
       bucket: env.MINIO_BUCKET,
     },
-    elasticsearch: { url: env.ES_URL, index: env.ES_INDEX },
+    elasticsearch: { url: env.ES_URL ?? `http://127.0.0.1:${env.ES_PORT}`, index: env.ES_INDEX },
   };
 }
 
