@@ -2,14 +2,16 @@
 /** `npm start`: every Steadfast service in the foreground; Ctrl-C stops them gracefully. */
 import { System } from './system.js';
 
+let stopping = false;
 const system = new System({
   onUnexpectedExit: (service, code, signal) => {
+    // Ctrl-C reaches the whole process group: the services stop on their own while we do.
+    if (stopping) return;
     console.error(`steadfast: ${service} exited unexpectedly (code ${code}, signal ${signal}); stopping`);
     void system.stop().finally(() => process.exit(1));
   },
 });
 
-let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
