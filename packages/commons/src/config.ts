@@ -36,6 +36,8 @@ export const storeEnvSchema = z.object({
   MINIO_ACCESS_KEY: z.string().min(1).default('minioadmin'),
   MINIO_SECRET_KEY: z.string().min(1).default('minioadmin'),
   MINIO_BUCKET: z.string().min(3).default('attachments'),
+  /** Where the gateway stages attachments until the workflow moves them under the record. */
+  MINIO_STAGING_BUCKET: z.string().min(3).default('attachments-staging'),
   /** When unset, the local node on 127.0.0.1:ES_PORT. */
   ES_URL: z.url().optional(),
   ES_PORT: envPort.default(9200),
@@ -54,6 +56,7 @@ export interface StoreConfig {
     accessKey: string;
     secretKey: string;
     bucket: string;
+    stagingBucket: string;
   };
   elasticsearch: { url: string; index: string };
 }
@@ -75,10 +78,27 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
       accessKey: env.MINIO_ACCESS_KEY,
       secretKey: env.MINIO_SECRET_KEY,
       bucket: env.MINIO_BUCKET,
+      stagingBucket: env.MINIO_STAGING_BUCKET,
     },
     elasticsearch: { url: env.ES_URL ?? `http://127.0.0.1:${env.ES_PORT}`, index: env.ES_INDEX },
   };
 }
+
+/** The record queue's name and retry policy: the gateway sets them on a job, the workflow runs it. */
+export const queueEnvSchema = z.object({
+  RECORD_QUEUE_NAME: z.string().min(1).default('record'),
+  RECORD_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(12),
+  RECORD_BACKOFF_MS: z.coerce.number().int().min(1).default(1_000),
+  RECORD_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(120_000),
+});
+
+export type QueueEnv = z.infer<typeof queueEnvSchema>;
+
+export const retryPolicyFrom = (env: QueueEnv) => ({
+  attempts: env.RECORD_JOB_ATTEMPTS,
+  backoffMs: env.RECORD_BACKOFF_MS,
+  backoffMaxMs: env.RECORD_BACKOFF_MAX_MS,
+});
 
 /**
  * Parses the environment with a schema; every problem is reported at once, naming the variable

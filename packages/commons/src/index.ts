@@ -3,3 +3,8 @@ export * from './health.js';
 export * from './logger.js';
 export * from './service.js';
 export * from './stores.js';
+export * from './fingerprint.js';
+export * from './ids.js';
+export * from './queue/index.js';
+export * from './storage/index.js';
+export * from './records/index.js';

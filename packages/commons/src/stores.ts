@@ -15,7 +15,9 @@ export { ElasticsearchClient, MinioClient, MongoClient, Redis };
  * requires of worker connections: a command waits for Redis to come back instead of failing,
  * and the client reconnects forever with a capped backoff.
  */
-export function redisOptions(config: StoreConfig['redis']): RedisOptions {
+export function redisOptions(
+  config: StoreConfig['redis'],
+): RedisOptions & { retryStrategy: (times: number) => number } {
   return {
     host: config.host,
     port: config.port,
@@ -52,4 +54,31 @@ export function createMinio(config: StoreConfig['minio']): MinioClient {
 
 export function createElasticsearch(config: StoreConfig['elasticsearch']): ElasticsearchClient {
   return new ElasticsearchClient({ node: config.url, requestTimeout: 10_000, maxRetries: 2 });
+}
+
+/** Creates a bucket unless it exists; safe when several services start at once. */
+export async function ensureBucket(minio: MinioClient, bucket: string): Promise<void> {
+  if (await minio.bucketExists(bucket)) return;
+  try {
+    await minio.makeBucket(bucket);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw error;
+  }
+}
+
+/**
+ * Runs `setup` (create indexes, buckets, an index alias) the first time it is needed and
+ * remembers success only: while a store is down each caller gets the error and the next one
+ * tries again, so a service can start before its stores do.
+ */
+export function onceSucceeded(setup: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= setup().catch((error: unknown) => {
+      done = undefined;
+      throw error;
+    });
+    return done;
+  };
 }

@@ -1,9 +1,13 @@
-import { envPort, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
-export const environmentSchema = storeEnvSchema.extend({
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend({
   WORKFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   WORKFLOW_PORT: envPort.default(7072),
+  /** Record jobs one workflow process runs at once. */
+  WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** A job whose worker died is retried after this long without a lock renewal. */
+  WORKFLOW_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

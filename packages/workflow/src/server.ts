@@ -1,25 +1,39 @@
 /**
- * The workflow service: internal only. It will run the record workers; its HTTP side takes the
- * country config's confirm/reject callbacks and reports `/health`.
+ * The workflow service: internal only. It runs the record workers; its HTTP side reports
+ * `/health` (and takes the country config's callbacks, in a later issue).
  */
 import {
+  collections,
   createElasticsearch,
   createMinio,
   createMongo,
   createRedis,
   createServiceServer,
   elasticsearchCheck,
+  ensureBucket,
+  ensureIndexes,
   minioCheck,
   mongoCheck,
+  onceSucceeded,
+  RecordQueue,
   redisCheck,
+  redisOptions,
+  registerRecordWorker,
+  retryPolicyFrom,
   storeConfigFrom,
   type Logger,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
+import { createRecordProcessor } from './process-record.js';
+import { SearchIndex } from './search/search-index.js';
+import type { WorkflowDeps } from './context.js';
 
 export interface Workflow {
   server: Hapi.Server;
+  deps: WorkflowDeps;
+  /** Resolves once indexes, buckets and the search alias exist. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,7 +42,47 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
   const redis = createRedis(stores.redis);
   const mongo = createMongo(stores.mongo);
   const es = createElasticsearch(stores.elasticsearch);
+  const minio = createMinio(stores.minio);
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+
+  const policy = retryPolicyFrom(env);
+  const connection = redisOptions(stores.redis);
+  const db = collections(mongo.db(stores.mongo.dbName));
+  const search = new SearchIndex(es, stores.elasticsearch.index);
+  const deps: WorkflowDeps = {
+    db,
+    minio,
+    buckets: { attachments: stores.minio.bucket, staging: stores.minio.stagingBucket },
+    search,
+    redis,
+    queue: new RecordQueue(connection, policy, env.RECORD_QUEUE_NAME),
+    logger,
+  };
+
+  // Indexes, buckets and the search alias are made when first needed, so the workflow starts
+  // (and reports on /health) while a store is still down; jobs wait in the queue meanwhile.
+  const ready = onceSucceeded(async () => {
+    await ensureIndexes(db);
+    await ensureBucket(minio, stores.minio.bucket);
+    await ensureBucket(minio, stores.minio.stagingBucket);
+    await search.ensure();
+  });
+  const process = createRecordProcessor(deps);
+  const worker = registerRecordWorker(
+    async (job) => {
+      await ready();
+      return process(job);
+    },
+    {
+      connection,
+      logger,
+      policy,
+      queueName: env.RECORD_QUEUE_NAME,
+      concurrency: env.WORKFLOW_CONCURRENCY,
+      lockDurationMs: env.WORKFLOW_LOCK_MS,
+    },
+  );
+  ready().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'stores not ready yet; will retry with the first job'));
 
   const server = await createServiceServer({
     name: 'workflow',
@@ -38,15 +92,20 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     checks: {
       redis: redisCheck(redis),
       mongo: mongoCheck(mongo, stores.mongo.dbName),
-      minio: minioCheck(createMinio(stores.minio), stores.minio.bucket),
+      minio: minioCheck(minio, stores.minio.bucket),
       elasticsearch: elasticsearchCheck(es),
     },
   });
 
   return {
     server,
+    deps,
+    ready,
     async close() {
       await server.stop({ timeout: 10_000 });
+      // Waits for active jobs to finish; a job cut short is retried by another worker.
+      await worker.close();
+      await deps.queue.close();
       redis.disconnect();
       await Promise.all([mongo.close(), es.close()]);
     },

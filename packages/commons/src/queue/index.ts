@@ -1,0 +1,3 @@
+export * from './drafts.js';
+export * from './record-jobs.js';
+export * from './record-queue.js';

@@ -1,0 +1,68 @@
+/**
+ * The `record` queue's payloads. One job per submission; the job id is the submission's
+ * draftId. A job carries who asked (user id and the scopes they held), what they may do, and
+ * the validated details with attachments replaced by references to staged objects: never a
+ * token, never attachment bytes.
+ */
+import { z } from 'zod';
+
+export const RECORD_QUEUE = 'record';
+
+export const EVENTS = ['birth', 'death', 'marriage'] as const;
+export const EventType = z.enum(EVENTS);
+export type EventType = z.infer<typeof EventType>;
+
+/** What a submission does to a record; also the BullMQ job name. */
+export const Operation = z.enum(['create', 'request-correction', 'correct']);
+export type Operation = z.infer<typeof Operation>;
+
+/**
+ * The action the user's scopes allow for this submission, decided by the gateway: a create
+ * by a registrar registers, by a registration agent validates, otherwise declares.
+ */
+export const RecordAction = z.enum(['declare', 'validate', 'register', 'request-correction', 'correct']);
+export type RecordAction = z.infer<typeof RecordAction>;
+
+/** An attachment staged by the gateway, to be moved under the record's prefix by the worker. */
+export const AttachmentRef = z.object({
+  index: z.number().int().min(0),
+  /** Object key in the staging bucket; deterministic: `<draftId>/<index>-<sha256>`. */
+  stagingKey: z.string().min(1),
+  type: z.string().min(1),
+  subject: z.string().min(1),
+  contentType: z.string().min(1),
+  size: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type AttachmentRef = z.infer<typeof AttachmentRef>;
+
+export const RecordJobData = z.object({
+  draftId: z.guid(),
+  operation: Operation,
+  /** The kind of record; a correction request does not say (it applies to any record). */
+  event: EventType.optional(),
+  /** The record a correction applies to; absent for a create. */
+  recordId: z.guid().optional(),
+  action: RecordAction,
+  userId: z.string().min(1),
+  scopes: z.array(z.string()),
+  /** SHA-256 of the canonical validated input: the same draftId must always carry the same. */
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  correlationId: z.string().min(1),
+  acceptedAt: z.iso.datetime(),
+  /** The validated input without `attachments`. */
+  details: z.record(z.string(), z.unknown()),
+  attachments: z.array(AttachmentRef),
+});
+export type RecordJobData = z.infer<typeof RecordJobData>;
+
+/** The steps of the record workflow, in order; a job's progress names the one it is in. */
+export const STEPS = ['metadata', 'attachments', 'search', 'duplicates', 'audit', 'cleanup', 'finish'] as const;
+export type Step = (typeof STEPS)[number];
+
+export const RecordJobProgress = z.object({ step: z.enum(STEPS) });
+export type RecordJobProgress = z.infer<typeof RecordJobProgress>;
+
+export type RecordJobResult =
+  | { outcome: 'processed'; recordId: string }
+  | { outcome: 'rejected'; reason: string };

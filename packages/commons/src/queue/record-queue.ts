@@ -1,0 +1,109 @@
+/**
+ * The typed `record` queue: the producer used by the gateway and `registerRecordWorker` used by
+ * the workflow. Both take their Redis connection from config (see `redisOptions`).
+ */
+import { Queue, Worker, type Job, type RedisOptions } from 'bullmq';
+import type { Logger } from '../logger.js';
+import { RECORD_QUEUE, type Operation, type RecordJobData, type RecordJobResult } from './record-jobs.js';
+
+export type RecordJob = Job<RecordJobData, RecordJobResult, Operation>;
+
+export interface RetryPolicy {
+  /** Attempts before a job is left in the failed set for an admin. */
+  attempts: number;
+  /** First retry delay; each next one doubles, with jitter, up to `backoffMaxMs`. */
+  backoffMs: number;
+  backoffMaxMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 12, backoffMs: 1_000, backoffMaxMs: 120_000 };
+
+/**
+ * Exponential backoff with "equal jitter": half the delay is fixed, half random, so jobs that
+ * failed together (a store went down) do not all come back in the same millisecond.
+ */
+export function jitteredBackoff(policy: RetryPolicy, attemptsMade: number, random = Math.random): number {
+  const ceiling = Math.min(policy.backoffMaxMs, policy.backoffMs * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export class RecordQueue {
+  readonly queue: Queue<RecordJobData, RecordJobResult, Operation>;
+
+  constructor(
+    connection: RedisOptions,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    readonly name: string = RECORD_QUEUE,
+  ) {
+    this.queue = new Queue(name, { connection });
+  }
+
+  /**
+   * Queues a submission under its draftId. While a job with that id exists BullMQ ignores the
+   * add, so a repeated submission is harmless; completed jobs are trimmed (the outcome lives in
+   * MongoDB), failed ones are kept for an admin to see and retry.
+   */
+  async add(data: RecordJobData): Promise<void> {
+    await this.queue.add(data.operation, data, {
+      jobId: data.draftId,
+      attempts: this.policy.attempts,
+      backoff: { type: 'jittered' },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: false,
+    });
+  }
+
+  async getJob(draftId: string): Promise<RecordJob | undefined> {
+    return this.queue.getJob(draftId);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+export interface RecordWorkerOptions {
+  connection: RedisOptions;
+  logger: Logger;
+  policy?: RetryPolicy;
+  queueName?: string;
+  concurrency?: number;
+  /** How long a job's lock lives without renewal: a killed worker's job is retried after it. */
+  lockDurationMs?: number;
+  /** How many times a job may be found stalled (its worker died) before it is failed. */
+  maxStalledCount?: number;
+}
+
+/** A worker of the record queue with logging, jittered retries and a graceful `close()`. */
+export function registerRecordWorker(
+  process: (job: RecordJob) => Promise<RecordJobResult>,
+  options: RecordWorkerOptions,
+): Worker<RecordJobData, RecordJobResult, Operation> {
+  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const log = options.logger;
+  const worker = new Worker<RecordJobData, RecordJobResult, Operation>(
+    options.queueName ?? RECORD_QUEUE,
+    process,
+    {
+      connection: options.connection,
+      concurrency: options.concurrency ?? 8,
+      lockDuration,
+      stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),
+      // Steps are idempotent, so a job whose worker died is safe to run again.
+      maxStalledCount: options.maxStalledCount ?? 10,
+      settings: { backoffStrategy: (attemptsMade: number) => jitteredBackoff(policy, attemptsMade) },
+    },
+  );
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
+    log[exhausted ? 'error' : 'warn'](
+      { draftId: job.id, recordId: job.data.recordId, correlationId: job.data.correlationId, attempts: job.attemptsMade, err: error.message },
+      exhausted ? 'record job exhausted its attempts; left in the failed set' : 'record job failed; will retry',
+    );
+  });
+  worker.on('stalled', (jobId) => log.warn({ draftId: jobId }, 'record job stalled (its worker stopped); it will run again'));
+  worker.on('error', (error) => log.warn({ err: error.message }, 'record worker error'));
+  return worker;
+}

@@ -1,0 +1,125 @@
+/**
+ * What Steadfast keeps in MongoDB (database `steadfast`), the single source of truth:
+ * - `records`: one document per record, `_id` = recordId, `draftId` = the creating key;
+ * - `drafts`: the outcome of every submission by draftId (processed or rejected), kept as long
+ *   as the record: the idempotency keys that outlive the queue;
+ * - `audit`: one entry per action per draftId.
+ * The workflow writes them; the gateway reads them to answer `fetchRecordStatus`.
+ */
+import type { Collection, Db } from 'mongodb';
+import type { EventType, Operation, RecordAction, Step } from '../queue/record-jobs.js';
+
+export const REGISTRATION_STATUSES = [
+  'DECLARED',
+  'VALIDATED',
+  'WAITING_EXTERNAL_VALIDATION',
+  'REGISTERED',
+  'REJECTED',
+  'CORRECTION_REQUESTED',
+  'CORRECTED',
+] as const;
+export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
+
+export interface StoredAttachment {
+  /** Object key in the attachments bucket, under the record's prefix. */
+  key: string;
+  draftId: string;
+  index: number;
+  type: string;
+  subject: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+/** One submission's work on a record, keyed by its draftId inside the record. */
+export interface ActionState {
+  operation: Operation;
+  action: RecordAction;
+  fingerprint: string;
+  userId: string;
+  acceptedAt: Date;
+  appliedAt: Date;
+  /** When each step finished: a retry skips the steps already here. */
+  steps: Partial<Record<Step, Date>>;
+}
+
+export interface HistoryEntry {
+  draftId: string;
+  action: RecordAction;
+  userId: string;
+  at: Date;
+  status: RegistrationStatus;
+  /** A correction request's reason, note and proposed changes. */
+  correction?: Record<string, unknown>;
+}
+
+export interface RecordDocument {
+  _id: string;
+  draftId: string;
+  trackingId: string;
+  event: EventType;
+  status: RegistrationStatus;
+  registrationNumber?: string;
+  /** The validated details, attachments excluded. */
+  data: Record<string, unknown>;
+  attachments: StoredAttachment[];
+  hasPotentialDuplicates: boolean;
+  duplicates: string[];
+  /** Increases with every change; the search document is written with it as external version. */
+  version: number;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  actions: Record<string, ActionState>;
+  history: HistoryEntry[];
+}
+
+export type DraftOutcome =
+  | { status: 'processed'; recordId: string }
+  | { status: 'rejected'; reason: string; code: string; recordId?: string };
+
+export type DraftDocument = {
+  _id: string;
+  operation: Operation;
+  fingerprint: string;
+  decidedAt: Date;
+} & DraftOutcome;
+
+export interface AuditEntry {
+  /** `<draftId>:<action>`: a second write of the same entry is a duplicate-key no-op. */
+  _id: string;
+  draftId: string;
+  action: RecordAction;
+  recordId: string;
+  userId: string;
+  status: RegistrationStatus;
+  correlationId: string;
+  at: Date;
+}
+
+export interface Collections {
+  records: Collection<RecordDocument>;
+  drafts: Collection<DraftDocument>;
+  audit: Collection<AuditEntry>;
+}
+
+export const collections = (db: Db): Collections => ({
+  records: db.collection<RecordDocument>('records'),
+  drafts: db.collection<DraftDocument>('drafts'),
+  audit: db.collection<AuditEntry>('audit'),
+});
+
+/** The indexes the guarantees rest on; idempotent, run by the workflow at start. */
+export async function ensureIndexes(c: Collections): Promise<void> {
+  await Promise.all([
+    c.records.createIndex({ draftId: 1 }, { unique: true, name: 'draftId_unique' }),
+    c.records.createIndex({ trackingId: 1 }, { unique: true, name: 'trackingId_unique' }),
+    c.audit.createIndex({ draftId: 1, action: 1 }, { unique: true, name: 'draftId_action_unique' }),
+    c.audit.createIndex({ recordId: 1 }, { name: 'recordId' }),
+  ]);
+}
+
+/** MongoDB's duplicate-key error (E11000), as FerretDB reports it too on insert. */
+export const isDuplicateKey = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === 11000;

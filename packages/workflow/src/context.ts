@@ -1,0 +1,56 @@
+/**
+ * What a step works with: the job's data, the record as last read, and the stores. Each step
+ * is idempotent and remembered: it checks its mark on the record's action state, does its
+ * work, then sets the mark, so a retry resumes at the first unmarked step.
+ */
+import type {
+  Collections,
+  Logger,
+  MinioClient,
+  RecordDocument,
+  RecordJob,
+  RecordJobData,
+  RecordQueue,
+  Redis,
+  Step,
+} from '@steadfast/commons';
+import type { SearchIndex } from './search/search-index.js';
+
+export interface WorkflowDeps {
+  db: Collections;
+  minio: MinioClient;
+  buckets: { attachments: string; staging: string };
+  search: SearchIndex;
+  redis: Redis;
+  queue: RecordQueue;
+  logger: Logger;
+}
+
+export interface StepContext {
+  deps: WorkflowDeps;
+  job: RecordJob;
+  data: RecordJobData;
+  log: Logger;
+  /** The record as last read or written; steps that change it reload it. */
+  record: RecordDocument;
+}
+
+export const isDone = (ctx: StepContext, step: Step): boolean =>
+  ctx.record.actions[ctx.data.draftId]?.steps[step] !== undefined;
+
+export async function markDone(ctx: StepContext, step: Step): Promise<void> {
+  const at = new Date();
+  await ctx.deps.db.records.updateOne(
+    { _id: ctx.record._id },
+    { $set: { [`actions.${ctx.data.draftId}.steps.${step}`]: at } },
+  );
+  const action = ctx.record.actions[ctx.data.draftId];
+  if (action) action.steps[step] = at;
+}
+
+export async function reload(ctx: StepContext): Promise<RecordDocument> {
+  const record = await ctx.deps.db.records.findOne({ _id: ctx.record._id });
+  if (!record) throw new Error(`record ${ctx.record._id} disappeared from MongoDB`);
+  ctx.record = record;
+  return record;
+}

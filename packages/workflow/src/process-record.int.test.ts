@@ -1,0 +1,121 @@
+/**
+ * The record processor against the real stores, each test run under its own database, index,
+ * buckets and queue: a job run many times leaves one of everything, and similar records are
+ * marked as duplicates of each other whatever order they are processed in.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import {
+  createLogger,
+  fingerprint,
+  recordIdFor,
+  sampleBirth,
+  type RecordJob,
+  type RecordJobData,
+} from '@steadfast/commons';
+import { readEnvironment } from './environment.js';
+import { createRecordProcessor } from './process-record.js';
+import { createWorkflow, type Workflow } from './server.js';
+
+const id = randomBytes(4).toString('hex');
+let workflow: Workflow;
+
+before(async () => {
+  workflow = await createWorkflow(
+    readEnvironment({
+      ...process.env,
+      WORKFLOW_PORT: '0',
+      MONGO_DB: `wf_test_${id}`,
+      ES_INDEX: `wf-test-${id}`,
+      MINIO_BUCKET: `wf-test-${id}`,
+      MINIO_STAGING_BUCKET: `wf-test-${id}-staging`,
+      RECORD_QUEUE_NAME: `wf-test-${id}`,
+    }),
+    createLogger('workflow', { level: 'silent' }),
+  );
+  await workflow.ready();
+});
+
+after(async () => {
+  const { db, minio, buckets } = workflow.deps;
+  await db.records.db.dropDatabase();
+  for (const bucket of [buckets.attachments, buckets.staging]) {
+    const names: string[] = [];
+    for await (const o of minio.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string }>) if (o.name) names.push(o.name);
+    await minio.removeObjects(bucket, names);
+    await minio.removeBucket(bucket);
+  }
+  await workflow.close();
+});
+
+/** A job as the gateway would queue it, with its attachment staged. */
+async function stagedJob(details = sampleBirth(randomUUID())): Promise<RecordJobData> {
+  const { attachments, ...rest } = details;
+  const draftId = details.registration.draftId;
+  const bytes = Buffer.from(attachments[0]!.data, 'base64');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const stagingKey = `${draftId}/0-${sha256}`;
+  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, stagingKey, bytes, bytes.length);
+  return {
+    draftId,
+    operation: 'create',
+    event: 'birth',
+    action: 'declare',
+    userId: 'user-1',
+    scopes: ['declare'],
+    fingerprint: fingerprint(details),
+    correlationId: randomUUID(),
+    acceptedAt: new Date().toISOString(),
+    details: rest,
+    attachments: [{ index: 0, stagingKey, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: bytes.length, sha256 }],
+  };
+}
+
+const asJob = (data: RecordJobData) => ({ id: data.draftId, data, attemptsMade: 0 }) as unknown as RecordJob;
+
+test('a job processed three times, twice at once, leaves one record, document, audit entry and object', async () => {
+  const data = await stagedJob();
+  const process = createRecordProcessor(workflow.deps);
+  const results = await Promise.allSettled([process(asJob(data)), process(asJob(data))]);
+  // Two at once may collide on a step; the loser fails and is retried, like a real retry.
+  assert.ok(results.some((r) => r.status === 'fulfilled'));
+  assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId: recordIdFor(data.draftId) });
+
+  const { db, search, minio, buckets } = workflow.deps;
+  const recordId = recordIdFor(data.draftId);
+  assert.equal(await db.records.countDocuments({ draftId: data.draftId }), 1);
+  assert.equal(await db.audit.countDocuments({ draftId: data.draftId }), 1);
+  assert.equal((await db.drafts.findOne({ _id: data.draftId }))?.status, 'processed');
+  assert.equal((await search.get(recordId))?.trackingId, (await db.records.findOne({ _id: recordId }))?.trackingId);
+  const stat = await minio.statObject(buckets.attachments, `${recordId}/${data.draftId}-0-${data.attachments[0]!.sha256.slice(0, 16)}`);
+  assert.equal(stat.size, data.attachments[0]!.size);
+  await assert.rejects(minio.statObject(buckets.staging, data.attachments[0]!.stagingKey));
+});
+
+test('the same draftId carrying a different payload is rejected and changes nothing', async () => {
+  const data = await stagedJob();
+  const process = createRecordProcessor(workflow.deps);
+  await process(asJob(data));
+  const other = { ...data, fingerprint: 'f'.repeat(64), details: { ...data.details, weightAtBirthKg: 9 } };
+  const result = await process(asJob(other));
+  assert.equal(result.outcome, 'rejected');
+  const record = await workflow.deps.db.records.findOne({ draftId: data.draftId });
+  assert.equal(record?.data['weightAtBirthKg'], data.details['weightAtBirthKg']);
+});
+
+test('two similar records mark each other as duplicates, whichever is processed first', async () => {
+  const process = createRecordProcessor(workflow.deps);
+  for (const order of [[0, 1], [1, 0]]) {
+    const seed = `twins-${randomUUID()}`;
+    const jobs = [await stagedJob(sampleBirth(randomUUID(), {}, seed)), await stagedJob(sampleBirth(randomUUID(), {}, seed))];
+    for (const i of order) await process(asJob(jobs[i]!));
+    const [a, b] = jobs.map((j) => recordIdFor(j.draftId)) as [string, string];
+    const records = await workflow.deps.db.records.find({ _id: { $in: [a, b] } }).toArray();
+    for (const r of records) {
+      assert.equal(r.hasPotentialDuplicates, true, `order ${order.join(',')}`);
+      assert.deepEqual(r.duplicates, [r._id === a ? b : a]);
+      assert.deepEqual((await workflow.deps.search.get(r._id))?.duplicates, r.duplicates);
+    }
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * The record workflow: one job per submission, a fixed list of remembered steps. A retry, a
+ * second delivery of the job, or a resubmission of the same draftId runs only what is not yet
+ * done, and leaves one record, one search document, one audit entry per action.
+ */
+import {
+  RecordJobData,
+  releaseDraft,
+  removePendingWork,
+  type DraftOutcome,
+  type RecordJob,
+  type RecordJobResult,
+  type Step,
+} from '@steadfast/commons';
+import { UnrecoverableError } from 'bullmq';
+import { isDone, markDone, type StepContext, type WorkflowDeps } from './context.js';
+import { Rejection } from './errors.js';
+import { writeAudit } from './steps/audit.js';
+import { moveAttachments, removeStaged } from './steps/attachments.js';
+import { applyCorrection, createRecord } from './steps/metadata.js';
+import { checkDuplicates, indexRecord } from './steps/search.js';
+
+/** The steps after metadata (which the record's first write marks), in order. */
+const STEPS: ReadonlyArray<[Step, (ctx: StepContext) => Promise<void>]> = [
+  ['attachments', moveAttachments],
+  ['search', indexRecord],
+  ['duplicates', checkDuplicates],
+  ['audit', writeAudit],
+  ['cleanup', removeStaged],
+  ['finish', async () => {}],
+];
+
+export class StepFailed extends Error {
+  constructor(
+    readonly step: Step,
+    cause: unknown,
+  ) {
+    super(`${step} step failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StepFailed';
+  }
+}
+
+export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => Promise<RecordJobResult> {
+  return async (job) => {
+    const parsed = RecordJobData.safeParse(job.data);
+    // A malformed payload is a bug in whatever queued it; retrying it cannot help.
+    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
+    const data = parsed.data;
+    const log = deps.logger.child({
+      draftId: data.draftId,
+      correlationId: data.correlationId,
+      ...(data.recordId ? { recordId: data.recordId } : {}),
+      attempt: job.attemptsMade + 1,
+    });
+
+    const decided = await deps.db.drafts.findOne({ _id: data.draftId });
+    if (decided) {
+      if (decided.fingerprint !== data.fingerprint) {
+        log.warn('a different payload reused a decided draftId; ignored');
+        return { outcome: 'rejected', reason: `draftId ${data.draftId} was already used for a different submission` };
+      }
+      await settle(deps, data);
+      return decided.status === 'processed'
+        ? { outcome: 'processed', recordId: decided.recordId }
+        : { outcome: 'rejected', reason: decided.reason };
+    }
+
+    let step: Step = 'metadata';
+    try {
+      const record = data.operation === 'create' ? await createRecord(deps, data) : await applyCorrection(deps, data);
+      const ctx: StepContext = { deps, job, data, log: log.child({ recordId: record._id }), record };
+      for (const [name, run] of STEPS) {
+        if (isDone(ctx, name)) continue;
+        step = name;
+        const started = performance.now();
+        await run(ctx);
+        await markDone(ctx, name);
+        ctx.log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'step done');
+      }
+      await decide(deps, data, { status: 'processed', recordId: record._id });
+      ctx.log.info({ trackingId: record.trackingId, status: record.status }, 'record processed');
+      return { outcome: 'processed', recordId: record._id };
+    } catch (error) {
+      if (error instanceof Rejection) {
+        await decide(deps, data, { status: 'rejected', code: error.code, reason: error.message });
+        log.warn({ code: error.code, reason: error.message }, 'submission rejected');
+        return { outcome: 'rejected', reason: error.message };
+      }
+      throw new StepFailed(step, error);
+    }
+  };
+}
+
+/** Writes the draft's outcome once (a later, different outcome never replaces it), then settles. */
+async function decide(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOutcome): Promise<void> {
+  await deps.db.drafts.updateOne(
+    { _id: data.draftId },
+    { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, decidedAt: new Date(), ...outcome } },
+    { upsert: true },
+  );
+  await settle(deps, data);
+}
+
+/** The outcome is in MongoDB: the in-flight claim and the record's pending entry can go. */
+async function settle(deps: WorkflowDeps, data: RecordJobData): Promise<void> {
+  await releaseDraft(deps.redis, data.draftId);
+  if (data.recordId) await removePendingWork(deps.redis, data.recordId, data.draftId);
+}

@@ -1,0 +1,133 @@
+/**
+ * Step 1, metadata: the submission's change to the record in MongoDB, in one single-document
+ * atomic write. A create inserts the record under the id derived from its draftId (a second
+ * insert is a duplicate key, not a second record); a correction updates the record with a
+ * compare-and-set on its version, so no concurrent change is lost.
+ */
+import {
+  isDuplicateKey,
+  newTrackingId,
+  recordIdFor,
+  type ActionState,
+  type HistoryEntry,
+  type RecordDocument,
+  type RecordJobData,
+  type StoredAttachment,
+} from '@steadfast/commons';
+import type { WorkflowDeps } from '../context.js';
+import { EarlierWorkPending, Rejection } from '../errors.js';
+import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
+import { ensureEarlierWorkFinished } from './ordering.js';
+
+export function storedAttachments(data: RecordJobData, recordId: string): StoredAttachment[] {
+  return data.attachments.map((a) => ({
+    key: `${recordId}/${data.draftId}-${a.index}-${a.sha256.slice(0, 16)}`,
+    draftId: data.draftId,
+    index: a.index,
+    type: a.type,
+    subject: a.subject,
+    contentType: a.contentType,
+    size: a.size,
+    sha256: a.sha256,
+  }));
+}
+
+function actionState(data: RecordJobData, now: Date): ActionState {
+  return {
+    operation: data.operation,
+    action: data.action,
+    fingerprint: data.fingerprint,
+    userId: data.userId,
+    acceptedAt: new Date(data.acceptedAt),
+    appliedAt: now,
+    steps: { metadata: now },
+  };
+}
+
+/** The record this job already changed, after checking the job carries the same payload. */
+function alreadyApplied(record: RecordDocument, data: RecordJobData): RecordDocument | undefined {
+  const applied = record.actions[data.draftId];
+  if (!applied) return undefined;
+  if (applied.fingerprint !== data.fingerprint) {
+    throw new Rejection('IDEMPOTENCY_KEY_REUSED', `draftId ${data.draftId} was already used for a different submission`);
+  }
+  return record;
+}
+
+export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Promise<RecordDocument> {
+  if (!data.event) throw new Rejection('EVENT_MISSING', 'a new record must say which event it registers');
+  const recordId = recordIdFor(data.draftId);
+  const existing = await deps.db.records.findOne({ _id: recordId });
+  if (existing) return alreadyApplied(existing, data) ?? existing;
+
+  const now = new Date();
+  const status = initialStatus(data.action);
+  const record: RecordDocument = {
+    _id: recordId,
+    draftId: data.draftId,
+    trackingId: newTrackingId(data.event),
+    event: data.event,
+    status,
+    data: data.details,
+    attachments: storedAttachments(data, recordId),
+    hasPotentialDuplicates: false,
+    duplicates: [],
+    version: 1,
+    createdBy: data.userId,
+    createdAt: now,
+    updatedAt: now,
+    actions: { [data.draftId]: actionState(data, now) },
+    history: [{ draftId: data.draftId, action: data.action, userId: data.userId, at: now, status }],
+  };
+  try {
+    await deps.db.records.insertOne(record);
+    return record;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const winner = await deps.db.records.findOne({ _id: recordId });
+    // Not our id: the random tracking id collided; the retry draws another.
+    if (!winner) throw new Error('tracking id collision; retrying with a new one', { cause: error });
+    return alreadyApplied(winner, data) ?? winner;
+  }
+}
+
+const MAX_CAS_ROUNDS = 5;
+
+export async function applyCorrection(deps: WorkflowDeps, data: RecordJobData): Promise<RecordDocument> {
+  const recordId = data.recordId;
+  if (!recordId) throw new Rejection('RECORD_ID_MISSING', 'a correction must name the record it corrects');
+  for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+    const record = await deps.db.records.findOne({ _id: recordId });
+    if (!record) throw new Rejection('RECORD_NOT_FOUND', `there is no record ${recordId}`);
+    const applied = alreadyApplied(record, data);
+    if (applied) return applied;
+    if (data.operation === 'correct' && record.event !== data.event) {
+      throw new Rejection('EVENT_MISMATCH', `record ${recordId} is a ${record.event} record, not a ${data.event} record`);
+    }
+    await ensureEarlierWorkFinished(deps, record, data);
+
+    const now = new Date();
+    const status = data.operation === 'correct' ? toCorrected(record.status) : toCorrectionRequested(record.status);
+    const entry: HistoryEntry = { draftId: data.draftId, action: data.action, userId: data.userId, at: now, status };
+    if (data.operation === 'request-correction') entry.correction = data.details;
+    const result = await deps.db.records.updateOne(
+      { _id: recordId, version: record.version },
+      {
+        $set: {
+          status,
+          updatedAt: now,
+          [`actions.${data.draftId}`]: actionState(data, now),
+          ...(data.operation === 'correct' ? { data: data.details } : {}),
+        },
+        $push: { history: entry, attachments: { $each: storedAttachments(data, recordId) } },
+        $inc: { version: 1 },
+      },
+    );
+    if (result.matchedCount === 1) {
+      const updated = await deps.db.records.findOne({ _id: recordId });
+      if (updated) return updated;
+    }
+    // The record changed between our read and write: read it again and re-decide.
+  }
+  throw new EarlierWorkPending(`record ${recordId} kept changing under this correction; retrying`);
+}
