@@ -1,2 +1,3 @@
-export { createAuthServer } from './server.js';
+export { createAuth, type AuthService } from './server.js';
 export { readEnvironment, type Environment } from './environment.js';
+export { DEMO_USERS, DEMO_PASSWORD } from './users.js';

@@ -1,6 +1,7 @@
 import { createLogger, runService } from '@steadfast/commons';
 import { readEnvironment } from './environment.js';
-import { createAuthServer } from './server.js';
+import { createAuth } from './server.js';
 
 const logger = createLogger('auth');
-await runService(await createAuthServer(readEnvironment(), logger), logger);
+const auth = await createAuth(readEnvironment(), logger);
+await runService(auth.server, logger, () => auth.close());

@@ -8,3 +8,4 @@ export * from './ids.js';
 export * from './queue/index.js';
 export * from './storage/index.js';
 export * from './records/index.js';
+export * from './auth.js';

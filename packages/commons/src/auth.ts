@@ -1,0 +1,66 @@
+/**
+ * User tokens, as every service checks them: JWTs signed by auth (EdDSA), verified against
+ * auth's published keys (JWKS). A token names the user and the scopes they hold; nothing else
+ * is trusted from a client.
+ */
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+
+export const SCOPES = ['declare', 'validate', 'register', 'correct', 'sysadmin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const TOKEN_ISSUER = 'steadfast-auth';
+export const TOKEN_AUDIENCE = 'steadfast';
+
+export const TokenClaims = z.object({
+  sub: z.string().min(1),
+  scope: z.array(z.enum(SCOPES)),
+  name: z.string().optional(),
+});
+
+export interface TokenUser {
+  userId: string;
+  scopes: Scope[];
+  name?: string;
+}
+
+export class InvalidTokenError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if that is what it holds. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** Auth's keys could not be fetched: say so, rather than calling a good token bad. */
+export class TokenKeysUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the token could not be checked: the auth service is unreachable', { cause });
+    this.name = 'TokenKeysUnavailableError';
+  }
+}
+
+export async function verifyToken(token: string, keys: JWTVerifyGetKey): Promise<TokenUser> {
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, keys, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE }));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_JWKS_TIMEOUT' || !code?.startsWith('ERR_J')) throw new TokenKeysUnavailableError(error);
+    throw new InvalidTokenError(code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid');
+  }
+  const claims = TokenClaims.safeParse(payload);
+  if (!claims.success) throw new InvalidTokenError('the token does not carry a user and scopes');
+  return { userId: claims.data.sub, scopes: claims.data.scope, ...(claims.data.name ? { name: claims.data.name } : {}) };
+}
+
+/** A verifier that fetches (and caches, and refreshes on an unknown key id) auth's JWKS. */
+export function createTokenVerifier(jwksUrl: string): (token: string) => Promise<TokenUser> {
+  const keys = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, timeoutDuration: 5_000 });
+  return (token) => verifyToken(token, keys);
+}
