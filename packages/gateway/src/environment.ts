@@ -1,9 +1,14 @@
-import { envPort, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
-export const environmentSchema = storeEnvSchema.extend({
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend({
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: envPort.default(7070),
+  /** The internal auth service: login is proxied there, token keys are read from it. */
+  AUTH_URL: z.url().default('http://127.0.0.1:7071'),
+  /** Largest decoded attachment, in bytes. */
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(5 * 1024 * 1024),
+  ATTACHMENT_MAX_COUNT: z.coerce.number().int().min(0).default(10),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -1,35 +1,101 @@
 /**
- * The gateway: the one public URL. For now it answers `/health` with the state of every store;
- * GraphQL, login and the admin dashboard mount here.
+ * The gateway: the one public URL. GraphQL for the seven writes and `fetchRecordStatus`, the
+ * login route, and `/health` with the state of every store.
  */
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type * as ApolloCjs from '@apollo/server' with { 'resolution-mode': 'require' };
+import hapiApolloModule, { type HapiApolloPluginOptions } from '@as-integrations/hapi';
 import {
+  bearerToken,
+  collections,
   createElasticsearch,
   createMinio,
   createMongo,
   createRedis,
   createServiceServer,
+  createTokenVerifier,
   elasticsearchCheck,
+  ensureBucket,
   minioCheck,
   mongoCheck,
+  onceSucceeded,
+  RecordQueue,
+  recordInputSchemas,
+  recordInputsSdlFor,
   redisCheck,
+  redisOptions,
+  retryPolicyFrom,
   storeConfigFrom,
+  TokenKeysUnavailableError,
   type Logger,
 } from '@steadfast/commons';
+import { unavailable } from './errors.js';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
+import { operationsSdl } from './graphql/operations-sdl.js';
+import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
+import { loginRoute } from './login.js';
+import { StatusReader } from './status.js';
+import { Submissions } from './submissions.js';
+
+/**
+ * The Hapi integration is CommonJS and loads Apollo's CommonJS build; take ApolloServer from the
+ * same build, so there is one Apollo in the process (no dual-package mismatch of its classes).
+ */
+const { ApolloServer } = createRequire(import.meta.url)('@apollo/server') as typeof ApolloCjs;
+
+/** CommonJS `exports.default`, seen from ESM as the default export's `default`. */
+const hapiApollo = hapiApolloModule.default;
 
 export interface Gateway {
   server: Hapi.Server;
   close(): Promise<void>;
 }
 
+/**
+ * The gateway answers a client at once when Redis is down (an error to retry) instead of
+ * holding the request while the client reconnects: no offline queue, one try per command.
+ */
+const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 } as const;
+
 export async function createGateway(env: Environment, logger: Logger): Promise<Gateway> {
   const stores = storeConfigFrom(env);
-  const redis = createRedis(stores.redis);
+  const redis = createRedis(stores.redis, FAIL_FAST);
   const mongo = createMongo(stores.mongo);
   const minio = createMinio(stores.minio);
   const es = createElasticsearch(stores.elasticsearch);
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const db = collections(mongo.db(stores.mongo.dbName));
+  const queue = new RecordQueue({ ...redisOptions(stores.redis), ...FAIL_FAST }, retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
+  queue.queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'queue connection error'));
+
+  const limits = { maxAttachmentBytes: env.ATTACHMENT_MAX_BYTES, maxAttachments: env.ATTACHMENT_MAX_COUNT };
+  const submissions = new Submissions({
+    redis,
+    queue,
+    db,
+    minio,
+    stagingBucket: stores.minio.stagingBucket,
+    ensureStaging: onceSucceeded(() => ensureBucket(minio, stores.minio.stagingBucket)),
+    logger,
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    typeDefs: [recordInputsSdlFor(limits), operationsSdl],
+    resolvers: createResolvers({
+      submissions,
+      status: new StatusReader(db, queue, logger),
+      schemas: recordInputSchemas(limits),
+    }),
+    includeStacktraceInErrorResponses: false,
+    logger: {
+      debug: (m: string) => logger.debug(m),
+      info: (m: string) => logger.info(m),
+      warn: (m: string) => logger.warn(m),
+      error: (m: string) => logger.error(m),
+    },
+  });
+  await apollo.start();
 
   const server = await createServiceServer({
     name: 'gateway',
@@ -44,10 +110,35 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     },
   });
 
+  const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString());
+  // Base64 grows bytes by 4/3; leave room for the rest of the document.
+  const maxBytes = Math.ceil((env.ATTACHMENT_MAX_BYTES * env.ATTACHMENT_MAX_COUNT * 4) / 3) + 1024 * 1024;
+  const apolloOptions: HapiApolloPluginOptions<GatewayContext> = {
+      apolloServer: apollo,
+      path: '/graphql',
+      postRoute: { options: { payload: { maxBytes } } },
+      context: async ({ request }): Promise<GatewayContext> => {
+        const header = request.headers['x-correlation-id'];
+        const correlationId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
+        const token = bearerToken(request.headers['authorization'] as string | undefined);
+        if (!token) return { correlationId };
+        try {
+          return { correlationId, user: await verify(token) };
+        } catch (error) {
+          if (error instanceof TokenKeysUnavailableError) throw unavailable('the auth service');
+          return { correlationId, authError: (error as Error).message };
+        }
+      },
+  };
+  await server.register<HapiApolloPluginOptions<GatewayContext>, void>({ plugin: hapiApollo, options: apolloOptions });
+  server.route(loginRoute(env.AUTH_URL, logger));
+
   return {
     server,
     async close() {
       await server.stop({ timeout: 10_000 });
+      await apollo.stop();
+      await queue.close();
       redis.disconnect();
       await Promise.all([mongo.close(), es.close()]);
     },

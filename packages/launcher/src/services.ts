@@ -7,18 +7,25 @@ export interface ServiceSpec {
   hostVar: string;
   portVar: string;
   defaultPort: number;
+  /** The variable other services read its URL from. */
+  urlVar: string;
   public: boolean;
 }
 
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: 'auth', packageName: '@steadfast/auth', hostVar: 'AUTH_HOST', portVar: 'AUTH_PORT', defaultPort: 7071, public: false },
-  { name: 'config', packageName: '@steadfast/config', hostVar: 'COUNTRY_CONFIG_HOST', portVar: 'COUNTRY_CONFIG_PORT', defaultPort: 7073, public: false },
-  { name: 'workflow', packageName: '@steadfast/workflow', hostVar: 'WORKFLOW_HOST', portVar: 'WORKFLOW_PORT', defaultPort: 7072, public: false },
-  { name: 'gateway', packageName: '@steadfast/gateway', hostVar: 'GATEWAY_HOST', portVar: 'GATEWAY_PORT', defaultPort: 7070, public: true },
+  { name: 'auth', packageName: '@steadfast/auth', hostVar: 'AUTH_HOST', portVar: 'AUTH_PORT', defaultPort: 7071, urlVar: 'AUTH_URL', public: false },
+  { name: 'config', packageName: '@steadfast/config', hostVar: 'COUNTRY_CONFIG_HOST', portVar: 'COUNTRY_CONFIG_PORT', defaultPort: 7073, urlVar: 'COUNTRY_CONFIG_URL', public: false },
+  { name: 'workflow', packageName: '@steadfast/workflow', hostVar: 'WORKFLOW_HOST', portVar: 'WORKFLOW_PORT', defaultPort: 7072, urlVar: 'WORKFLOW_URL', public: false },
+  { name: 'gateway', packageName: '@steadfast/gateway', hostVar: 'GATEWAY_HOST', portVar: 'GATEWAY_PORT', defaultPort: 7070, urlVar: 'GATEWAY_URL', public: true },
 ];
 
 export function serviceUrl(spec: ServiceSpec, env: NodeJS.ProcessEnv): string {
   const host = env[spec.hostVar] ?? '127.0.0.1';
   const port = env[spec.portVar] ?? String(spec.defaultPort);
   return `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+}
+
+/** Each service's URL variable, from its host and port, so moved ports move every caller too. */
+export function serviceUrlEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(SERVICES.map((spec) => [spec.urlVar, env[spec.urlVar] ?? serviceUrl(spec, env)]));
 }

@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SERVICES, serviceUrl, type ServiceSpec } from './services.js';
+import { SERVICES, serviceUrl, serviceUrlEnv, type ServiceSpec } from './services.js';
 
 export interface SystemOptions {
   env?: NodeJS.ProcessEnv;
@@ -31,7 +31,8 @@ export class System {
   constructor(private readonly options: SystemOptions = {}) {}
 
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, ...this.options.env };
+    const env = { ...process.env, ...this.options.env };
+    return { ...env, ...serviceUrlEnv(env) };
   }
 
   urls(): Record<string, string> {

@@ -1,0 +1,74 @@
+/** The gateway's operations and result types; the input types come from commons. */
+export const operationsSdl = /* GraphQL */ `
+  "What a write returns: the submission was durably queued under its draftId."
+  type CreatedIds {
+    "The client's idempotency key, echoed."
+    draftId: ID!
+    "Known only when this draftId was already processed (a repeated submission)."
+    recordId: ID
+    "Known only when this draftId was already processed."
+    trackingId: String
+  }
+
+  enum RegistrationStatus {
+    DECLARED
+    VALIDATED
+    WAITING_EXTERNAL_VALIDATION
+    REGISTERED
+    REJECTED
+    CORRECTION_REQUESTED
+    CORRECTED
+  }
+
+  "Received, not yet written to every store. Keep the draft; ask again later."
+  type RecordProcessing {
+    draftId: ID!
+    "Attempts made so far (0 while waiting for its first)."
+    attempts: Int!
+    "The step the submission is at: metadata, attachments, search, duplicates, audit, cleanup, finish."
+    step: String!
+    "Why the last attempt failed, if it did."
+    lastError: String
+  }
+
+  "Written to every store: MongoDB, MinIO, Elasticsearch and the audit log. The draft can go."
+  type RecordProcessed {
+    draftId: ID!
+    recordId: ID!
+    trackingId: String!
+    hasPotentialDuplicates: Boolean!
+    registrationStatus: RegistrationStatus!
+    registrationNumber: String
+  }
+
+  "The workflow found the submission invalid. Terminal: fix it and submit under a new draftId."
+  type RecordRejected {
+    draftId: ID!
+    reason: String!
+    code: String
+  }
+
+  "Never received: submit it again (with the same draftId)."
+  type RecordUnknown {
+    draftId: ID!
+  }
+
+  union RecordStatus = RecordProcessing | RecordProcessed | RecordRejected | RecordUnknown
+
+  type Mutation {
+    createBirthRegistration(details: BirthRegistrationInput!): CreatedIds!
+    createDeathRegistration(details: DeathRegistrationInput!): CreatedIds!
+    createMarriageRegistration(details: MarriageRegistrationInput!): CreatedIds!
+    "Asks for a correction of record id; returns details.draftId."
+    requestRegistrationCorrection(id: ID!, details: CorrectionInput!): ID!
+    "Corrects record id with the full corrected details; returns details.registration.draftId."
+    createBirthRegistrationCorrection(id: ID!, details: BirthRegistrationInput!): ID!
+    createDeathRegistrationCorrection(id: ID!, details: DeathRegistrationInput!): ID!
+    createMarriageRegistrationCorrection(id: ID!, details: MarriageRegistrationInput!): ID!
+  }
+
+  type Query {
+    "The state of any write, by its draftId."
+    fetchRecordStatus(draftId: ID!): RecordStatus!
+  }
+`;

@@ -1,0 +1,117 @@
+/**
+ * Resolvers: check the caller, validate the input with the commons schemas (the GraphQL types
+ * only say what is required; the rules live in zod), then hand it to the submission service.
+ */
+import { validateInput, type EventType, type Operation, type RecordInputSchemas } from '@steadfast/commons';
+import { z } from 'zod';
+import { badInput, unauthenticated } from '../errors.js';
+import type { RecordStatus, StatusReader } from '../status.js';
+import type { Accepted, Submissions, SubmittingUser } from '../submissions.js';
+
+export interface GatewayContext {
+  /** Absent when the request carried no valid token; `why` says what was wrong. */
+  user?: SubmittingUser;
+  authError?: string;
+  correlationId: string;
+}
+
+export interface ResolverDeps {
+  submissions: Submissions;
+  status: StatusReader;
+  schemas: RecordInputSchemas;
+}
+
+function requireUser(ctx: GatewayContext): SubmittingUser {
+  if (!ctx.user) throw unauthenticated(ctx.authError ?? 'send Authorization: Bearer <token> (POST /auth/authenticate)');
+  return ctx.user;
+}
+
+function validated<S extends z.ZodType>(schema: S, value: unknown, root: string): z.infer<S> {
+  const result = validateInput(schema, value, root);
+  if (!result.ok) throw badInput(result.issues);
+  return result.value;
+}
+
+const RecordId = z.guid({ error: 'must be a UUID' });
+
+const idArg = (id: unknown, field = 'id'): string => validated(RecordId, id, field).toLowerCase();
+
+interface RegistrationDetails {
+  registration: { draftId: string };
+}
+
+export function createResolvers(deps: ResolverDeps) {
+  const { schemas, submissions } = deps;
+
+  const register =
+    (event: EventType, schema: z.ZodType<RegistrationDetails>) =>
+    async (_: unknown, args: { details: unknown }, ctx: GatewayContext): Promise<Accepted> => {
+      const user = requireUser(ctx);
+      const details = validated(schema, args.details, 'details');
+      return submissions.submit({
+        operation: 'create',
+        event,
+        draftId: details.registration.draftId,
+        details: details as unknown as Record<string, unknown>,
+        user,
+        correlationId: ctx.correlationId,
+      });
+    };
+
+  const correct =
+    (event: EventType, schema: z.ZodType<RegistrationDetails>) =>
+    async (_: unknown, args: { id: unknown; details: unknown }, ctx: GatewayContext): Promise<string> => {
+      const user = requireUser(ctx);
+      const recordId = idArg(args.id);
+      const details = validated(schema, args.details, 'details');
+      const accepted = await submissions.submit({
+        operation: 'correct' satisfies Operation,
+        event,
+        recordId,
+        draftId: details.registration.draftId,
+        details: details as unknown as Record<string, unknown>,
+        user,
+        correlationId: ctx.correlationId,
+      });
+      return accepted.draftId;
+    };
+
+  return {
+    Mutation: {
+      createBirthRegistration: register('birth', schemas.BirthRegistrationInput),
+      createDeathRegistration: register('death', schemas.DeathRegistrationInput),
+      createMarriageRegistration: register('marriage', schemas.MarriageRegistrationInput),
+      createBirthRegistrationCorrection: correct('birth', schemas.BirthRegistrationInput),
+      createDeathRegistrationCorrection: correct('death', schemas.DeathRegistrationInput),
+      createMarriageRegistrationCorrection: correct('marriage', schemas.MarriageRegistrationInput),
+      requestRegistrationCorrection: async (
+        _: unknown,
+        args: { id: unknown; details: unknown },
+        ctx: GatewayContext,
+      ): Promise<string> => {
+        const user = requireUser(ctx);
+        const recordId = idArg(args.id);
+        const details = validated(schemas.CorrectionInput, args.details, 'details');
+        const accepted = await submissions.submit({
+          operation: 'request-correction',
+          recordId,
+          draftId: details.draftId,
+          details,
+          user,
+          correlationId: ctx.correlationId,
+        });
+        return accepted.draftId;
+      },
+    },
+    Query: {
+      fetchRecordStatus: async (_: unknown, args: { draftId: unknown }, ctx: GatewayContext): Promise<RecordStatus> => {
+        requireUser(ctx);
+        const draftId = idArg(args.draftId, 'draftId');
+        return deps.status.status(draftId);
+      },
+    },
+    RecordStatus: {
+      __resolveType: (status: RecordStatus) => status.__typename,
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Accepting a submission: decide what the user may do, fingerprint the validated payload, claim
+ * the draftId, stage the attachments in MinIO and queue one job under the draftId. Any number
+ * of repeats, before, during or after processing, lead to that one job and its one outcome.
+ */
+import { createHash } from 'node:crypto';
+import {
+  addPendingWork,
+  claimDraft,
+  fingerprint,
+  releaseDraft,
+  type AttachmentRef,
+  type Collections,
+  type EventType,
+  type Logger,
+  type MinioClient,
+  type Operation,
+  type RecordAction,
+  type RecordJobData,
+  type RecordQueue,
+  type Redis,
+} from '@steadfast/commons';
+import { forbidden, idempotencyKeyReused, unavailable } from './errors.js';
+
+export interface SubmittingUser {
+  userId: string;
+  scopes: readonly string[];
+}
+
+export interface AttachmentUpload {
+  type: string;
+  subject: string;
+  contentType: string;
+  /** base64, already validated */
+  data: string;
+}
+
+export interface Submission {
+  operation: Operation;
+  event?: EventType;
+  recordId?: string;
+  draftId: string;
+  /** The validated input; its `attachments` are staged and replaced by references. */
+  details: Record<string, unknown> & { attachments?: AttachmentUpload[] };
+  user: SubmittingUser;
+  correlationId: string;
+}
+
+export interface Accepted {
+  draftId: string;
+  /** Known only when the submission was already processed (a repeat). */
+  recordId?: string;
+  trackingId?: string;
+}
+
+/** The action a user's scopes allow for an operation, strongest first. */
+export function actionFor(operation: Operation, scopes: readonly string[]): RecordAction {
+  const has = (s: string) => scopes.includes(s);
+  switch (operation) {
+    case 'create':
+      if (has('register')) return 'register';
+      if (has('validate')) return 'validate';
+      if (has('declare')) return 'declare';
+      throw forbidden('submitting a registration needs the declare, validate or register scope');
+    case 'request-correction':
+      if (has('correct') || has('validate')) return 'request-correction';
+      throw forbidden('requesting a correction needs the validate or correct scope');
+    case 'correct':
+      if (has('correct')) return 'correct';
+      throw forbidden('correcting a record needs the correct scope');
+  }
+}
+
+export interface SubmissionDeps {
+  redis: Redis;
+  queue: RecordQueue;
+  db: Collections;
+  minio: MinioClient;
+  stagingBucket: string;
+  ensureStaging: () => Promise<void>;
+  logger: Logger;
+}
+
+export class Submissions {
+  constructor(private readonly deps: SubmissionDeps) {}
+
+  async submit(submission: Submission): Promise<Accepted> {
+    const { draftId } = submission;
+    const action = actionFor(submission.operation, submission.user.scopes);
+    const print = fingerprint({
+      operation: submission.operation,
+      event: submission.event,
+      recordId: submission.recordId,
+      details: submission.details,
+    });
+    const log = this.deps.logger.child({ draftId, correlationId: submission.correlationId, recordId: submission.recordId });
+
+    const claim = await this.store('the queue (Redis)', () => claimDraft(this.deps.redis, draftId, print));
+    if (claim === 'reused') throw idempotencyKeyReused(draftId);
+
+    if (claim === 'same') {
+      const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
+      if (job) {
+        // A client retry revives a job that exhausted its attempts: it resumes where it stopped.
+        if ((await job.getState()) === 'failed') {
+          await job.retry('failed');
+          log.info('repeat submission of an exhausted job: retrying it');
+        }
+        return { draftId };
+      }
+    }
+
+    // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
+    const decided = await this.decided(draftId, log);
+    if (decided) {
+      await releaseDraft(this.deps.redis, draftId);
+      if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
+      return decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
+    }
+
+    try {
+      await this.enqueue(submission, action, print);
+    } catch (error) {
+      // Let the next attempt start clean; if this fails too, the next attempt finds no job and queues.
+      await releaseDraft(this.deps.redis, draftId).catch(() => undefined);
+      throw error;
+    }
+    log.info({ operation: submission.operation, action }, 'submission queued');
+    return { draftId };
+  }
+
+  private async enqueue(submission: Submission, action: RecordAction, print: string): Promise<void> {
+    const { attachments = [], ...details } = submission.details;
+    const refs = await this.store('the attachment store (MinIO)', () => this.stage(submission.draftId, attachments));
+    const acceptedAt = new Date();
+    const data: RecordJobData = {
+      draftId: submission.draftId,
+      operation: submission.operation,
+      ...(submission.event ? { event: submission.event } : {}),
+      ...(submission.recordId ? { recordId: submission.recordId } : {}),
+      action,
+      userId: submission.user.userId,
+      scopes: [...submission.user.scopes],
+      fingerprint: print,
+      correlationId: submission.correlationId,
+      acceptedAt: acceptedAt.toISOString(),
+      details,
+      attachments: refs,
+    };
+    await this.store('the queue (Redis)', async () => {
+      if (submission.recordId) {
+        await addPendingWork(this.deps.redis, submission.recordId, submission.draftId, acceptedAt.getTime());
+      }
+      await this.deps.queue.add(data);
+    });
+  }
+
+  /** Puts each attachment under `<draftId>/<index>-<sha256>`: a repeat writes the same key. */
+  private async stage(draftId: string, attachments: AttachmentUpload[]): Promise<AttachmentRef[]> {
+    if (attachments.length === 0) return [];
+    await this.deps.ensureStaging();
+    return Promise.all(
+      attachments.map(async (a, index) => {
+        const bytes = Buffer.from(a.data, 'base64');
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const stagingKey = `${draftId}/${index}-${sha256}`;
+        await this.deps.minio.putObject(this.deps.stagingBucket, stagingKey, bytes, bytes.length, {
+          'Content-Type': a.contentType,
+        });
+        return { index, stagingKey, type: a.type, subject: a.subject, contentType: a.contentType, size: bytes.length, sha256 };
+      }),
+    );
+  }
+
+  private async decided(draftId: string, log: Logger) {
+    try {
+      return await this.deps.db.drafts.findOne({ _id: draftId });
+    } catch (error) {
+      // MongoDB down must not stop intake: the workflow checks again before writing anything.
+      log.warn({ err: (error as Error).message }, 'could not look up the draft in MongoDB; queueing');
+      return null;
+    }
+  }
+
+  private async processedIds(draftId: string, recordId: string): Promise<Accepted> {
+    const record = await this.deps.db.records.findOne({ _id: recordId }, { projection: { trackingId: 1 } });
+    return { draftId, recordId, ...(record ? { trackingId: record.trackingId } : {}) };
+  }
+
+  private async store<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message }, `${what} failed`);
+      throw unavailable(what);
+    }
+  }
+}
