@@ -36,9 +36,9 @@ export const E2E_PORTS = {
   COUNTRY_CONFIG_PORT: String(base + 3),
 };
 
-export function startSystem(): System {
+export function startSystem(env: Record<string, string> = {}): System {
   return new System({
-    env: { ...E2E_PORTS, LOG_LEVEL: 'info' },
+    env: { ...E2E_PORTS, LOG_LEVEL: 'info', ...env },
     logs: { dir: join(REPO_ROOT, '.data', 'logs', 'e2e') },
     onUnexpectedExit: (service, code, signal) => {
       throw new Error(`${service} exited unexpectedly (code ${code}, signal ${signal})`);
