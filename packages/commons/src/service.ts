@@ -54,13 +54,16 @@ export async function createServiceServer(options: ServiceOptions): Promise<Hapi
 
 /**
  * Stops the process cleanly on SIGINT/SIGTERM: runs `stop` once (close servers, let workers hand
- * back their jobs, close clients) and exits; a second signal exits at once.
+ * back their jobs, close clients) and exits; a second Ctrl-C exits at once.
  */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      logger.warn({ signal }, 'second signal, exiting now');
+      // A supervisor's SIGTERM after the terminal's SIGINT is the same request: keep stopping
+      // gracefully. A second Ctrl-C is a person who wants out now.
+      if (signal === 'SIGTERM') return;
+      logger.warn({ signal }, 'second Ctrl-C, exiting now');
       process.exit(1);
     }
     stopping = true;

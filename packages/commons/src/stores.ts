@@ -82,3 +82,22 @@ export function onceSucceeded(setup: () => Promise<void>): () => Promise<void> {
     return done;
   };
 }
+
+/**
+ * Waits up to `ms` for a Redis client's first connection. A fail-fast client (no offline queue)
+ * would otherwise refuse the commands of the first moments after start; a Redis that is down
+ * does not hold the service's start any longer than that.
+ */
+export async function redisReady(redis: Redis, ms = 3_000): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.on('ready', onReady);
+  });
+}

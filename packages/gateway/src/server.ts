@@ -25,6 +25,7 @@ import {
   recordInputsSdlFor,
   redisCheck,
   redisOptions,
+  redisReady,
   retryPolicyFrom,
   storeConfigFrom,
   TokenKeysUnavailableError,
@@ -66,6 +67,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const minio = createMinio(stores.minio);
   const es = createElasticsearch(stores.elasticsearch);
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  if (!(await redisReady(redis))) logger.warn('Redis is not reachable yet; submissions get 503 until it is');
   const db = collections(mongo.db(stores.mongo.dbName));
   const queue = new RecordQueue({ ...redisOptions(stores.redis), ...FAIL_FAST }, retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
   queue.queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'queue connection error'));
