@@ -95,11 +95,17 @@ test('200 submissions, each sent 3 more times, a worker SIGKILLed twice: 200 of 
       throw new Error(`submission of ${details.registration.draftId} never accepted`);
     }),
   );
-  for (const at of [2_500, 6_000]) {
-    await sleep(at - (at === 6_000 ? 2_500 : 0));
+  // Kill the worker twice, each time while it holds jobs mid-step.
+  const redis = createRedis(storeConfigFrom(storeEnvSchema.parse(process.env)).redis);
+  let killedWhileActive = 0;
+  for (const at of [2_500, 3_500]) {
+    await sleep(at);
+    await eventually('the worker has active jobs', async () => (await redis.llen(`bull:${env.RECORD_QUEUE_NAME}:active`)) > 0, 20_000);
+    killedWhileActive += await redis.llen(`bull:${env.RECORD_QUEUE_NAME}:active`);
     await system.stopService('workflow', 'SIGKILL');
     await system.startService('workflow');
   }
+  redis.disconnect();
   await sending;
 
   const draftIds = drafts.map((d) => d.registration.draftId);
@@ -116,5 +122,5 @@ test('200 submissions, each sent 3 more times, a worker SIGKILLed twice: 200 of 
   const forThese = objects.filter((name) => expected.has(name.slice(0, name.indexOf('/') + 1)));
   assert.equal(forThese.length, 200, 'one attachment per record');
   assert.deepEqual(await stores.staged(), []);
-  console.log(`# ${sends.length} sends, ${failures} retried by the client`);
+  console.log(`# ${sends.length} sends, ${failures} retried by the client, ${killedWhileActive} jobs active at the kills`);
 });

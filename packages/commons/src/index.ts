@@ -9,3 +9,4 @@ export * from './queue/index.js';
 export * from './storage/index.js';
 export * from './records/index.js';
 export * from './auth.js';
+export * from './store-clients.js';

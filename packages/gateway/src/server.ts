@@ -9,21 +9,14 @@ import hapiApolloModule, { type HapiApolloPluginOptions } from '@as-integrations
 import {
   bearerToken,
   collections,
-  createElasticsearch,
-  createMinio,
-  createMongo,
-  createRedis,
   createServiceServer,
   createTokenVerifier,
-  elasticsearchCheck,
   ensureBucket,
-  minioCheck,
-  mongoCheck,
   onceSucceeded,
+  openStores,
   RecordQueue,
   recordInputSchemas,
   recordInputsSdlFor,
-  redisCheck,
   redisOptions,
   redisReady,
   retryPolicyFrom,
@@ -61,12 +54,8 @@ export interface Gateway {
 const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 } as const;
 
 export async function createGateway(env: Environment, logger: Logger): Promise<Gateway> {
-  const stores = storeConfigFrom(env);
-  const redis = createRedis(stores.redis, FAIL_FAST);
-  const mongo = createMongo(stores.mongo);
-  const minio = createMinio(stores.minio);
-  const es = createElasticsearch(stores.elasticsearch);
-  redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const clients = openStores(storeConfigFrom(env), logger, FAIL_FAST);
+  const { config: stores, redis, mongo, minio } = clients;
   if (!(await redisReady(redis))) logger.warn('Redis is not reachable yet; submissions get 503 until it is');
   const db = collections(mongo.db(stores.mongo.dbName));
   const queue = new RecordQueue({ ...redisOptions(stores.redis), ...FAIL_FAST }, retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
@@ -104,12 +93,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     host: env.GATEWAY_HOST,
     port: env.GATEWAY_PORT,
     logger,
-    checks: {
-      redis: redisCheck(redis),
-      mongo: mongoCheck(mongo, stores.mongo.dbName),
-      minio: minioCheck(minio, stores.minio.bucket),
-      elasticsearch: elasticsearchCheck(es),
-    },
+    checks: clients.checks,
   });
 
   const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString());
@@ -141,8 +125,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       await server.stop({ timeout: 10_000 });
       await apollo.stop();
       await queue.close();
-      redis.disconnect();
-      await Promise.all([mongo.close(), es.close()]);
+      await clients.close();
     },
   };
 }

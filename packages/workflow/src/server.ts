@@ -4,19 +4,12 @@
  */
 import {
   collections,
-  createElasticsearch,
-  createMinio,
-  createMongo,
-  createRedis,
   createServiceServer,
-  elasticsearchCheck,
   ensureBucket,
   ensureIndexes,
-  minioCheck,
-  mongoCheck,
   onceSucceeded,
+  openStores,
   RecordQueue,
-  redisCheck,
   redisOptions,
   registerRecordWorker,
   retryPolicyFrom,
@@ -38,12 +31,8 @@ export interface Workflow {
 }
 
 export async function createWorkflow(env: Environment, logger: Logger): Promise<Workflow> {
-  const stores = storeConfigFrom(env);
-  const redis = createRedis(stores.redis);
-  const mongo = createMongo(stores.mongo);
-  const es = createElasticsearch(stores.elasticsearch);
-  const minio = createMinio(stores.minio);
-  redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const clients = openStores(storeConfigFrom(env), logger);
+  const { config: stores, redis, mongo, minio, es } = clients;
 
   const policy = retryPolicyFrom(env);
   const connection = redisOptions(stores.redis);
@@ -89,12 +78,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     host: env.WORKFLOW_HOST,
     port: env.WORKFLOW_PORT,
     logger,
-    checks: {
-      redis: redisCheck(redis),
-      mongo: mongoCheck(mongo, stores.mongo.dbName),
-      minio: minioCheck(minio, stores.minio.bucket),
-      elasticsearch: elasticsearchCheck(es),
-    },
+    checks: clients.checks,
   });
 
   return {
@@ -106,8 +90,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
       // Waits for active jobs to finish; a job cut short is retried by another worker.
       await worker.close();
       await deps.queue.close();
-      redis.disconnect();
-      await Promise.all([mongo.close(), es.close()]);
+      await clients.close();
     },
   };
 }

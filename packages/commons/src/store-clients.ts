@@ -1,0 +1,53 @@
+/**
+ * The four store clients a service opens together, their `/health` checks, and one `close()`.
+ * Redis connection errors are logged (ioredis otherwise prints them unstructured).
+ */
+import type { RedisOptions } from 'ioredis';
+import type { StoreConfig } from './config.js';
+import { elasticsearchCheck, minioCheck, mongoCheck, redisCheck, type HealthCheck } from './health.js';
+import type { Logger } from './logger.js';
+import {
+  createElasticsearch,
+  createMinio,
+  createMongo,
+  createRedis,
+  type ElasticsearchClient,
+  type MinioClient,
+  type MongoClient,
+  type Redis,
+} from './stores.js';
+
+export interface StoreClients {
+  config: StoreConfig;
+  redis: Redis;
+  mongo: MongoClient;
+  minio: MinioClient;
+  es: ElasticsearchClient;
+  checks: Record<string, HealthCheck>;
+  close(): Promise<void>;
+}
+
+export function openStores(config: StoreConfig, logger: Logger, redisOverrides: RedisOptions = {}): StoreClients {
+  const redis = createRedis(config.redis, redisOverrides);
+  const mongo = createMongo(config.mongo);
+  const minio = createMinio(config.minio);
+  const es = createElasticsearch(config.elasticsearch);
+  redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  return {
+    config,
+    redis,
+    mongo,
+    minio,
+    es,
+    checks: {
+      redis: redisCheck(redis),
+      mongo: mongoCheck(mongo, config.mongo.dbName),
+      minio: minioCheck(minio, config.minio.bucket),
+      elasticsearch: elasticsearchCheck(es),
+    },
+    async close() {
+      redis.disconnect();
+      await Promise.all([mongo.close(), es.close()]);
+    },
+  };
+}
