@@ -6,6 +6,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ConfigError } from '@steadfast/commons';
 import { exportJWK, type JWK } from 'jose';
 import type { Environment } from './environment.js';
 
@@ -35,8 +36,17 @@ async function developmentKeyPem(file: string): Promise<string> {
 }
 
 export async function loadSigningKey(env: Environment): Promise<SigningKey> {
-  const pem = env.AUTH_PRIVATE_KEY ?? (await developmentKeyPem(env.AUTH_KEY_FILE));
-  const privateKey = createPrivateKey(pem);
+  // Secrets stores often keep a PEM on one line with literal "\n"s.
+  const pem = (env.AUTH_PRIVATE_KEY ?? (await developmentKeyPem(env.AUTH_KEY_FILE))).replaceAll('\\n', '\n');
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (error) {
+    throw new ConfigError([`AUTH_PRIVATE_KEY: not a readable PKCS#8 PEM private key (${(error as Error).message})`]);
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new ConfigError([`AUTH_PRIVATE_KEY: must be an Ed25519 key (tokens are signed with EdDSA), not ${privateKey.asymmetricKeyType}`]);
+  }
   const publicKey = createPublicKey(privateKey);
   const der = publicKey.export({ type: 'spki', format: 'der' });
   const kid = createHash('sha256').update(der).digest('base64url').slice(0, 16);

@@ -71,3 +71,8 @@ test('production refuses to start without a key and never seeds demo users', () 
   assert.throws(() => readEnvironment({ NODE_ENV: 'production' }), (e: unknown) => e instanceof ConfigError && /AUTH_PRIVATE_KEY/.test(e.message));
   assert.throws(() => readEnvironment({ NODE_ENV: 'production', AUTH_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----x', AUTH_SEED_DEMO_USERS: 'true' }), /AUTH_SEED_DEMO_USERS/);
 });
+
+test('/health reports the user directory', async () => {
+  const body = (await auth.server.inject('/health')).result as { dependencies: Record<string, { status: string }> };
+  assert.equal(body.dependencies['mongo']?.status, 'up');
+});

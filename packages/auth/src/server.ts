@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { seedsDemoUsers, type Environment } from './environment.js';
 import { loadSigningKey } from './keys.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { UserDirectory } from './users.js';
+import { UserDirectory, type UserDocument } from './users.js';
 
 const Credentials = z.strictObject({
   username: z.string().trim().min(1, 'required').max(100, 'at most 100 characters'),
@@ -70,28 +70,29 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
         return h.response({ error: 'invalid login request', issues }).code(400);
       }
       const { username, password } = parsed.data;
+      let user: UserDocument | null;
       try {
         await prepare();
-        const user = await directory.findByUsername(username);
-        const ok = await verifyPassword(password, user?.passwordHash ?? dummyHash);
-        if (!user || !ok) {
-          logger.info({ username }, 'login failed');
-          return h.response({ error: 'unknown username or wrong password' }).code(401);
-        }
-        const token = await new SignJWT({ scope: user.scopes, name: user.name })
-          .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
-          .setSubject(user._id)
-          .setIssuer(TOKEN_ISSUER)
-          .setAudience(TOKEN_AUDIENCE)
-          .setIssuedAt()
-          .setExpirationTime(`${env.AUTH_TOKEN_TTL_SECONDS}s`)
-          .sign(key.privateKey);
-        logger.info({ username, userId: user._id }, 'login');
-        return { token };
+        user = await directory.findByUsername(username);
       } catch (error) {
         logger.warn({ err: (error as Error).message }, 'login failed: user directory unreachable');
         return h.response({ error: 'login is unavailable; try again shortly' }).code(503);
       }
+      const ok = await verifyPassword(password, user?.passwordHash ?? dummyHash);
+      if (!user || !ok) {
+        logger.info({ username }, 'login failed');
+        return h.response({ error: 'unknown username or wrong password' }).code(401);
+      }
+      const token = await new SignJWT({ scope: user.scopes, name: user.name })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+        .setSubject(user._id)
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${env.AUTH_TOKEN_TTL_SECONDS}s`)
+        .sign(key.privateKey);
+      logger.info({ username, userId: user._id }, 'login');
+      return h.response({ token }).header('cache-control', 'no-store');
     },
   });
 

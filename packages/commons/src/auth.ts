@@ -45,13 +45,21 @@ export class TokenKeysUnavailableError extends Error {
   }
 }
 
+const KEY_SET_ERRORS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
+
 export async function verifyToken(token: string, keys: JWTVerifyGetKey): Promise<TokenUser> {
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, keys, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE }));
+    ({ payload } = await jwtVerify(token, keys, {
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      algorithms: ['EdDSA'],
+      requiredClaims: ['exp', 'sub'],
+    }));
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_JWKS_TIMEOUT' || !code?.startsWith('ERR_J')) throw new TokenKeysUnavailableError(error);
+    // The key set could not be fetched or read: auth's fault, not the token's.
+    if (!code?.startsWith('ERR_J') || KEY_SET_ERRORS.has(code)) throw new TokenKeysUnavailableError(error);
     throw new InvalidTokenError(code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid');
   }
   const claims = TokenClaims.safeParse(payload);
