@@ -21,6 +21,8 @@ export const envPort = z.coerce.number().int().min(0).max(65535);
 
 /** The environment variables naming the four stores, with the local development defaults. */
 export const storeEnvSchema = z.object({
+  /** production refuses unsafe settings that development only warns about. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   REDIS_HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_PORT: envPort.default(6379),
   REDIS_USERNAME: z.string().optional(),

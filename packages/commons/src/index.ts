@@ -10,3 +10,4 @@ export * from './storage/index.js';
 export * from './records/index.js';
 export * from './auth.js';
 export * from './store-clients.js';
+export * from './redis-policy.js';

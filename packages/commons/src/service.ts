@@ -23,6 +23,8 @@ export async function createServiceServer(options: ServiceOptions): Promise<Hapi
   });
   const checks = options.checks ?? {};
 
+  // /health: liveness, always 200 while the process serves, with each dependency's state.
+  // /ready: 503 when a dependency is down, for load balancers that should route elsewhere.
   server.route({
     method: 'GET',
     path: '/health',
@@ -30,6 +32,15 @@ export async function createServiceServer(options: ServiceOptions): Promise<Hapi
     handler: async () => {
       const report = await checkDependencies(checks);
       return { service: options.name, ...report };
+    },
+  });
+  server.route({
+    method: 'GET',
+    path: '/ready',
+    options: { auth: false },
+    handler: async (_request, h) => {
+      const report = await checkDependencies(checks);
+      return h.response({ service: options.name, ...report }).code(report.status === 'ok' ? 200 : 503);
     },
   });
 

@@ -3,9 +3,10 @@
  * Redis connection errors are logged (ioredis otherwise prints them unstructured).
  */
 import type { RedisOptions } from 'ioredis';
-import type { StoreConfig } from './config.js';
+import { ConfigError, type StoreConfig } from './config.js';
 import { elasticsearchCheck, minioCheck, mongoCheck, redisCheck, type HealthCheck } from './health.js';
 import type { Logger } from './logger.js';
+import { checkRedisPolicy } from './redis-policy.js';
 import {
   createElasticsearch,
   createMinio,
@@ -27,8 +28,24 @@ export interface StoreClients {
   close(): Promise<void>;
 }
 
-export function openStores(config: StoreConfig, logger: Logger, redisOverrides: RedisOptions = {}): StoreClients {
-  const redis = createRedis(config.redis, redisOverrides);
+export interface OpenStoresOptions {
+  redis?: RedisOptions;
+  /** Refuse to run on an unsafe Redis (evicting, not persistent) instead of warning. */
+  production?: boolean;
+}
+
+export function openStores(config: StoreConfig, logger: Logger, options: OpenStoresOptions = {}): StoreClients {
+  const redis = createRedis(config.redis, options.redis);
+  // Checked on every (re)connection: a Redis replaced by an unsafe one is caught too.
+  redis.on('ready', () => {
+    checkRedisPolicy(redis, logger, options.production ?? false).catch((error: unknown) => {
+      if (error instanceof ConfigError) {
+        logger.fatal({ problems: error.issues }, 'unsafe Redis configuration; refusing to run');
+        process.exit(78); // EX_CONFIG
+      }
+      logger.warn({ err: (error as Error).message }, 'could not check the Redis configuration');
+    });
+  });
   const mongo = createMongo(config.mongo);
   const minio = createMinio(config.minio);
   const es = createElasticsearch(config.elasticsearch);

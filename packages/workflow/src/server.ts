@@ -18,7 +18,9 @@ import {
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
+import { Alerter, webhookChannel, type AlertChannel } from './alerts.js';
 import { createRecordProcessor } from './process-record.js';
+import { sentryChannel } from './sentry.js';
 import { SearchIndex } from './search/search-index.js';
 import type { WorkflowDeps } from './context.js';
 
@@ -31,7 +33,7 @@ export interface Workflow {
 }
 
 export async function createWorkflow(env: Environment, logger: Logger): Promise<Workflow> {
-  const clients = openStores(storeConfigFrom(env), logger);
+  const clients = openStores(storeConfigFrom(env), logger, { production: env.NODE_ENV === 'production' });
   const { config: stores, redis, mongo, minio, es } = clients;
 
   const policy = retryPolicyFrom(env);
@@ -56,6 +58,10 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     await ensureBucket(minio, stores.minio.stagingBucket);
     await search.ensure();
   });
+  const channels: AlertChannel[] = [];
+  if (env.SENTRY_DSN) channels.push(sentryChannel(env.SENTRY_DSN, env.NODE_ENV));
+  if (env.ALERT_WEBHOOK_URL) channels.push(webhookChannel(env.ALERT_WEBHOOK_URL));
+  const alerter = new Alerter(db, deps.queue, channels, logger);
   const process = createRecordProcessor(deps);
   const worker = registerRecordWorker(
     async (job) => {
@@ -71,6 +77,10 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
       lockDurationMs: env.WORKFLOW_LOCK_MS,
     },
   );
+  worker.on('failed', (job) => {
+    if (job) alerter.exhausted(job).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'alert not raised; the sweep will'));
+  });
+  alerter.start(env.ALERT_SWEEP_MS);
   ready().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'stores not ready yet; will retry with the first job'));
 
   const server = await createServiceServer({
@@ -87,6 +97,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     ready,
     async close() {
       await server.stop({ timeout: 10_000 });
+      alerter.stop();
       // Waits for active jobs to finish; a job cut short is retried by another worker.
       await worker.close();
       await deps.queue.close();

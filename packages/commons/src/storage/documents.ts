@@ -98,16 +98,36 @@ export interface AuditEntry {
   at: Date;
 }
 
+/**
+ * An admin alert: a job that exhausted its attempts. `_id` = `<queue>:<jobId>:<failedAt ms>`,
+ * one per exhaustion, so it is raised once however many workers notice it; each channel's
+ * delivery time is kept, so a crash between raising and sending is caught up later.
+ */
+export interface AlertDocument {
+  _id: string;
+  kind: 'job-exhausted';
+  queue: string;
+  draftId: string;
+  step: string;
+  attempts: number;
+  error: string;
+  failedAt: Date;
+  createdAt: Date;
+  delivered: { sentry?: Date; webhook?: Date };
+}
+
 export interface Collections {
   records: Collection<RecordDocument>;
   drafts: Collection<DraftDocument>;
   audit: Collection<AuditEntry>;
+  alerts: Collection<AlertDocument>;
 }
 
 export const collections = (db: Db): Collections => ({
   records: db.collection<RecordDocument>('records'),
   drafts: db.collection<DraftDocument>('drafts'),
   audit: db.collection<AuditEntry>('audit'),
+  alerts: db.collection<AlertDocument>('alerts'),
 });
 
 /** The indexes the guarantees rest on; idempotent, run by the workflow at start. */
@@ -117,6 +137,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.records.createIndex({ trackingId: 1 }, { unique: true, name: 'trackingId_unique' }),
     c.audit.createIndex({ draftId: 1, action: 1 }, { unique: true, name: 'draftId_action_unique' }),
     c.audit.createIndex({ recordId: 1 }, { name: 'recordId' }),
+    c.alerts.createIndex({ createdAt: -1 }, { name: 'createdAt' }),
   ]);
 }
 

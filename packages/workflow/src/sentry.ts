@@ -1,0 +1,39 @@
+/**
+ * Sentry reporting of exhausted jobs. The SDK is set up for manual capture only (no automatic
+ * instrumentation, no request data, no personal data); an event holds the draft id, the step,
+ * the attempts and the error message, never the record's content. Its event id is derived from
+ * the alert id, so a re-delivery after a crash is the same event to Sentry.
+ */
+import { createHash } from 'node:crypto';
+import * as Sentry from '@sentry/node';
+import type { AlertDocument } from '@steadfast/commons';
+import type { AlertChannel } from './alerts.js';
+
+export function sentryChannel(dsn: string, environment: string): AlertChannel {
+  Sentry.init({
+    dsn,
+    environment,
+    defaultIntegrations: false,
+    integrations: [],
+    // Nothing about users, requests or bodies: an event carries only what deliver() sets.
+    dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [], urlQueryParams: false },
+    sendClientReports: false,
+  });
+  return {
+    name: 'sentry',
+    async deliver(alert: AlertDocument) {
+      const error = new Error(alert.error);
+      error.name = 'RecordJobExhausted';
+      Sentry.captureException(error, {
+        event_id: createHash('sha256').update(alert._id).digest('hex').slice(0, 32),
+        captureContext: {
+          level: 'error',
+          tags: { queue: alert.queue, step: alert.step },
+          extra: { draftId: alert.draftId, attempts: alert.attempts, failedAt: alert.failedAt.toISOString() },
+          fingerprint: ['record-job-exhausted', alert.step],
+        },
+      });
+      if (!(await Sentry.flush(5_000))) throw new Error('Sentry did not accept the event within 5 s');
+    },
+  };
+}
