@@ -29,6 +29,7 @@ import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
+import { mountAdmin, registerTokenAuth } from './admin.js';
 import { loginRoute } from './login.js';
 import { StatusReader } from './status.js';
 import { Submissions } from './submissions.js';
@@ -54,7 +55,7 @@ export interface Gateway {
 const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 } as const;
 
 export async function createGateway(env: Environment, logger: Logger): Promise<Gateway> {
-  const clients = openStores(storeConfigFrom(env), logger, FAIL_FAST);
+  const clients = openStores(storeConfigFrom(env), logger, { redis: FAIL_FAST, production: env.NODE_ENV === 'production' });
   const { config: stores, redis, mongo, minio } = clients;
   if (!(await redisReady(redis))) logger.warn('Redis is not reachable yet; submissions get 503 until it is');
   const db = collections(mongo.db(stores.mongo.dbName));
@@ -117,6 +118,8 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       },
   };
   await server.register<HapiApolloPluginOptions<GatewayContext>, void>({ plugin: hapiApollo, options: apolloOptions });
+  registerTokenAuth(server, verify);
+  await mountAdmin(server, [queue.queue], db);
   server.route(loginRoute(env.AUTH_URL, logger));
 
   return {
