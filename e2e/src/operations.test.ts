@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { recordIdFor, sampleBirth } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
 import { fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
-import { eventually, infra, startSystem } from './support.js';
+import { E2E_PORTS, eventually, infra, startSystem } from './support.js';
 
 /** A local HTTP endpoint that keeps every request body: Sentry's envelopes, webhook calls. */
 async function receiver(): Promise<{ url: string; bodies: (path: RegExp) => string[]; close: () => Promise<void> }> {
@@ -154,4 +154,15 @@ test('Redis restarted during 100 submissions: the workers carry on and all compl
   assert.equal(await view.audit.countDocuments({ draftId: { $in: draftIds } }), 100);
   assert.equal(await view.searchCount({ terms: { draftId: draftIds } }), 100);
   console.log(`# ${refused} submissions refused while Redis was down, and retried by their clients`);
+});
+
+test('metrics: queue depths, step failures and submissions, on internal addresses only', async () => {
+  const workflow = await (await fetch(`${system.urls()['workflow']}/metrics`)).text();
+  assert.match(workflow, new RegExp(`steadfast_queue_jobs\\{[^}]*queue="${stores.RECORD_QUEUE_NAME}"[^}]*state="failed"[^}]*\\} \\d+`));
+  assert.match(workflow, /steadfast_step_failures_total\{[^}]*step="search"[^}]*\} [1-9]/);
+  assert.match(workflow, /steadfast_step_duration_seconds_count\{[^}]*step="audit"[^}]*\} [1-9]/);
+  assert.match(workflow, /steadfast_jobs_total\{[^}]*outcome="exhausted"[^}]*\} 1/);
+  const gateway = await (await fetch(`http://127.0.0.1:${E2E_PORTS.GATEWAY_METRICS_PORT}/metrics`)).text();
+  assert.match(gateway, /steadfast_submissions_total\{[^}]*operation="create"[^}]*outcome="queued"[^}]*\} [1-9]/);
+  assert.equal((await fetch(`${GATEWAY}/metrics`)).status, 404, 'not on the public URL');
 });

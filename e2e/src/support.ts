@@ -34,6 +34,7 @@ export const E2E_PORTS = {
   AUTH_PORT: String(base + 1),
   WORKFLOW_PORT: String(base + 2),
   COUNTRY_CONFIG_PORT: String(base + 3),
+  GATEWAY_METRICS_PORT: String(base + 4),
 };
 
 export function startSystem(env: Record<string, string> = {}): System {

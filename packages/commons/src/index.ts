@@ -11,3 +11,4 @@ export * from './records/index.js';
 export * from './auth.js';
 export * from './store-clients.js';
 export * from './redis-policy.js';
+export * from './metrics.js';

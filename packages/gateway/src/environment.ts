@@ -8,6 +8,9 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   AUTH_URL: z.url().default('http://127.0.0.1:7071'),
   /** Largest decoded attachment, in bytes. */
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(5 * 1024 * 1024),
+  /** Prometheus metrics are served on this internal address, never on the public port. */
+  GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_METRICS_PORT: envPort.default(7074),
   ATTACHMENT_MAX_COUNT: z.coerce.number().int().min(0).default(10),
 });
 

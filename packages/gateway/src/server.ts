@@ -12,7 +12,11 @@ import {
   createServiceServer,
   createTokenVerifier,
   ensureBucket,
+  Counter,
+  createRegistry,
+  metricsRoute,
   onceSucceeded,
+  registerQueueDepth,
   openStores,
   RecordQueue,
   recordInputSchemas,
@@ -25,7 +29,7 @@ import {
   type Logger,
 } from '@steadfast/commons';
 import { unavailable } from './errors.js';
-import type Hapi from '@hapi/hapi';
+import Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
@@ -45,6 +49,8 @@ const hapiApollo = hapiApolloModule.default;
 
 export interface Gateway {
   server: Hapi.Server;
+  /** Internal: `GET /metrics` for Prometheus. Started by main. */
+  metricsServer: Hapi.Server;
   close(): Promise<void>;
 }
 
@@ -63,7 +69,16 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   queue.queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'queue connection error'));
 
   const limits = { maxAttachmentBytes: env.ATTACHMENT_MAX_BYTES, maxAttachments: env.ATTACHMENT_MAX_COUNT };
+  const registry = createRegistry('gateway');
+  registerQueueDepth(registry, [queue.queue]);
+  const submitted = new Counter({
+    name: 'steadfast_submissions_total',
+    help: 'Write mutations by operation and outcome: queued, repeat, idempotency_key_reused, service_unavailable, forbidden, …',
+    labelNames: ['operation', 'outcome'],
+    registers: [registry],
+  });
   const submissions = new Submissions({
+    count: (operation, outcome) => submitted.inc({ operation, outcome }),
     redis,
     queue,
     db,
@@ -122,10 +137,15 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   await mountAdmin(server, [queue.queue], db);
   server.route(loginRoute(env.AUTH_URL, logger));
 
+  const metricsServer = Hapi.server({ host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT });
+  metricsServer.route(metricsRoute(registry));
+
   return {
     server,
+    metricsServer,
     async close() {
       await server.stop({ timeout: 10_000 });
+      await metricsServer.stop();
       await apollo.stop();
       await queue.close();
       await clients.close();

@@ -79,12 +79,26 @@ export interface SubmissionDeps {
   stagingBucket: string;
   ensureStaging: () => Promise<void>;
   logger: Logger;
+  /** Counts submissions by operation and outcome (queued, repeat, reused, unavailable). */
+  count?: (operation: Operation, outcome: string) => void;
 }
 
 export class Submissions {
   constructor(private readonly deps: SubmissionDeps) {}
 
   async submit(submission: Submission): Promise<Accepted> {
+    try {
+      const accepted = await this.accept(submission);
+      this.deps.count?.(submission.operation, accepted.outcome);
+      return accepted.ids;
+    } catch (error) {
+      const code = (error as { extensions?: { code?: string } }).extensions?.code ?? 'error';
+      this.deps.count?.(submission.operation, code.toLowerCase());
+      throw error;
+    }
+  }
+
+  private async accept(submission: Submission): Promise<{ ids: Accepted; outcome: 'queued' | 'repeat' }> {
     const { draftId } = submission;
     const action = actionFor(submission.operation, submission.user.scopes);
     const print = fingerprint({
@@ -106,7 +120,7 @@ export class Submissions {
           await job.retry('failed');
           log.info('repeat submission of an exhausted job: retrying it');
         }
-        return { draftId };
+        return { ids: { draftId }, outcome: 'repeat' };
       }
     }
 
@@ -115,7 +129,8 @@ export class Submissions {
     if (decided) {
       await releaseDraft(this.deps.redis, draftId);
       if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
-      return decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
+      const ids = decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
+      return { ids, outcome: 'repeat' };
     }
 
     try {
@@ -126,7 +141,7 @@ export class Submissions {
       throw error;
     }
     log.info({ operation: submission.operation, action }, 'submission queued');
-    return { draftId };
+    return { ids: { draftId }, outcome: 'queued' };
   }
 
   private async enqueue(submission: Submission, action: RecordAction, print: string): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   Redis,
   Step,
 } from '@steadfast/commons';
+import type { WorkflowMetrics } from './metrics.js';
 import type { SearchIndex } from './search/search-index.js';
 
 export interface WorkflowDeps {
@@ -24,6 +25,7 @@ export interface WorkflowDeps {
   redis: Redis;
   queue: RecordQueue;
   logger: Logger;
+  metrics?: WorkflowMetrics;
 }
 
 export interface StepContext {

@@ -75,17 +75,22 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         const started = performance.now();
         await run(ctx);
         await markDone(ctx, name);
-        ctx.log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'step done');
+        const seconds = (performance.now() - started) / 1000;
+        deps.metrics?.stepSeconds.observe({ step: name }, seconds);
+        ctx.log.debug({ step: name, ms: Math.round(seconds * 1000) }, 'step done');
       }
       await decide(deps, data, { status: 'processed', recordId: record._id });
+      deps.metrics?.jobs.inc({ outcome: 'processed' });
       ctx.log.info({ trackingId: record.trackingId, status: record.status }, 'record processed');
       return { outcome: 'processed', recordId: record._id };
     } catch (error) {
       if (error instanceof Rejection) {
         await decide(deps, data, { status: 'rejected', code: error.code, reason: error.message });
+        deps.metrics?.jobs.inc({ outcome: 'rejected' });
         log.warn({ code: error.code, reason: error.message }, 'submission rejected');
         return { outcome: 'rejected', reason: error.message };
       }
+      deps.metrics?.stepFailures.inc({ step });
       throw new StepFailed(step, error);
     }
   };

@@ -7,7 +7,10 @@ import {
   createServiceServer,
   ensureBucket,
   ensureIndexes,
+  createRegistry,
+  metricsRoute,
   onceSucceeded,
+  registerQueueDepth,
   openStores,
   RecordQueue,
   redisOptions,
@@ -18,7 +21,8 @@ import {
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
-import { Alerter, webhookChannel, type AlertChannel } from './alerts.js';
+import { Alerter, isExhausted, webhookChannel, type AlertChannel } from './alerts.js';
+import { workflowMetrics } from './metrics.js';
 import { createRecordProcessor } from './process-record.js';
 import { sentryChannel } from './sentry.js';
 import { SearchIndex } from './search/search-index.js';
@@ -37,6 +41,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
   const { config: stores, redis, mongo, minio, es } = clients;
 
   const policy = retryPolicyFrom(env);
+  const registry = createRegistry('workflow');
   const connection = redisOptions(stores.redis);
   const db = collections(mongo.db(stores.mongo.dbName));
   const search = new SearchIndex(es, stores.elasticsearch.index);
@@ -48,7 +53,9 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     redis,
     queue: new RecordQueue(connection, policy, env.RECORD_QUEUE_NAME),
     logger,
+    metrics: workflowMetrics(registry),
   };
+  registerQueueDepth(registry, [deps.queue.queue]);
 
   // Indexes, buckets and the search alias are made when first needed, so the workflow starts
   // (and reports on /health) while a store is still down; jobs wait in the queue meanwhile.
@@ -78,6 +85,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     },
   );
   worker.on('failed', (job) => {
+    if (job && isExhausted(job)) deps.metrics?.jobs.inc({ outcome: 'exhausted' });
     if (job) alerter.exhausted(job).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'alert not raised; the sweep will'));
   });
   alerter.start(env.ALERT_SWEEP_MS);
@@ -90,6 +98,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     logger,
     checks: clients.checks,
   });
+  server.route(metricsRoute(registry));
 
   return {
     server,

@@ -1,0 +1,32 @@
+/** The workflow's own metrics, beside the queue depths and process metrics of commons. */
+import { Counter, Histogram, type Registry } from '@steadfast/commons';
+
+export interface WorkflowMetrics {
+  stepSeconds: Histogram<'step'>;
+  stepFailures: Counter<'step'>;
+  jobs: Counter<'outcome'>;
+}
+
+export function workflowMetrics(registry: Registry): WorkflowMetrics {
+  return {
+    stepSeconds: new Histogram({
+      name: 'steadfast_step_duration_seconds',
+      help: 'Time a workflow step took, when it succeeded.',
+      labelNames: ['step'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    stepFailures: new Counter({
+      name: 'steadfast_step_failures_total',
+      help: 'Attempts that failed at a step (each is retried until the attempts run out).',
+      labelNames: ['step'],
+      registers: [registry],
+    }),
+    jobs: new Counter({
+      name: 'steadfast_jobs_total',
+      help: 'Record jobs finished, by outcome: processed, rejected, exhausted.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}
