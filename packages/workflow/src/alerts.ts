@@ -18,6 +18,10 @@ export const stepOf = (failedReason: string): string => /^(\w+) step failed:/.ex
 
 export const isExhausted = (job: RecordJob): boolean => job.attemptsMade >= (job.opts.attempts ?? 1);
 
+/** Failed for good: out of attempts, or failed with an error not worth retrying. */
+export const isFinalFailure = (job: RecordJob, error?: Error): boolean =>
+  isExhausted(job) || error?.name === 'UnrecoverableError' || / \(not retryable\)$/.test(job.failedReason);
+
 /** The webhook channel: a JSON POST with an idempotency key, so a re-delivery can be spotted. */
 export function webhookChannel(url: string): AlertChannel {
   return {
@@ -47,11 +51,11 @@ export class Alerter {
     private readonly logger: Logger,
   ) {}
 
-  /** Raises the alert of an exhausted job, unless it was raised already, and delivers it. */
+  /** Raises the alert of a job that failed for good, unless raised already, and delivers it. */
   async exhausted(job: RecordJob): Promise<void> {
     // finishedOn (set by Redis when the job failed for good) makes the id of this exhaustion:
     // the same in the 'failed' event and in the sweep, new after an admin retry fails again.
-    if (!job.id || !job.finishedOn || !isExhausted(job)) return;
+    if (!job.id || !job.finishedOn || !isFinalFailure(job)) return;
     const failedAt = new Date(job.finishedOn);
     const alert: AlertDocument = {
       _id: `${this.queue.name}:${job.id}:${failedAt.getTime()}`,

@@ -14,6 +14,7 @@ import {
   type RecordJob,
   type RecordJobData,
 } from '@steadfast/commons';
+import { UnrecoverableError } from 'bullmq';
 import { readEnvironment } from './environment.js';
 import { createRecordProcessor } from './process-record.js';
 import { createWorkflow, type Workflow } from './server.js';
@@ -118,4 +119,14 @@ test('two similar records mark each other as duplicates, whichever is processed 
       assert.deepEqual((await workflow.deps.search.get(r._id))?.duplicates, r.duplicates);
     }
   }
+});
+
+test('a write the store refuses as such fails the job at once instead of retrying', async () => {
+  const data = await stagedJob();
+  // Elasticsearch refuses a date it cannot parse (400): no retry can change that.
+  const bad = { ...data, details: { ...data.details, eventDate: 'the day before yesterday' } };
+  await assert.rejects(createRecordProcessor(workflow.deps)(asJob(bad)), (error: unknown) =>
+    error instanceof UnrecoverableError &&
+    error.message === 'search step failed: document_parsing_exception (not retryable)',
+  );
 });

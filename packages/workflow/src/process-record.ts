@@ -14,6 +14,7 @@ import {
 } from '@steadfast/commons';
 import { UnrecoverableError } from 'bullmq';
 import { isDone, markDone, type StepContext, type WorkflowDeps } from './context.js';
+import { isRetryable } from './classify.js';
 import { Rejection } from './errors.js';
 import { writeAudit } from './steps/audit.js';
 import { moveAttachments, removeStaged } from './steps/attachments.js';
@@ -30,12 +31,23 @@ const STEPS: ReadonlyArray<[Step, (ctx: StepContext) => Promise<void>]> = [
   ['finish', async () => {}],
 ];
 
+/**
+ * The first line of an error, capped: it becomes the job's failedReason, which the client sees
+ * as lastError and Sentry receives. Store errors carry previews of the rejected values on later
+ * lines (Elasticsearch quotes document fields), and those may be personal data.
+ */
+function summary(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const line = message.split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
 export class StepFailed extends Error {
   constructor(
     readonly step: Step,
     cause: unknown,
   ) {
-    super(`${step} step failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${step} step failed: ${summary(cause)}`, { cause });
     this.name = 'StepFailed';
   }
 }
@@ -91,7 +103,10 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         return { outcome: 'rejected', reason: error.message };
       }
       deps.metrics?.stepFailures.inc({ step });
-      throw new StepFailed(step, error);
+      const failed = new StepFailed(step, error);
+      // Fails the job now (to the failed set, alerted) instead of retrying what cannot succeed.
+      if (!isRetryable(error)) throw new UnrecoverableError(`${failed.message} (not retryable)`);
+      throw failed;
     }
   };
 }

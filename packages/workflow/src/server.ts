@@ -21,7 +21,7 @@ import {
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
-import { Alerter, isExhausted, webhookChannel, type AlertChannel } from './alerts.js';
+import { Alerter, isFinalFailure, webhookChannel, type AlertChannel } from './alerts.js';
 import { workflowMetrics } from './metrics.js';
 import { createRecordProcessor } from './process-record.js';
 import { sentryChannel } from './sentry.js';
@@ -84,8 +84,8 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
       lockDurationMs: env.WORKFLOW_LOCK_MS,
     },
   );
-  worker.on('failed', (job) => {
-    if (job && isExhausted(job)) deps.metrics?.jobs.inc({ outcome: 'exhausted' });
+  worker.on('failed', (job, error) => {
+    if (job && isFinalFailure(job, error)) deps.metrics?.jobs.inc({ outcome: 'exhausted' });
     if (job) alerter.exhausted(job).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'alert not raised; the sweep will'));
   });
   alerter.start(env.ALERT_SWEEP_MS);

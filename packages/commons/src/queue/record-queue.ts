@@ -97,10 +97,10 @@ export function registerRecordWorker(
   );
   worker.on('failed', (job, error) => {
     if (!job) return;
-    const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
-    log[exhausted ? 'error' : 'warn'](
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+    log[final ? 'error' : 'warn'](
       { draftId: job.id, recordId: job.data.recordId, correlationId: job.data.correlationId, attempts: job.attemptsMade, err: error.message },
-      exhausted ? 'record job exhausted its attempts; left in the failed set' : 'record job failed; will retry',
+      final ? 'record job failed for good; left in the failed set' : 'record job failed; will retry',
     );
   });
   worker.on('stalled', (jobId) => log.warn({ draftId: jobId }, 'record job stalled (its worker stopped); it will run again'));

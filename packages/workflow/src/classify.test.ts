@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isRetryable } from './classify.js';
+
+const es = (statusCode: number) => Object.assign(new Error('es'), { name: 'ResponseError', meta: { statusCode } });
+
+test('unreachable, slow or failing stores are retried', () => {
+  assert.equal(isRetryable(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), true);
+  assert.equal(isRetryable(Object.assign(new Error('t'), { name: 'TimeoutError' })), true);
+  assert.equal(isRetryable(es(503)), true);
+  assert.equal(isRetryable(es(429)), true);
+  assert.equal(isRetryable(Object.assign(new Error('m'), { name: 'MongoServerError', code: 91 })), true); // ShutdownInProgress
+});
+
+test('a request the store refuses as such is not retried', () => {
+  assert.equal(isRetryable(es(400)), false);
+  assert.equal(isRetryable(Object.assign(new Error('m'), { name: 'MongoServerError', code: 121 })), false);
+  assert.equal(isRetryable(Object.assign(new Error('s3'), { name: 'S3Error', code: 'AccessDenied' })), false);
+});
