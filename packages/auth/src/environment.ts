@@ -11,7 +11,9 @@ export const environmentSchema = storeEnvSchema
     AUTH_HOST: z.string().min(1).default('127.0.0.1'),
     AUTH_PORT: envPort.default(7071),
     /** How long a user token lives. */
-    AUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3_600),
+    AUTH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).default(3_600),
+    /** How long a narrowed token for a worker (one user, one record, one action) lives. */
+    AUTH_INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).default(300),
     /** Ed25519 private key, PKCS#8 PEM. Required in production. */
     AUTH_PRIVATE_KEY: z.string().startsWith('-----BEGIN PRIVATE KEY-----').optional(),
     /** Development only: where a generated key is kept so tokens outlive a restart. */

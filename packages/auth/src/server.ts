@@ -8,6 +8,7 @@ import {
   createServiceServer,
   mongoCheck,
   onceSucceeded,
+  SCOPES,
   storeConfigFrom,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
@@ -20,6 +21,12 @@ import { seedsDemoUsers, type Environment } from './environment.js';
 import { loadSigningKey } from './keys.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { UserDirectory, type UserDocument } from './users.js';
+
+const TokenRequest = z.strictObject({
+  userId: z.string().min(1),
+  recordId: z.string().min(1),
+  action: z.enum(SCOPES),
+});
 
 const Credentials = z.strictObject({
   username: z.string().trim().min(1, 'required').max(100, 'at most 100 characters'),
@@ -44,6 +51,16 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
     if (seedsDemoUsers(env)) await directory.seedDemoUsers();
   });
   prepare().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'user directory not ready yet'));
+
+  const sign = ({ sub, ...claims }: { sub: string } & Record<string, unknown>, ttlSeconds: number) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+      .setSubject(sub)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(key.privateKey);
 
   const server = await createServiceServer({
     name: 'auth',
@@ -83,15 +100,35 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
         logger.info({ username }, 'login failed');
         return h.response({ error: 'unknown username or wrong password' }).code(401);
       }
-      const token = await new SignJWT({ scope: user.scopes, name: user.name })
-        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
-        .setSubject(user._id)
-        .setIssuer(TOKEN_ISSUER)
-        .setAudience(TOKEN_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(`${env.AUTH_TOKEN_TTL_SECONDS}s`)
-        .sign(key.privateKey);
+      const token = await sign({ sub: user._id, scope: user.scopes, name: user.name }, env.AUTH_TOKEN_TTL_SECONDS);
       logger.info({ username, userId: user._id }, 'login');
+      return h.response({ token }).header('cache-control', 'no-store');
+    },
+  });
+
+  // Internal only: a worker acting for a user long after the user's own token expired gets a
+  // short-lived token for that user, one record and one action. The gateway never routes here.
+  server.route({
+    method: 'POST',
+    path: '/internal/tokens',
+    options: { payload: { maxBytes: 4 * 1024 } },
+    handler: async (request, h) => {
+      const parsed = TokenRequest.safeParse(request.payload ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+        return h.response({ error: 'invalid token request', issues }).code(400);
+      }
+      const { userId, recordId, action } = parsed.data;
+      let user: UserDocument | null;
+      try {
+        user = await directory.users.findOne({ _id: userId });
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, 'token request failed: user directory unreachable');
+        return h.response({ error: 'the user directory is unavailable' }).code(503);
+      }
+      if (!user) return h.response({ error: `there is no user ${userId}` }).code(404);
+      const token = await sign({ sub: user._id, scope: [action], name: user.name, record: recordId }, env.AUTH_INTERNAL_TOKEN_TTL_SECONDS);
+      logger.info({ userId, recordId, action }, 'internal token issued');
       return h.response({ token }).header('cache-control', 'no-store');
     },
   });

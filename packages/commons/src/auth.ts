@@ -16,12 +16,16 @@ export const TokenClaims = z.object({
   sub: z.string().min(1),
   scope: z.array(z.enum(SCOPES)),
   name: z.string().optional(),
+  /** Set on internal tokens: the one record the token may act on. */
+  record: z.string().optional(),
 });
 
 export interface TokenUser {
   userId: string;
   scopes: Scope[];
   name?: string;
+  /** The one record an internal (narrowed) token is for. */
+  recordId?: string;
 }
 
 export class InvalidTokenError extends Error {
@@ -64,7 +68,8 @@ export async function verifyToken(token: string, keys: JWTVerifyGetKey): Promise
   }
   const claims = TokenClaims.safeParse(payload);
   if (!claims.success) throw new InvalidTokenError('the token does not carry a user and scopes');
-  return { userId: claims.data.sub, scopes: claims.data.scope, ...(claims.data.name ? { name: claims.data.name } : {}) };
+  const { sub, scope, name, record } = claims.data;
+  return { userId: sub, scopes: scope, ...(name ? { name } : {}), ...(record ? { recordId: record } : {}) };
 }
 
 /** A verifier that fetches (and caches, and refreshes on an unknown key id) auth's JWKS. */
@@ -72,3 +77,26 @@ export function createTokenVerifier(jwksUrl: string): (token: string) => Promise
   const keys = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, timeoutDuration: 5_000 });
   return (token) => verifyToken(token, keys);
 }
+
+/**
+ * Asks auth (internal) for a short-lived token for one user, one record and one action: what a
+ * worker uses to call another service on the user's behalf, long after the user's own token
+ * expired. Throws on anything but 200; the caller's retry policy decides what happens next.
+ */
+export async function requestInternalToken(
+  authUrl: string,
+  request: { userId: string; recordId: string; action: Scope },
+): Promise<string> {
+  const response = await fetch(new URL('/internal/tokens', authUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.status !== 200) throw new Error(`auth refused an internal token: HTTP ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+/** Whether a (narrowed) token allows `scope` on `recordId`. */
+export const allowsOnRecord = (user: TokenUser, scope: Scope, recordId: string): boolean =>
+  user.scopes.includes(scope) && user.recordId === recordId;

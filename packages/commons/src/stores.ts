@@ -9,6 +9,7 @@ import { MongoClient } from 'mongodb';
 import type { StoreConfig } from './config.js';
 
 export { ElasticsearchClient, MinioClient, MongoClient, Redis };
+export type { Collection, Db } from 'mongodb';
 
 /**
  * ioredis options for BullMQ and for plain use. `maxRetriesPerRequest: null` is what BullMQ

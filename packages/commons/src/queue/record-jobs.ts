@@ -56,12 +56,15 @@ export const RecordJobData = z.object({
 });
 export type RecordJobData = z.infer<typeof RecordJobData>;
 
-/** The steps of the record workflow, in order; a job's progress names the one it is in. */
-export const STEPS = ['metadata', 'attachments', 'search', 'duplicates', 'audit', 'cleanup', 'finish'] as const;
+/**
+ * The steps of the record workflow, in order. `validation` (asking the country config) runs for
+ * registrations only and `notify` for new records only; elsewhere they are marked done at once.
+ */
+export const STEPS = ['metadata', 'attachments', 'search', 'duplicates', 'audit', 'validation', 'notify', 'cleanup', 'finish'] as const;
 export type Step = (typeof STEPS)[number];
 
-export const RecordJobProgress = z.object({ step: z.enum(STEPS) });
-export type RecordJobProgress = z.infer<typeof RecordJobProgress>;
+/** What happened to a record outside a submission: the country's answer to a registration. */
+export type OutcomeAction = 'confirm-registration' | 'reject-registration';
 
 export type RecordJobResult =
   | { outcome: 'processed'; recordId: string }

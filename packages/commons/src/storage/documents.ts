@@ -7,7 +7,7 @@
  * The workflow writes them; the gateway reads them to answer `fetchRecordStatus`.
  */
 import type { Collection, Db } from 'mongodb';
-import type { EventType, Operation, RecordAction, Step } from '../queue/record-jobs.js';
+import type { EventType, Operation, OutcomeAction, RecordAction, Step } from '../queue/record-jobs.js';
 
 export const REGISTRATION_STATUSES = [
   'DECLARED',
@@ -45,8 +45,9 @@ export interface ActionState {
 }
 
 export interface HistoryEntry {
+  /** The submission's draftId; for an external outcome, the record's creating draftId. */
   draftId: string;
-  action: RecordAction;
+  action: RecordAction | OutcomeAction;
   userId: string;
   at: Date;
   status: RegistrationStatus;
@@ -61,6 +62,8 @@ export interface RecordDocument {
   event: EventType;
   status: RegistrationStatus;
   registrationNumber?: string;
+  /** The country config's answer to a registration, once it came: decided once, never changed. */
+  externalValidation?: { outcome: 'confirmed' | 'rejected'; at: Date; userId: string; registrationNumber?: string; reason?: string };
   /** The validated details, attachments excluded. */
   data: Record<string, unknown>;
   attachments: StoredAttachment[];
@@ -90,7 +93,7 @@ export interface AuditEntry {
   /** `<draftId>:<action>`: a second write of the same entry is a duplicate-key no-op. */
   _id: string;
   draftId: string;
-  action: RecordAction;
+  action: RecordAction | OutcomeAction;
   recordId: string;
   userId: string;
   status: RegistrationStatus;
