@@ -1,2 +1,2 @@
-export { createCountryConfigServer } from './server.js';
+export { createCountryConfig, type CountryConfig } from './server.js';
 export { readEnvironment, type Environment } from './environment.js';

@@ -1,6 +1,7 @@
 import { createLogger, runService } from '@steadfast/commons';
 import { readEnvironment } from './environment.js';
-import { createCountryConfigServer } from './server.js';
+import { createCountryConfig } from './server.js';
 
 const logger = createLogger('config');
-await runService(await createCountryConfigServer(readEnvironment(), logger), logger);
+const config = await createCountryConfig(readEnvironment(), logger);
+await runService(config.server, logger, () => config.close());

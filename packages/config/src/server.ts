@@ -1,16 +1,131 @@
 /**
- * The reference country config: accepts records for external validation and calls back.
- * Internal only: bound to loopback, reached through the gateway's public routes.
+ * The reference country config: `POST /event-registration` takes a record for external
+ * validation and answers 202 at once; a queued job decides (rules.ts) and calls the workflow's
+ * confirm or reject endpoint with a narrowed token, retrying until the workflow has the answer.
+ * Internal only: bound to loopback, never routed by the gateway.
  */
-import { createServiceServer, type Logger } from '@steadfast/commons';
+import {
+  allowsOnRecord,
+  bearerToken,
+  createRedis,
+  createServiceServer,
+  createTokenVerifier,
+  EventType,
+  redisCheck,
+  redisOptions,
+  requestInternalToken,
+  storeConfigFrom,
+  type Logger,
+} from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { z } from 'zod';
 import type { Environment } from './environment.js';
+import { decide, parseRequiredFields } from './rules.js';
 
-export async function createCountryConfigServer(env: Environment, logger: Logger): Promise<Hapi.Server> {
-  return createServiceServer({
+export const VALIDATION_QUEUE = 'country-validation';
+
+const EventRegistration = z.object({
+  recordId: z.string().min(1),
+  trackingId: z.string().min(1),
+  event: EventType,
+  data: z.record(z.string(), z.unknown()),
+});
+type ValidationJob = z.infer<typeof EventRegistration> & { userId: string };
+
+export interface CountryConfig {
+  server: Hapi.Server;
+  close(): Promise<void>;
+}
+
+export async function createCountryConfig(env: Environment, logger: Logger): Promise<CountryConfig> {
+  const rules = parseRequiredFields(env.COUNTRY_CONFIG_REQUIRED_FIELDS);
+  const stores = storeConfigFrom(env);
+  const redis = createRedis(stores.redis);
+  redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const connection = redisOptions(stores.redis);
+  const queueName = `${VALIDATION_QUEUE}-${env.RECORD_QUEUE_NAME}`;
+  const queue = new Queue<ValidationJob>(queueName, { connection });
+  const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString());
+
+  const worker = new Worker<ValidationJob>(
+    queueName,
+    async (job) => {
+      const { recordId, event, data, userId } = job.data;
+      await new Promise((resolve) => setTimeout(resolve, env.COUNTRY_CONFIG_DECISION_DELAY_MS));
+      const decision = decide(rules, recordId, event, data);
+      const token = await requestInternalToken(env.AUTH_URL, { userId, recordId, action: 'register' });
+      const path = decision.outcome === 'confirm' ? 'confirm' : 'reject';
+      const body = decision.outcome === 'confirm' ? { registrationNumber: decision.registrationNumber } : { reason: decision.reason };
+      const response = await fetch(new URL(`/records/${recordId}/${path}`, env.WORKFLOW_URL), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      // 409: the record already has an answer (ours, from an earlier attempt, or another one).
+      if (response.ok || response.status === 409) {
+        logger.info({ recordId, outcome: decision.outcome, status: response.status }, 'external validation answered');
+        return decision;
+      }
+      if (response.status === 404) throw new UnrecoverableError(`the workflow does not know record ${recordId}`);
+      throw new Error(`the workflow answered HTTP ${response.status}; retrying`);
+    },
+    {
+      connection,
+      concurrency: 8,
+      settings: { backoffStrategy: (attempts: number) => Math.min(env.RECORD_BACKOFF_MAX_MS, env.RECORD_BACKOFF_MS * 2 ** Math.max(0, attempts - 1)) },
+    },
+  );
+  worker.on('failed', (job, error) => logger.warn({ recordId: job?.data.recordId, attempts: job?.attemptsMade, err: error.message }, 'callback failed'));
+  worker.on('error', (error) => logger.warn({ err: error.message }, 'validation worker error'));
+
+  const server = await createServiceServer({
     name: 'config',
     host: env.COUNTRY_CONFIG_HOST,
     port: env.COUNTRY_CONFIG_PORT,
     logger,
+    checks: { redis: redisCheck(redis) },
   });
+
+  server.route({
+    method: 'POST',
+    path: '/event-registration',
+    options: { payload: { maxBytes: 1024 * 1024 } },
+    handler: async (request, h) => {
+      const token = bearerToken(request.headers['authorization'] as string | undefined);
+      if (!token) return h.response({ error: 'send Authorization: Bearer <token>' }).code(401);
+      const parsed = EventRegistration.safeParse(request.payload ?? {});
+      if (!parsed.success) return h.response({ error: 'invalid event registration', issues: parsed.error.issues }).code(400);
+      let userId: string;
+      try {
+        const user = await verify(token);
+        if (!allowsOnRecord(user, 'register', parsed.data.recordId)) {
+          return h.response({ error: 'the token does not allow registering this record' }).code(403);
+        }
+        userId = user.userId;
+      } catch (error) {
+        return h.response({ error: (error as Error).message }).code(401);
+      }
+      // One validation per record: a repeated request while it is pending is the same job.
+      await queue.add('validate', { ...parsed.data, userId }, {
+        jobId: parsed.data.recordId,
+        attempts: 1_000,
+        backoff: { type: 'custom' },
+        removeOnComplete: { count: 1_000 },
+        removeOnFail: false,
+      });
+      return h.response({ status: 'accepted', recordId: parsed.data.recordId }).code(202);
+    },
+  });
+
+  return {
+    server,
+    async close() {
+      await server.stop({ timeout: 10_000 });
+      await worker.close();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
 }
