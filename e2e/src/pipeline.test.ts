@@ -10,7 +10,8 @@ import type { System } from '@steadfast/launcher';
 import { fetchStatus, gql, isolatedStores, login, MUTATIONS, storesOf, type Status } from './client.js';
 import { eventually, startSystem } from './support.js';
 
-const env = { ...isolatedStores(), RECORD_BACKOFF_MS: '300', RECORD_BACKOFF_MAX_MS: '3000' };
+// The country takes its time here, so a registrar's record is seen waiting for it.
+const env = { ...isolatedStores(), RECORD_BACKOFF_MS: '300', RECORD_BACKOFF_MAX_MS: '3000', COUNTRY_CONFIG_DECISION_DELAY_MS: '600000' };
 const stores = storesOf(env);
 let system: System;
 const tokens: Record<string, string> = {};

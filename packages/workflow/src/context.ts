@@ -15,6 +15,7 @@ import type {
   Step,
 } from '@steadfast/commons';
 import type { WorkflowMetrics } from './metrics.js';
+import type { Notifications } from './notifications/notifications.js';
 import type { SearchIndex } from './search/search-index.js';
 
 export interface WorkflowDeps {
@@ -26,6 +27,9 @@ export interface WorkflowDeps {
   queue: RecordQueue;
   logger: Logger;
   metrics?: WorkflowMetrics;
+  notifications?: Notifications;
+  /** Services the steps call: auth (internal tokens) and the country config. */
+  urls: { auth: string; countryConfig: string };
 }
 
 export interface StepContext {

@@ -8,12 +8,24 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** A job whose worker died is retried after this long without a lock renewal. */
   WORKFLOW_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  AUTH_URL: z.url().default('http://127.0.0.1:7071'),
+  COUNTRY_CONFIG_URL: z.url().default('http://127.0.0.1:7073'),
+  /** How notifications leave: log (development), file (JSON lines), webhook (a provider's bridge). */
+  NOTIFICATION_ADAPTER: z.enum(['log', 'file', 'webhook']).default('log'),
+  NOTIFICATION_FILE: z.string().min(1).optional(),
+  NOTIFICATION_WEBHOOK_URL: z.url().optional(),
   /** Where exhausted jobs are reported; unset: not reported to Sentry (still alerted). */
   SENTRY_DSN: z.url().optional(),
   /** A URL that receives a JSON POST per exhausted job (chat, paging, ticketing). */
   ALERT_WEBHOOK_URL: z.url().optional(),
   /** How often exhausted jobs without an alert, and undelivered alerts, are looked for. */
   ALERT_SWEEP_MS: z.coerce.number().int().min(1_000).default(30_000),
+}).refine((env) => env.NOTIFICATION_ADAPTER !== 'file' || env.NOTIFICATION_FILE, {
+  path: ['NOTIFICATION_FILE'],
+  message: 'required when NOTIFICATION_ADAPTER is file',
+}).refine((env) => env.NOTIFICATION_ADAPTER !== 'webhook' || env.NOTIFICATION_WEBHOOK_URL, {
+  path: ['NOTIFICATION_WEBHOOK_URL'],
+  message: 'required when NOTIFICATION_ADAPTER is webhook',
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

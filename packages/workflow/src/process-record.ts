@@ -17,6 +17,7 @@ import { isDone, markDone, type StepContext, type WorkflowDeps } from './context
 import { isRetryable } from './classify.js';
 import { Rejection } from './errors.js';
 import { writeAudit } from './steps/audit.js';
+import { notifyReceived, requestExternalValidation } from './steps/external.js';
 import { moveAttachments, removeStaged } from './steps/attachments.js';
 import { applyCorrection, createRecord } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
@@ -27,6 +28,8 @@ const STEPS: ReadonlyArray<[Step, (ctx: StepContext) => Promise<void>]> = [
   ['search', indexRecord],
   ['duplicates', checkDuplicates],
   ['audit', writeAudit],
+  ['validation', requestExternalValidation],
+  ['notify', notifyReceived],
   ['cleanup', removeStaged],
   ['finish', async () => {}],
 ];

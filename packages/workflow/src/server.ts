@@ -8,6 +8,7 @@ import {
   ensureBucket,
   ensureIndexes,
   createRegistry,
+  createTokenVerifier,
   metricsRoute,
   onceSucceeded,
   registerQueueDepth,
@@ -23,6 +24,9 @@ import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
 import { Alerter, isFinalFailure, webhookChannel, type AlertChannel } from './alerts.js';
 import { workflowMetrics } from './metrics.js';
+import { fileAdapter, logAdapter, webhookAdapter, type NotificationAdapter } from './notifications/adapters.js';
+import { Notifications } from './notifications/notifications.js';
+import { Outcomes } from './outcomes.js';
 import { createRecordProcessor } from './process-record.js';
 import { sentryChannel } from './sentry.js';
 import { SearchIndex } from './search/search-index.js';
@@ -54,7 +58,10 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     queue: new RecordQueue(connection, policy, env.RECORD_QUEUE_NAME),
     logger,
     metrics: workflowMetrics(registry),
+    notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger),
+    urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
   };
+  const outcomes = new Outcomes(deps, connection, `record-outcome-${env.RECORD_QUEUE_NAME}`);
   registerQueueDepth(registry, [deps.queue.queue]);
 
   // Indexes, buckets and the search alias are made when first needed, so the workflow starts
@@ -99,6 +106,9 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     checks: clients.checks,
   });
   server.route(metricsRoute(registry));
+  server.route(outcomes.routes(createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString())));
+  deps.notifications?.start();
+  outcomes.start();
 
   return {
     server,
@@ -107,10 +117,23 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     async close() {
       await server.stop({ timeout: 10_000 });
       alerter.stop();
+      await outcomes.close();
+      await deps.notifications?.close();
       // Waits for active jobs to finish; a job cut short is retried by another worker.
       await worker.close();
       await deps.queue.close();
       await clients.close();
     },
   };
+}
+
+function notificationAdapter(env: Environment, logger: Logger): NotificationAdapter {
+  switch (env.NOTIFICATION_ADAPTER) {
+    case 'file':
+      return fileAdapter(env.NOTIFICATION_FILE ?? '');
+    case 'webhook':
+      return webhookAdapter(env.NOTIFICATION_WEBHOOK_URL ?? '');
+    default:
+      return logAdapter(logger);
+  }
 }
