@@ -119,6 +119,14 @@ export function storesOf(env: Record<string, string>) {
     audit: db.collection<AuditEntry>('audit'),
     attachments: (prefix?: string) => objects(config.minio.bucket, prefix),
     staged: (prefix?: string) => objects(config.minio.stagingBucket, prefix),
+    /** Audit entries repeating a (draftId, action) pair: the contract allows none. */
+    async duplicateAuditEntries(): Promise<number> {
+      const groups = await db
+        .collection<AuditEntry>('audit')
+        .aggregate<{ n: number }>([{ $group: { _id: { d: '$draftId', a: '$action' }, n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }])
+        .toArray();
+      return groups.length;
+    },
     async searchCount(query: object = { match_all: {} }): Promise<number> {
       await es.indices.refresh({ index: config.elasticsearch.index });
       return (await es.count({ index: config.elasticsearch.index, query })).count;
