@@ -2,6 +2,7 @@
  * A GraphQL client of the running system, as a registration office would use it, plus direct
  * read-only views of the stores (by the storage names of CONTRACT.md) to check the invariants.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   createElasticsearch,
@@ -13,7 +14,7 @@ import {
   type DraftDocument,
   type RecordDocument,
 } from '@steadfast/commons';
-import { E2E_PORTS } from './support.js';
+import { E2E_PORTS, eventually } from './support.js';
 
 export const GATEWAY = `http://127.0.0.1:${E2E_PORTS.GATEWAY_PORT}`;
 
@@ -82,6 +83,24 @@ export async function fetchStatus(draftId: string, token: string): Promise<Statu
   const result = await gql<{ fetchRecordStatus: Status }>(STATUS_QUERY, { draftId }, token);
   if (!result.data) throw new Error(`fetchRecordStatus: ${JSON.stringify(result.errors)}`);
   return result.data.fetchRecordStatus;
+}
+
+/** Waits until every draft is RecordProcessed, then checks one record, audit entry and search document each. */
+export async function expectProcessedOnce(
+  view: ReturnType<typeof storesOf>,
+  draftIds: string[],
+  token: string,
+  action: AuditEntry['action'],
+  timeoutMs: number,
+): Promise<void> {
+  await eventually(`all ${draftIds.length} processed`, async () => {
+    const statuses = await Promise.all(draftIds.map((id) => fetchStatus(id, token)));
+    return statuses.every((s) => s.__typename === 'RecordProcessed');
+  }, timeoutMs);
+  assert.equal(await view.records.countDocuments({ draftId: { $in: draftIds } }), draftIds.length, 'records');
+  assert.equal(await view.audit.countDocuments({ draftId: { $in: draftIds }, action }), draftIds.length, 'audit entries');
+  assert.equal(await view.duplicateAuditEntries(), 0, 'repeated audit entries');
+  assert.equal(await view.searchCount({ terms: { draftId: draftIds } }), draftIds.length, 'search documents');
 }
 
 /** Storage names of one e2e run: its own database, index, buckets and queue. */

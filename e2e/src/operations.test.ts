@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { recordIdFor, sampleBirth } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
-import { fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
+import { expectProcessedOnce, fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
 import { E2E_PORTS, eventually, infra, startSystem } from './support.js';
 
 /** A local HTTP endpoint that keeps every request body: Sentry's envelopes, webhook calls. */
@@ -146,14 +146,7 @@ test('Redis restarted during 100 submissions: the workers carry on and all compl
   await sending;
 
   const draftIds = drafts.map((d) => d.registration.draftId);
-  await eventually('all 100 processed', async () => {
-    const statuses = await Promise.all(draftIds.map((id) => fetchStatus(id, tokens['registrar']!)));
-    return statuses.every((s) => s.__typename === 'RecordProcessed');
-  }, 180_000);
-  assert.equal(await view.records.countDocuments({ draftId: { $in: draftIds } }), 100);
-  assert.equal(await view.audit.countDocuments({ draftId: { $in: draftIds }, action: 'register' }), 100);
-  assert.equal(await view.duplicateAuditEntries(), 0);
-  assert.equal(await view.searchCount({ terms: { draftId: draftIds } }), 100);
+  await expectProcessedOnce(view, draftIds, tokens['registrar']!, 'register', 180_000);
   console.log(`# ${refused} submissions refused while Redis was down, and retried by their clients`);
 });
 

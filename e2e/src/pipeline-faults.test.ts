@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { createRedis, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
-import { fetchStatus, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
+import { expectProcessedOnce, fetchStatus, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
 import { eventually, infra, startSystem } from './support.js';
 
 const env = {
@@ -109,15 +109,7 @@ test('200 submissions, each sent 3 more times, a worker SIGKILLed twice: 200 of 
   await sending;
 
   const draftIds = drafts.map((d) => d.registration.draftId);
-  await eventually('all 200 processed', async () => {
-    const statuses = await Promise.all(draftIds.map((id) => fetchStatus(id, token)));
-    return statuses.every((s) => s.__typename === 'RecordProcessed');
-  }, 300_000);
-
-  assert.equal(await stores.records.countDocuments({ draftId: { $in: draftIds } }), 200);
-  assert.equal(await stores.audit.countDocuments({ draftId: { $in: draftIds }, action: 'register' }), 200);
-  assert.equal(await stores.duplicateAuditEntries(), 0);
-  assert.equal(await stores.searchCount({ terms: { draftId: draftIds } }), 200);
+  await expectProcessedOnce(stores, draftIds, token, 'register', 300_000);
   const objects = await stores.attachments();
   const expected = new Set(draftIds.map((id) => `${recordIdFor(id)}/`));
   const forThese = objects.filter((name) => expected.has(name.slice(0, name.indexOf('/') + 1)));

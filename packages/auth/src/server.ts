@@ -6,6 +6,7 @@
 import {
   createMongo,
   createServiceServer,
+  invalidPayload,
   mongoCheck,
   onceSucceeded,
   SCOPES,
@@ -82,10 +83,7 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
     options: { payload: { maxBytes: 16 * 1024 } },
     handler: async (request, h) => {
       const parsed = Credentials.safeParse(request.payload ?? {});
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
-        return h.response({ error: 'invalid login request', issues }).code(400);
-      }
+      if (!parsed.success) return invalidPayload(h, 'login request', parsed.error);
       const { username, password } = parsed.data;
       let user: UserDocument | null;
       try {
@@ -114,10 +112,7 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
     options: { payload: { maxBytes: 4 * 1024 } },
     handler: async (request, h) => {
       const parsed = TokenRequest.safeParse(request.payload ?? {});
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
-        return h.response({ error: 'invalid token request', issues }).code(400);
-      }
+      if (!parsed.success) return invalidPayload(h, 'token request', parsed.error);
       const { userId, recordId, action } = parsed.data;
       let user: UserDocument | null;
       try {

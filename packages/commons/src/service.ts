@@ -3,6 +3,7 @@
  * logs, and a graceful stop on SIGINT/SIGTERM that runs the service's own cleanup.
  */
 import Hapi from '@hapi/hapi';
+import type { z } from 'zod';
 import { checkDependencies, type HealthCheck } from './health.js';
 import type { Logger } from './logger.js';
 
@@ -109,4 +110,10 @@ export async function runService(
     await server.stop({ timeout: 10_000 });
     await cleanup();
   });
+}
+
+/** A 400 naming each field and what is wrong with it, for a payload a zod schema refused. */
+export function invalidPayload(h: Hapi.ResponseToolkit, what: string, error: z.ZodError): Hapi.ResponseObject {
+  const issues = error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+  return h.response({ error: `invalid ${what}`, issues }).code(400);
 }

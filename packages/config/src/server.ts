@@ -10,6 +10,7 @@ import {
   createRedis,
   createServiceServer,
   createTokenVerifier,
+  invalidPayload,
   EventType,
   redisCheck,
   redisOptions,
@@ -96,7 +97,7 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
       const token = bearerToken(request.headers['authorization'] as string | undefined);
       if (!token) return h.response({ error: 'send Authorization: Bearer <token>' }).code(401);
       const parsed = EventRegistration.safeParse(request.payload ?? {});
-      if (!parsed.success) return h.response({ error: 'invalid event registration', issues: parsed.error.issues }).code(400);
+      if (!parsed.success) return invalidPayload(h, 'event registration', parsed.error);
       let userId: string;
       try {
         const user = await verify(token);

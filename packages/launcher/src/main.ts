@@ -43,5 +43,6 @@ Steadfast is running.
   Health             ${urls['gateway']}/health
   Admin dashboard    ${urls['gateway']}/admin/queues
   internal: auth ${urls['auth']}  workflow ${urls['workflow']}  country config ${urls['config']}
+  metrics (internal): ${urls['workflow']}/metrics  http://127.0.0.1:${process.env['GATEWAY_METRICS_PORT'] ?? '7074'}/metrics
 Press Ctrl-C to stop.
 `);
