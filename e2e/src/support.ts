@@ -27,7 +27,7 @@ export async function infra(...args: string[]): Promise<{ code: number; stdout: 
   }
 }
 
-/** The system under test listens on E2E_PORT_BASE (default 27070) and the next three ports. */
+/** The system under test listens on E2E_PORT_BASE (default 27070) and the next five ports. */
 const base = Number(process.env['E2E_PORT_BASE'] ?? 27070);
 export const E2E_PORTS = {
   GATEWAY_PORT: String(base),
@@ -35,6 +35,7 @@ export const E2E_PORTS = {
   WORKFLOW_PORT: String(base + 2),
   COUNTRY_CONFIG_PORT: String(base + 3),
   GATEWAY_METRICS_PORT: String(base + 4),
+  EVENTS_PORT: String(base + 5),
 };
 
 export function startSystem(env: Record<string, string> = {}): System {

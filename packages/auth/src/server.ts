@@ -4,6 +4,7 @@
  * public key every service verifies tokens with.
  */
 import {
+  bearerToken,
   createMongo,
   createServiceServer,
   invalidPayload,
@@ -13,21 +14,30 @@ import {
   storeConfigFrom,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
+  verifyToken,
   type Logger,
+  type TokenUser,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
-import { SignJWT } from 'jose';
+import { createLocalJWKSet, SignJWT } from 'jose';
 import { z } from 'zod';
 import { seedsDemoUsers, type Environment } from './environment.js';
 import { loadSigningKey } from './keys.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { UserDirectory, type UserDocument } from './users.js';
+import { UnknownUserError, UserDirectory, type UserDocument } from './users.js';
 
 const TokenRequest = z.strictObject({
   userId: z.string().min(1),
   recordId: z.string().min(1),
   action: z.enum(SCOPES),
 });
+
+const UserChange = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters').optional(),
+    office: z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters').optional(),
+  })
+  .refine((change) => change.name !== undefined || change.office !== undefined, { message: 'give name, office or both' });
 
 const Credentials = z.strictObject({
   username: z.string().trim().min(1, 'required').max(100, 'at most 100 characters'),
@@ -50,6 +60,8 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
   const prepare = onceSucceeded(async () => {
     await directory.ensureIndexes();
     if (seedsDemoUsers(env)) await directory.seedDemoUsers();
+    const backfilled = await directory.backfillEvents();
+    if (backfilled > 0) logger.info({ users: backfilled }, 'user events written for users that had none');
   });
   prepare().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'user directory not ready yet'));
 
@@ -125,6 +137,39 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
       const token = await sign({ sub: user._id, scope: [action], name: user.name, record: recordId }, env.AUTH_INTERNAL_TOKEN_TTL_SECONDS);
       logger.info({ userId, recordId, action }, 'internal token issued');
       return h.response({ token }).header('cache-control', 'no-store');
+    },
+  });
+
+  // The directory's one write route: a user's name or office. Sysadmin only; internal (the
+  // gateway routes none of auth but login). The change's event makes every copy follow.
+  const ownKeys = createLocalJWKSet({ keys: [key.jwk] });
+  server.route({
+    method: 'PATCH',
+    path: '/users/{userId}',
+    options: { payload: { maxBytes: 4 * 1024 } },
+    handler: async (request, h) => {
+      const token = bearerToken(request.headers['authorization'] as string | undefined);
+      if (!token) return h.response({ error: 'send Authorization: Bearer <sysadmin token>' }).code(401);
+      let admin: TokenUser;
+      try {
+        admin = await verifyToken(token, ownKeys);
+      } catch (error) {
+        return h.response({ error: (error as Error).message }).code(401);
+      }
+      if (!admin.scopes.includes('sysadmin')) return h.response({ error: 'changing users needs the sysadmin scope' }).code(403);
+      const parsed = UserChange.safeParse(request.payload ?? {});
+      if (!parsed.success) return invalidPayload(h, 'user change', parsed.error);
+      const userId = request.params['userId'] as string;
+      try {
+        await prepare();
+        const user = await directory.update(userId, parsed.data);
+        logger.info({ userId, by: admin.userId, version: user.version }, 'user changed');
+        return { userId, name: user.name, office: user.office, version: user.version };
+      } catch (error) {
+        if (error instanceof UnknownUserError) return h.response({ error: error.message }).code(404);
+        logger.warn({ err: (error as Error).message }, 'user change failed');
+        return h.response({ error: 'the user directory is unavailable; try again' }).code(503);
+      }
     },
   });
 

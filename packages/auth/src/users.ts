@@ -1,13 +1,22 @@
 /**
  * The user directory, in MongoDB `users`: auth is the one owner of a user's name, office and
  * scopes. Demo users are seeded in development only, idempotently (same ids on every seed).
+ *
+ * Every change of a name or office writes a user event (`user.created`, `user.updated`) in the
+ * user document's outbox, in the same write, with `sequence` = the user's new `version`; the
+ * relay publishes it, and the modules that copy names (records, search) follow.
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import type { Scope } from '@steadfast/commons';
+import { domainEvent, withEvent, type DomainEvent, type Outboxed, type Scope } from '@steadfast/commons';
 import { hashPassword } from './passwords.js';
 
-export interface UserDocument {
+const userEvent = (type: 'user.created' | 'user.updated', userId: string, sequence: number, name: string, office: string, at: Date): DomainEvent =>
+  domainEvent({ source: 'auth', aggregate: 'user', type, aggregateId: userId, sequence, data: { name, office }, at });
+
+export class UnknownUserError extends Error {}
+
+export interface UserDocument extends Outboxed {
   _id: string;
   username: string;
   name: string;
@@ -16,6 +25,8 @@ export interface UserDocument {
   passwordHash: string;
   createdAt: Date;
   updatedAt: Date;
+  /** Moves with every change of name or office; the sequence of its events. */
+  version: number;
 }
 
 export const DEMO_USERS: ReadonlyArray<Pick<UserDocument, 'username' | 'name' | 'office' | 'scopes'>> = [
@@ -36,6 +47,7 @@ export class UserDirectory {
 
   async ensureIndexes(): Promise<void> {
     await this.users.createIndex({ username: 1 }, { unique: true, name: 'username_unique' });
+    await this.users.createIndex({ outboxPending: 1 }, { name: 'outboxPending' });
   }
 
   findByUsername(username: string): Promise<UserDocument | null> {
@@ -48,18 +60,55 @@ export class UserDirectory {
     for (const user of DEMO_USERS) {
       if (await this.users.findOne({ username: user.username }, { projection: { _id: 1 } })) continue;
       try {
+        const _id = randomUUID();
         await this.users.insertOne({
-          _id: randomUUID(),
+          _id,
           ...user,
           scopes: [...user.scopes],
           passwordHash: await hashPassword(DEMO_PASSWORD),
           createdAt: now,
           updatedAt: now,
+          version: 1,
+          outbox: [userEvent('user.created', _id, 1, user.name, user.office, now)],
+          outboxPending: true,
         });
       } catch (error) {
         // Another auth process seeded the same user a moment ago.
         if ((error as { code?: unknown }).code !== 11000) throw error;
       }
     }
+  }
+
+  /** Users from before user events get their `user.created` event, once. */
+  async backfillEvents(): Promise<number> {
+    const now = new Date();
+    let count = 0;
+    for await (const user of this.users.find({ version: { $exists: false } }, { projection: { name: 1, office: 1 } })) {
+      const result = await this.users.updateOne(
+        { _id: user._id, version: { $exists: false } },
+        withEvent<UserDocument>({ $set: { version: 1 } }, userEvent('user.created', user._id, 1, user.name, user.office, now)),
+      );
+      count += result.modifiedCount;
+    }
+    return count;
+  }
+
+  /** Changes a user's name and/or office, with its event; returns the user as written. */
+  async update(userId: string, change: { name?: string | undefined; office?: string | undefined }): Promise<UserDocument> {
+    for (let round = 0; round < 10; round++) {
+      const user = await this.users.findOne({ _id: userId });
+      if (!user) throw new UnknownUserError(`there is no user ${userId}`);
+      const name = change.name ?? user.name;
+      const office = change.office ?? user.office;
+      if (name === user.name && office === user.office) return user;
+      const now = new Date();
+      const version = (user.version ?? 0) + 1;
+      const result = await this.users.updateOne(
+        { _id: userId, version: user.version },
+        withEvent<UserDocument>({ $set: { name, office, updatedAt: now }, $inc: { version: 1 } }, userEvent('user.updated', userId, version, name, office, now)),
+      );
+      if (result.matchedCount === 1) return { ...user, name, office, updatedAt: now, version };
+    }
+    throw new Error(`user ${userId} kept changing; try again`);
   }
 }

@@ -102,6 +102,27 @@ export const retryPolicyFrom = (env: QueueEnv) => ({
   backoffMaxMs: env.RECORD_BACKOFF_MAX_MS,
 });
 
+/** The domain-event channel, shared by the writers (relay hints), consumers and the dashboard. */
+export const eventEnvSchema = z.object({
+  /** Prefix of the partition queues `<prefix>-p<N>`. */
+  EVENT_QUEUE_PREFIX: z.string().min(1).default('events'),
+  /** Changing it moves aggregates between partitions: drain the queues first. */
+  EVENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(4),
+  EVENT_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
+  EVENT_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
+  EVENT_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+});
+
+export type EventEnv = z.infer<typeof eventEnvSchema>;
+
+export const eventChannelFrom = (env: EventEnv) => ({
+  prefix: env.EVENT_QUEUE_PREFIX,
+  partitions: env.EVENT_PARTITIONS,
+  attempts: env.EVENT_ATTEMPTS,
+  backoffMs: env.EVENT_BACKOFF_MS,
+  backoffMaxMs: env.EVENT_BACKOFF_MAX_MS,
+});
+
 /**
  * Parses the environment with a schema; every problem is reported at once, naming the variable
  * and the rule, so a misconfigured deployment fails at start with one readable message.

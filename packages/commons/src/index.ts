@@ -12,3 +12,4 @@ export * from './auth.js';
 export * from './store-clients.js';
 export * from './redis-policy.js';
 export * from './metrics.js';
+export * from './events/index.js';

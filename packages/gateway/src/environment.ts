@@ -1,7 +1,7 @@
-import { envPort, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, eventEnvSchema, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
-export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend({
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(eventEnvSchema.shape).extend({
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: envPort.default(7070),
   /** The internal auth service: login is proxied there, token keys are read from it. */

@@ -17,6 +17,8 @@ import {
   metricsRoute,
   onceSucceeded,
   registerQueueDepth,
+  eventChannelFrom,
+  eventQueueNames,
   openStores,
   RecordQueue,
   recordInputSchemas,
@@ -30,6 +32,7 @@ import {
 } from '@steadfast/commons';
 import { unavailable } from './errors.js';
 import Hapi from '@hapi/hapi';
+import { Queue } from 'bullmq';
 import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
@@ -67,10 +70,16 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const db = collections(mongo.db(stores.mongo.dbName));
   const queue = new RecordQueue({ ...redisOptions(stores.redis), ...FAIL_FAST }, retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
   queue.queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'queue connection error'));
+  // The event partitions, for the dashboard: their failed sets are the dead-letter queue.
+  const eventQueues = eventQueueNames(eventChannelFrom(env)).map((name) => {
+    const q = new Queue(name, { connection: { ...redisOptions(stores.redis), ...FAIL_FAST } });
+    q.on('error', (error: Error) => logger.warn({ err: error.message, queue: name }, 'queue connection error'));
+    return q;
+  });
 
   const limits = { maxAttachmentBytes: env.ATTACHMENT_MAX_BYTES, maxAttachments: env.ATTACHMENT_MAX_COUNT };
   const registry = createRegistry('gateway');
-  registerQueueDepth(registry, [queue.queue]);
+  registerQueueDepth(registry, [queue.queue, ...eventQueues]);
   const submitted = new Counter({
     name: 'steadfast_submissions_total',
     help: 'Write mutations by operation and outcome: queued, repeat, idempotency_key_reused, service_unavailable, forbidden, …',
@@ -134,7 +143,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   };
   await server.register<HapiApolloPluginOptions<GatewayContext>, void>({ plugin: hapiApollo, options: apolloOptions });
   registerTokenAuth(server, verify);
-  await mountAdmin(server, [queue.queue], db);
+  await mountAdmin(server, [queue.queue, ...eventQueues], db);
   server.route(loginRoute(env.AUTH_URL, logger));
 
   const metricsServer = Hapi.server({ host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT });
@@ -148,6 +157,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       await metricsServer.stop();
       await apollo.stop();
       await queue.close();
+      await Promise.all(eventQueues.map((q) => q.close()));
       await clients.close();
     },
   };

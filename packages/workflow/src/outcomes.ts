@@ -10,16 +10,22 @@
 import {
   allowsOnRecord,
   bearerToken,
+  hintOutbox,
   isDuplicateKey,
+  recordEvent,
+  withEvent,
+  type Redis,
   type Collections,
   type Logger,
   type RecordDocument,
+  type RegistrationStatus,
   type TokenUser,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Notifications } from './notifications/notifications.js';
+import { actorChange, followDirectory } from './records/actors.js';
 import type { SearchIndex } from './search/search-index.js';
 
 type Decision = { outcome: 'confirmed'; registrationNumber: string } | { outcome: 'rejected'; reason: string };
@@ -30,6 +36,7 @@ const Reject = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export interface OutcomeDeps {
   db: Collections;
   search: SearchIndex;
+  redis: Redis;
   notifications?: Notifications;
   logger: Logger;
 }
@@ -64,22 +71,41 @@ export class Outcomes {
         return { code: 409, body: { error: `the record is ${record.status}, not waiting for external validation` } };
       }
       const now = new Date();
-      const status = decision.outcome === 'confirmed' ? 'REGISTERED' : 'REJECTED';
+      const status: RegistrationStatus = decision.outcome === 'confirmed' ? 'REGISTERED' : 'REJECTED';
       const action = decision.outcome === 'confirmed' ? 'confirm-registration' : 'reject-registration';
+      const actor = await actorChange(this.deps.db, record, user.userId);
+      const event = recordEvent({
+        recordId,
+        sequence: record.version + 1,
+        type: decision.outcome === 'confirmed' ? 'record.registered' : 'record.rejected',
+        changes: {
+          status,
+          updatedAt: now.toISOString(),
+          ...(decision.outcome === 'confirmed' ? { registrationNumber: decision.registrationNumber } : {}),
+          ...(actor ? { actors: actor.actors } : {}),
+        },
+        at: now,
+      });
       const result = await this.deps.db.records.updateOne(
         { _id: recordId, version: record.version },
-        {
-          $set: {
-            status,
-            updatedAt: now,
-            externalValidation: { ...decision, at: now, userId: user.userId },
-            ...(decision.outcome === 'confirmed' ? { registrationNumber: decision.registrationNumber } : {}),
+        withEvent<RecordDocument>(
+          {
+            $set: {
+              status,
+              updatedAt: now,
+              externalValidation: { ...decision, at: now, userId: user.userId },
+              ...(decision.outcome === 'confirmed' ? { registrationNumber: decision.registrationNumber } : {}),
+              ...actor?.set,
+            },
+            $push: { history: { draftId: record.draftId, action, userId: user.userId, at: now, status } },
+            $inc: { version: 1 },
           },
-          $push: { history: { draftId: record.draftId, action, userId: user.userId, at: now, status } },
-          $inc: { version: 1 },
-        },
+          event,
+        ),
       );
       if (result.matchedCount === 1) {
+        await hintOutbox(this.deps.redis, this.deps.db.records, recordId, this.deps.logger);
+        if (actor) await followDirectory(this.deps.db, this.deps.redis, recordId, user.userId, this.deps.logger);
         this.deps.logger.info({ recordId, draftId: record.draftId, status }, 'external validation applied');
         await this.followUp(recordId);
         return { code: 200, body: { status: 'done', registrationStatus: status } };

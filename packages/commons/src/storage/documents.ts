@@ -7,6 +7,7 @@
  * The workflow writes them; the gateway reads them to answer `fetchRecordStatus`.
  */
 import type { Collection, Db } from 'mongodb';
+import type { Outboxed } from '../events/domain-event.js';
 import type { EventType, Operation, OutcomeAction, RecordAction, Step } from '../queue/record-jobs.js';
 
 export const REGISTRATION_STATUSES = [
@@ -55,7 +56,18 @@ export interface HistoryEntry {
   correction?: Record<string, unknown>;
 }
 
-export interface RecordDocument {
+/**
+ * A copy of the name and office of a user who acted on the record. Auth's user directory owns
+ * them; the copy says which of the user's versions (event sequence) it holds, 0 when the user
+ * was not known yet, and is only ever written by the copy-keeping code, never by hand.
+ */
+export interface ActorCopy {
+  name?: string;
+  office?: string;
+  sequence: number;
+}
+
+export interface RecordDocument extends Outboxed {
   _id: string;
   draftId: string;
   trackingId: string;
@@ -76,6 +88,65 @@ export interface RecordDocument {
   updatedAt: Date;
   actions: Record<string, ActionState>;
   history: HistoryEntry[];
+  /** By userId: who acted on the record (its history's users), with copies of their names. */
+  actors?: Record<string, ActorCopy>;
+}
+
+/**
+ * The part of a record other modules copy, as domain events carry it (dates as ISO strings):
+ * a record event's data holds the fields of this that the change set.
+ */
+export interface RecordState {
+  draftId: string;
+  trackingId: string;
+  event: EventType;
+  status: RegistrationStatus;
+  registrationNumber?: string;
+  data: Record<string, unknown>;
+  hasPotentialDuplicates: boolean;
+  duplicates: string[];
+  createdAt: string;
+  updatedAt: string;
+  actors: Record<string, ActorCopy>;
+}
+
+export function recordStateOf(record: RecordDocument): RecordState {
+  return {
+    draftId: record.draftId,
+    trackingId: record.trackingId,
+    event: record.event,
+    status: record.status,
+    ...(record.registrationNumber ? { registrationNumber: record.registrationNumber } : {}),
+    data: record.data,
+    hasPotentialDuplicates: record.hasPotentialDuplicates,
+    duplicates: [...record.duplicates].sort(),
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+    actors: record.actors ?? {},
+  };
+}
+
+/** One applied record event, kept by the audit-trail projection (`_id` = the event's id). */
+export interface AuditTrailEntry {
+  _id: string;
+  recordId: string;
+  sequence: number;
+  type: string;
+  source: string;
+  /** The names of the record fields the change set. */
+  changes: string[];
+  correlationId?: string;
+  occurredAt: Date;
+  appliedAt: Date;
+}
+
+/** The records module's copy of auth's user directory, kept from user events. */
+export interface DirectoryEntry {
+  _id: string;
+  name: string;
+  office: string;
+  /** The user event sequence this copy holds. */
+  version: number;
 }
 
 export type DraftOutcome =
@@ -124,6 +195,8 @@ export interface Collections {
   drafts: Collection<DraftDocument>;
   audit: Collection<AuditEntry>;
   alerts: Collection<AlertDocument>;
+  auditTrail: Collection<AuditTrailEntry>;
+  directory: Collection<DirectoryEntry>;
 }
 
 export const collections = (db: Db): Collections => ({
@@ -131,6 +204,8 @@ export const collections = (db: Db): Collections => ({
   drafts: db.collection<DraftDocument>('drafts'),
   audit: db.collection<AuditEntry>('audit'),
   alerts: db.collection<AlertDocument>('alerts'),
+  auditTrail: db.collection<AuditTrailEntry>('audit-trail'),
+  directory: db.collection<DirectoryEntry>('user-directory'),
 });
 
 /** The indexes the guarantees rest on; idempotent, run by the workflow at start. */
@@ -141,6 +216,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.audit.createIndex({ draftId: 1, action: 1 }, { unique: true, name: 'draftId_action_unique' }),
     c.audit.createIndex({ recordId: 1 }, { name: 'recordId' }),
     c.alerts.createIndex({ createdAt: -1 }, { name: 'createdAt' }),
+    c.records.createIndex({ outboxPending: 1 }, { name: 'outboxPending' }),
+    c.auditTrail.createIndex({ recordId: 1, sequence: 1 }, { unique: true, name: 'recordId_sequence_unique' }),
   ]);
 }
 

@@ -6,7 +6,7 @@
  * `version` as Elasticsearch's external version: a write of an older version is refused by
  * Elasticsearch (409), so a slow or repeated write can never overwrite a newer one.
  */
-import type { ElasticsearchClient, RecordDocument } from '@steadfast/commons';
+import { recordStateOf, type ElasticsearchClient, type EventType, type RecordDocument, type RecordState } from '@steadfast/commons';
 
 export interface SearchPerson {
   firstNames?: string;
@@ -30,9 +30,17 @@ export interface SearchDocument {
   district?: string;
   hasPotentialDuplicates: boolean;
   duplicates: string[];
+  /** Copies of the name and office of each user who acted (auth's directory owns them). */
+  actors: SearchActor[];
   createdAt: string;
   updatedAt: string;
   version: number;
+}
+
+export interface SearchActor {
+  userId: string;
+  name?: string;
+  office?: string;
 }
 
 const SUBJECT = { birth: 'child', death: 'deceased', marriage: 'bride' } as const;
@@ -52,31 +60,61 @@ function person(value: unknown): SearchPerson {
   return out;
 }
 
+/** The search document of a record as it is in MongoDB: its state folded into nothing. */
 export function toSearchDocument(record: RecordDocument): SearchDocument {
-  const data = record.data;
-  const place = (data['eventLocation'] ?? {}) as Record<string, unknown>;
-  const doc: SearchDocument = {
-    recordId: record._id,
-    draftId: record.draftId,
-    trackingId: record.trackingId,
-    event: record.event,
-    status: record.status,
-    subject: person(data[SUBJECT[record.event]]),
-    related: person(data[RELATED[record.event]]),
-    hasPotentialDuplicates: record.hasPotentialDuplicates,
-    duplicates: [...record.duplicates].sort(),
-    createdAt: record.createdAt.toISOString(),
-    updatedAt: record.updatedAt.toISOString(),
-    version: record.version,
-  };
-  const eventDate = str(data['eventDate']);
-  const country = str(place['country']);
-  const district = str(place['district']);
-  if (eventDate) doc.eventDate = eventDate;
-  if (country) doc.country = country;
-  if (district) doc.district = district;
-  if (record.registrationNumber) doc.registrationNumber = record.registrationNumber;
+  return applyChanges(undefined, record._id, recordStateOf(record), record.version);
+}
+
+/**
+ * The search document after a change: `changes` are the record fields the change set (a record
+ * event's data), `prev` the document before it. Folding a record's events in order gives the
+ * same document as `toSearchDocument` of the record at the last event's version.
+ */
+export function applyChanges(
+  prev: SearchDocument | undefined,
+  recordId: string,
+  changes: Partial<RecordState>,
+  version: number,
+): SearchDocument {
+  const doc = { ...(prev ?? { recordId, duplicates: [], actors: [], hasPotentialDuplicates: false }) } as SearchDocument;
+  if (changes.draftId !== undefined) doc.draftId = changes.draftId;
+  if (changes.trackingId !== undefined) doc.trackingId = changes.trackingId;
+  if (changes.event !== undefined) doc.event = changes.event;
+  if (changes.status !== undefined) doc.status = changes.status;
+  if (changes.registrationNumber !== undefined) doc.registrationNumber = changes.registrationNumber;
+  if (changes.hasPotentialDuplicates !== undefined) doc.hasPotentialDuplicates = changes.hasPotentialDuplicates;
+  if (changes.duplicates !== undefined) doc.duplicates = [...changes.duplicates].sort();
+  if (changes.createdAt !== undefined) doc.createdAt = changes.createdAt;
+  if (changes.updatedAt !== undefined) doc.updatedAt = changes.updatedAt;
+  if (changes.actors !== undefined) {
+    doc.actors = Object.entries(changes.actors)
+      .map(([userId, copy]) => ({
+        userId,
+        ...(copy.name !== undefined ? { name: copy.name } : {}),
+        ...(copy.office !== undefined ? { office: copy.office } : {}),
+      }))
+      .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+  }
+  if (changes.data !== undefined) {
+    for (const [key, value] of Object.entries(dataFields(doc.event as EventType, changes.data))) {
+      if (value === undefined) delete (doc as unknown as Record<string, unknown>)[key];
+      else (doc as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  doc.version = version;
   return doc;
+}
+
+/** The search fields taken from a record's details; every one is set (or cleared). */
+function dataFields(event: EventType, data: Record<string, unknown>) {
+  const place = (data['eventLocation'] ?? {}) as Record<string, unknown>;
+  return {
+    subject: person(data[SUBJECT[event]]),
+    related: person(data[RELATED[event]]),
+    eventDate: str(data['eventDate']),
+    country: str(place['country']),
+    district: str(place['district']),
+  };
 }
 
 const personMapping = {
@@ -118,6 +156,13 @@ export class SearchIndex {
             district: { type: 'keyword' },
             hasPotentialDuplicates: { type: 'boolean' },
             duplicates: { type: 'keyword' },
+            actors: {
+              properties: {
+                userId: { type: 'keyword' },
+                name: { type: 'text', fields: { keyword: { type: 'keyword' } } },
+                office: { type: 'keyword' },
+              },
+            },
             createdAt: { type: 'date' },
             updatedAt: { type: 'date' },
             version: { type: 'long' },
@@ -135,12 +180,17 @@ export class SearchIndex {
    * `visible` waits for a refresh, so a query right after sees the document.
    */
   async project(record: RecordDocument, { visible = false } = {}): Promise<boolean> {
+    return this.write(toSearchDocument(record), { visible });
+  }
+
+  /** Writes a search document at its `version`; false when that version or a newer one is there. */
+  async write(doc: SearchDocument, { visible = false } = {}): Promise<boolean> {
     try {
       await this.es.index({
         index: this.alias,
-        id: record._id,
-        document: toSearchDocument(record),
-        version: record.version,
+        id: doc.recordId,
+        document: doc,
+        version: doc.version,
         version_type: 'external',
         refresh: visible ? 'wait_for' : false,
       });
@@ -149,6 +199,12 @@ export class SearchIndex {
       if (isErrorType(error, 'version_conflict_engine_exception')) return false;
       throw error;
     }
+  }
+
+  /** The document and its version (the record version it was written from), read in real time. */
+  async getVersioned(recordId: string): Promise<{ doc: SearchDocument; version: number } | undefined> {
+    const response = await this.es.get<SearchDocument>({ index: this.alias, id: recordId }, { ignore: [404] });
+    return response.found && response._source ? { doc: response._source, version: response._version ?? 0 } : undefined;
   }
 
   async get(recordId: string): Promise<SearchDocument | undefined> {

@@ -5,9 +5,13 @@
  * compare-and-set on its version, so no concurrent change is lost.
  */
 import {
+  hintOutbox,
   isDuplicateKey,
   newTrackingId,
+  recordEvent,
   recordIdFor,
+  recordStateOf,
+  withEvent,
   type ActionState,
   type HistoryEntry,
   type RecordDocument,
@@ -16,6 +20,7 @@ import {
 } from '@steadfast/commons';
 import type { WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
+import { actorChange, actorCopyFor, followDirectory } from '../records/actors.js';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
 import { ensureEarlierWorkFinished } from './ordering.js';
 
@@ -78,9 +83,17 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
     updatedAt: now,
     actions: { [data.draftId]: actionState(data, now) },
     history: [{ draftId: data.draftId, action: data.action, userId: data.userId, at: now, status }],
+    actors: { [data.userId]: await actorCopyFor(deps.db, data.userId) },
   };
+  // The record and its first event, in one insert.
+  record.outbox = [
+    recordEvent({ recordId, sequence: 1, type: 'record.created', changes: recordStateOf(record), at: now, correlationId: data.correlationId }),
+  ];
+  record.outboxPending = true;
   try {
     await deps.db.records.insertOne(record);
+    await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
+    await followDirectory(deps.db, deps.redis, recordId, data.userId, deps.logger);
     return record;
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
@@ -110,20 +123,40 @@ export async function applyCorrection(deps: WorkflowDeps, data: RecordJobData): 
     const status = data.operation === 'correct' ? toCorrected(record.status) : toCorrectionRequested(record.status);
     const entry: HistoryEntry = { draftId: data.draftId, action: data.action, userId: data.userId, at: now, status };
     if (data.operation === 'request-correction') entry.correction = data.details;
+    const actor = await actorChange(deps.db, record, data.userId);
+    const event = recordEvent({
+      recordId,
+      sequence: record.version + 1,
+      type: data.operation === 'correct' ? 'record.corrected' : 'record.correction-requested',
+      changes: {
+        status,
+        updatedAt: now.toISOString(),
+        ...(data.operation === 'correct' ? { data: data.details } : {}),
+        ...(actor ? { actors: actor.actors } : {}),
+      },
+      at: now,
+      correlationId: data.correlationId,
+    });
     const result = await deps.db.records.updateOne(
       { _id: recordId, version: record.version },
-      {
-        $set: {
-          status,
-          updatedAt: now,
-          [`actions.${data.draftId}`]: actionState(data, now),
-          ...(data.operation === 'correct' ? { data: data.details } : {}),
+      withEvent<RecordDocument>(
+        {
+          $set: {
+            status,
+            updatedAt: now,
+            [`actions.${data.draftId}`]: actionState(data, now),
+            ...(data.operation === 'correct' ? { data: data.details } : {}),
+            ...actor?.set,
+          },
+          $push: { history: entry, attachments: { $each: storedAttachments(data, recordId) } },
+          $inc: { version: 1 },
         },
-        $push: { history: entry, attachments: { $each: storedAttachments(data, recordId) } },
-        $inc: { version: 1 },
-      },
+        event,
+      ),
     );
     if (result.matchedCount === 1) {
+      await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
+      if (actor) await followDirectory(deps.db, deps.redis, recordId, data.userId, deps.logger);
       const updated = await deps.db.records.findOne({ _id: recordId });
       if (updated) return updated;
     }

@@ -4,35 +4,61 @@
  * one that queries later always sees the other, and marks both, so the outcome does not
  * depend on the order in which they were processed.
  */
-import type { StepContext } from '../context.js';
+import { hintOutbox, recordEvent, withEvent, type RecordDocument } from '@steadfast/commons';
+import type { StepContext, WorkflowDeps } from '../context.js';
 import { reload } from '../context.js';
 
 export async function indexRecord(ctx: StepContext): Promise<void> {
   await ctx.deps.search.project(ctx.record, { visible: true });
 }
 
+/**
+ * Adds `ids` to the record's potential duplicates, with a `record.duplicates-flagged` event;
+ * a compare-and-set on the version, so a concurrent change is never overwritten. Returns the
+ * record as written, or undefined when it already had them all (or does not exist).
+ */
+export async function flagDuplicates(
+  deps: WorkflowDeps,
+  recordId: string,
+  ids: readonly string[],
+  correlationId?: string,
+): Promise<RecordDocument | undefined> {
+  for (let round = 0; round < 10; round++) {
+    const record = await deps.db.records.findOne({ _id: recordId });
+    if (!record) return undefined;
+    const duplicates = [...new Set([...record.duplicates, ...ids])].sort();
+    if (duplicates.length === record.duplicates.length && record.hasPotentialDuplicates) return undefined;
+    const now = new Date();
+    const event = recordEvent({
+      recordId,
+      sequence: record.version + 1,
+      type: 'record.duplicates-flagged',
+      changes: { duplicates, hasPotentialDuplicates: true, updatedAt: now.toISOString() },
+      at: now,
+      ...(correlationId ? { correlationId } : {}),
+    });
+    const result = await deps.db.records.updateOne(
+      { _id: recordId, version: record.version },
+      withEvent<RecordDocument>({ $set: { duplicates, hasPotentialDuplicates: true, updatedAt: now }, $inc: { version: 1 } }, event),
+    );
+    if (result.matchedCount === 1) {
+      await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
+      return { ...record, duplicates, hasPotentialDuplicates: true, updatedAt: now, version: record.version + 1 };
+    }
+  }
+  throw new Error(`record ${recordId} kept changing while its duplicates were flagged; retrying`);
+}
+
 export async function checkDuplicates(ctx: StepContext): Promise<void> {
-  const { db, search } = ctx.deps;
+  const { search } = ctx.deps;
   const found = await search.findDuplicates(ctx.record);
   if (found.length === 0) return;
   const me = ctx.record._id;
-  const now = new Date();
   for (const other of found) {
-    const result = await db.records.updateOne(
-      { _id: other, duplicates: { $ne: me } },
-      { $addToSet: { duplicates: me }, $set: { hasPotentialDuplicates: true, updatedAt: now }, $inc: { version: 1 } },
-    );
-    if (result.modifiedCount === 0) continue;
-    const updated = await db.records.findOne({ _id: other });
+    const updated = await flagDuplicates(ctx.deps, other, [me], ctx.data.correlationId);
     if (updated) await search.project(updated);
   }
-  const missing = found.filter((id) => !ctx.record.duplicates.includes(id));
-  if (missing.length > 0) {
-    await db.records.updateOne(
-      { _id: me },
-      { $addToSet: { duplicates: { $each: missing } }, $set: { hasPotentialDuplicates: true, updatedAt: now }, $inc: { version: 1 } },
-    );
-  }
+  await flagDuplicates(ctx.deps, me, found, ctx.data.correlationId);
   await search.project(await reload(ctx));
   ctx.log.info({ duplicates: found }, 'potential duplicates found');
 }

@@ -1,0 +1,4 @@
+export * from './domain-event.js';
+export * from './channel.js';
+export * from './consumer.js';
+export * from './relay.js';

@@ -1,0 +1,26 @@
+import { envPort, eventEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { z } from 'zod';
+
+const ROLES = ['relay', 'consumer'] as const;
+
+export const environmentSchema = storeEnvSchema.extend(eventEnvSchema.shape).extend({
+  EVENTS_HOST: z.string().min(1).default('127.0.0.1'),
+  EVENTS_PORT: envPort.default(7075),
+  /** What this process runs: both by default; a deployment may run them apart and scaled. */
+  EVENTS_ROLES: z
+    .string()
+    .default('relay,consumer')
+    .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one of relay, consumer')),
+  /** How often the relay reads the writers' hints. */
+  RELAY_POLL_MS: z.coerce.number().int().min(10).default(100),
+  /** How often the relay queries for events whose hint was lost (a writer died after its write). */
+  RELAY_SWEEP_MS: z.coerce.number().int().min(100).default(5_000),
+  RELAY_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** A killed consumer's event is taken up again after this long. */
+  EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(10_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export const readEnvironment = (env?: Record<string, string | undefined>): Environment => readEnv(environmentSchema, env);

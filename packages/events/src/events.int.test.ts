@@ -1,0 +1,179 @@
+/**
+ * The relay, the channel and the projections against the real Redis, MongoDB and Elasticsearch,
+ * under names of their own: every change reaches every projection once and in order, a lost
+ * hint is found by the sweep, a poison event is dead-lettered while others flow and applies
+ * once when replayed after the fix, and a renamed user's copies follow.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import {
+  collections,
+  createLogger,
+  domainEvent,
+  eventQueueName,
+  openStores,
+  partitionOf,
+  storeConfigFrom,
+  withEvent,
+  type Collections,
+  type StoreClients,
+} from '@steadfast/commons';
+import { SearchIndex, toSearchDocument } from '@steadfast/workflow';
+import { Queue } from 'bullmq';
+import { readEnvironment, type Environment } from './environment.js';
+import { createEventsService, type EventsService } from './service.js';
+import { userCopiesProjection } from './projections.js';
+import { changeRecord, insertRecord, newRecord, renameChild } from './testing.js';
+
+const id = randomBytes(4).toString('hex');
+let env: Environment;
+let service: EventsService;
+let stores: StoreClients;
+let db: Collections;
+let search: SearchIndex;
+
+before(async () => {
+  env = readEnvironment({
+    ...process.env,
+    EVENTS_PORT: '0',
+    MONGO_DB: `ev_test_${id}`,
+    ES_INDEX: `ev-test-${id}`,
+    EVENT_QUEUE_PREFIX: `ev-test-${id}`,
+    EVENT_ATTEMPTS: '3',
+    EVENT_BACKOFF_MS: '100',
+    RELAY_POLL_MS: '50',
+    RELAY_SWEEP_MS: '300',
+  });
+  const logger = createLogger('events', { level: 'silent' });
+  stores = openStores(storeConfigFrom(env), logger);
+  db = collections(stores.mongo.db(env.MONGO_DB));
+  search = new SearchIndex(stores.es, env.ES_INDEX);
+  service = await createEventsService(env, logger);
+});
+
+after(async () => {
+  await service.close();
+  await stores.es.indices.delete({ index: `${env.ES_INDEX}-*` }, { ignore: [404] });
+  await stores.mongo.db(env.MONGO_DB).dropDatabase();
+  for (let p = 0; p < env.EVENT_PARTITIONS; p++) {
+    const q = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, p), { connection: stores.redis });
+    await q.obliterate({ force: true });
+    await q.close();
+  }
+  await stores.close();
+});
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await probe()) return Date.now() - started;
+    await sleep(50);
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
+/** Every record's search document equals the one derived from MongoDB, and its trail is whole. */
+async function projectionsMatch(ids: readonly string[]): Promise<boolean> {
+  for (const recordId of ids) {
+    const record = await db.records.findOne({ _id: recordId });
+    const doc = await search.getVersioned(recordId);
+    if (!record || !doc || doc.version !== record.version) return false;
+    assert.deepEqual(doc.doc, toSearchDocument(record));
+    const trail = await db.auditTrail.find({ recordId }).sort({ sequence: 1 }).toArray();
+    if (trail.length !== record.version) return false;
+    assert.deepEqual(trail.map((e) => e.sequence), Array.from({ length: record.version }, (_, i) => i + 1));
+  }
+  return true;
+}
+
+test('every change of every record reaches both projections, once and in order', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `r-${id}-${i}`);
+  await Promise.all(ids.map((recordId, i) => insertRecord(db, stores.redis, newRecord(recordId, 'u-1', i))));
+  for (let round = 0; round < 4; round++) {
+    await Promise.all(ids.map((recordId) => renameChild(db, stores.redis, recordId, `Name${round}`)));
+  }
+  await until('projections equal the source', () => projectionsMatch(ids));
+  const trail = await db.auditTrail.find({ recordId: ids[0]! }).sort({ sequence: 1 }).toArray();
+  for (let i = 1; i < trail.length; i++) assert.ok(trail[i]!.appliedAt >= trail[i - 1]!.appliedAt, 'applied in sequence order');
+  assert.equal(await db.records.countDocuments({ outboxPending: true }), 0, 'every outbox emptied');
+});
+
+test('a change whose writer died before leaving a hint is found by the sweep', async () => {
+  const recordId = `r-${id}-nohint`;
+  await insertRecord(db, stores.redis, newRecord(recordId, 'u-1', 1), { hint: false });
+  await renameChild(db, stores.redis, recordId, 'Unhinted', { hint: false });
+  await until('the sweep relayed it', () => projectionsMatch([recordId]), 10_000);
+});
+
+test('a poison event is dead-lettered, others flow past it, and a replay after the fix applies it once', async () => {
+  const poisoned = `r-${id}-poison`;
+  const healthy = `r-${id}-healthy`;
+  await insertRecord(db, stores.redis, newRecord(poisoned, 'u-1', 5));
+  await insertRecord(db, stores.redis, newRecord(healthy, 'u-1', 6));
+  await until('both created', () => projectionsMatch([poisoned, healthy]));
+
+  // An import script writes a district longer than Elasticsearch takes in a keyword (32 766
+  // bytes): the search document of that change is refused (400), attempt after attempt.
+  const huge = 'D'.repeat(40_000);
+  await renameChild(db, stores.redis, poisoned, 'Poisoned');
+  const poisonSequence = await changeRecord(db, stores.redis, poisoned, 'record.corrected', (r) => ({
+    data: { ...r.data, eventLocation: { country: 'ZMB', district: huge } },
+  }));
+  const after = await renameChild(db, stores.redis, poisoned, 'AfterPoison');
+  await renameChild(db, stores.redis, healthy, 'StillFlowing');
+
+  const queue = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, partitionOf(poisoned, env.EVENT_PARTITIONS)), { connection: stores.redis });
+  try {
+    const deadId = `record.${poisoned}.${poisonSequence}`;
+    await until('the poison event is in the failed set', async () => (await queue.getJob(deadId))?.finishedOn !== undefined && (await queue.getJobState(deadId)) === 'failed');
+    await until('the healthy record moved on', () => projectionsMatch([healthy]));
+    const stuck = await search.getVersioned(poisoned);
+    assert.equal(stuck?.version, poisonSequence - 1, 'the poisoned record waits at the event before the poison');
+
+    // The fix: keyword values that long are kept in _source but not indexed.
+    await stores.es.indices.putMapping({ index: env.ES_INDEX, properties: { district: { type: 'keyword', ignore_above: 256 } } });
+    const dead = await queue.getJob(deadId);
+    assert.ok(dead);
+    await dead.retry('failed'); // what "retry" in the dashboard does
+    await until('the replayed poison event and the one behind it applied', () => projectionsMatch([poisoned]));
+    const doc = await search.getVersioned(poisoned);
+    assert.equal(doc?.version, after);
+    assert.equal(await db.auditTrail.countDocuments({ _id: `record:${poisoned}:${poisonSequence}` }), 1);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a user's new name reaches every record and search document that copies it", async () => {
+  const userId = `user-${id}`;
+  const ids = Array.from({ length: 5 }, (_, i) => `r-${id}-u${i}`);
+  const users = stores.mongo.db(env.MONGO_DB).collection<{ _id: string; name: string; office: string; version: number }>('users');
+  const created = domainEvent({ source: 'auth', aggregate: 'user', type: 'user.created', aggregateId: userId, sequence: 1, data: { name: 'Old Name', office: 'Old Office' } });
+  await users.insertOne({ _id: userId, name: 'Old Name', office: 'Old Office', version: 1, outbox: [created], outboxPending: true } as never);
+  await Promise.all(ids.map((recordId, i) => insertRecord(db, stores.redis, newRecord(recordId, userId, i))));
+  await until('records projected', () => projectionsMatch(ids));
+
+  // What auth's user change writes: the new name and its event, in one write.
+  const renamedAt = Date.now();
+  const renamed = domainEvent({ source: 'auth', aggregate: 'user', type: 'user.updated', aggregateId: userId, sequence: 2, data: { name: 'New Name', office: 'New Office' } });
+  await users.updateOne({ _id: userId, version: 1 }, withEvent({ $set: { name: 'New Name', office: 'New Office' }, $inc: { version: 1 } }, renamed));
+  await until('every copy follows', async () => {
+    for (const recordId of ids) {
+      const doc = await search.getVersioned(recordId);
+      const record = await db.records.findOne({ _id: recordId });
+      if (record?.actors?.[userId]?.name !== 'New Name') return false;
+      if (!doc?.doc.actors.some((a) => a.userId === userId && a.name === 'New Name' && a.office === 'New Office')) return false;
+    }
+    return projectionsMatch(ids);
+  });
+  const delay = Date.now() - renamedAt;
+  console.log(`# rename propagated to ${ids.length} records and their search documents in ${delay} ms`);
+  assert.equal((await db.directory.findOne({ _id: userId }))?.version, 2);
+  // A repeat of the old event changes nothing.
+  const before = await db.records.findOne({ _id: ids[0]! });
+  const projection = userCopiesProjection(db, stores.redis, createLogger('events', { level: 'silent' }));
+  assert.equal(await projection.apply(created), 'duplicate');
+  assert.equal((await db.records.findOne({ _id: ids[0]! }))?.version, before?.version);
+});

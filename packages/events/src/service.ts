@@ -1,0 +1,126 @@
+/**
+ * The events service: the outbox relay (records and users) and the consumers that keep the
+ * projections. Internal only: `/health`, `/ready` and `/metrics` on its own port.
+ */
+import {
+  collections,
+  createRegistry,
+  createServiceServer,
+  ensureIndexes,
+  eventChannelFrom,
+  EventChannel,
+  Counter,
+  Histogram,
+  metricsRoute,
+  onceSucceeded,
+  openStores,
+  OutboxRelay,
+  redisOptions,
+  registerQueueDepth,
+  startEventConsumers,
+  storeConfigFrom,
+  type Collection,
+  type ConsumerMetrics,
+  type Logger,
+  type OutboxDocument,
+  type RunningConsumers,
+} from '@steadfast/commons';
+import { SearchIndex } from '@steadfast/workflow';
+import type Hapi from '@hapi/hapi';
+import type { Environment } from './environment.js';
+import { auditTrailProjection, searchProjection, userCopiesProjection } from './projections.js';
+
+export interface EventsService {
+  server: Hapi.Server;
+  relay?: OutboxRelay;
+  consumers?: RunningConsumers;
+  close(): Promise<void>;
+}
+
+function consumerMetrics(registry: ReturnType<typeof createRegistry>): ConsumerMetrics {
+  return {
+    events: new Counter({
+      name: 'steadfast_events_total',
+      help: 'Events handled by each projection, by outcome: applied, duplicate, waiting (for an earlier event), failed.',
+      labelNames: ['projection', 'outcome'],
+      registers: [registry],
+    }),
+    propagation: new Histogram({
+      name: 'steadfast_event_propagation_seconds',
+      help: 'From the change written in MongoDB to the projection applying its event.',
+      labelNames: ['projection'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+export async function createEventsService(env: Environment, logger: Logger): Promise<EventsService> {
+  const clients = openStores(storeConfigFrom(env), logger, { production: env.NODE_ENV === 'production' });
+  const { config: stores, redis, mongo, es } = clients;
+  const connection = redisOptions(stores.redis);
+  const mongoDb = mongo.db(stores.mongo.dbName);
+  const db = collections(mongoDb);
+  const search = new SearchIndex(es, stores.elasticsearch.index);
+  const channelConfig = eventChannelFrom(env);
+  const channel = new EventChannel(channelConfig, connection);
+  const registry = createRegistry('events');
+  registerQueueDepth(registry, channel.queues);
+
+  const ready = onceSucceeded(async () => {
+    await ensureIndexes(db);
+    await search.ensure();
+  });
+  ready().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'stores not ready yet; will retry'));
+
+  let relay: OutboxRelay | undefined;
+  if (env.EVENTS_ROLES.includes('relay')) {
+    // Records (the workflow's) and users (auth's): the relay only ever touches their outbox.
+    const sources = [
+      { collection: db.records as unknown as Collection<OutboxDocument>, hinted: true },
+      { collection: mongoDb.collection<OutboxDocument>('users'), hinted: false },
+    ];
+    relay = new OutboxRelay(sources, channel, redis, logger.child({ role: 'relay' }), {
+      pollMs: env.RELAY_POLL_MS,
+      sweepMs: env.RELAY_SWEEP_MS,
+      batch: env.RELAY_BATCH,
+    });
+    relay.start();
+  }
+
+  let consumers: RunningConsumers | undefined;
+  if (env.EVENTS_ROLES.includes('consumer')) {
+    const log = logger.child({ role: 'consumer' });
+    const projections = [searchProjection(search), auditTrailProjection(db), userCopiesProjection(db, redis, log)].map((p) => ({
+      ...p,
+      apply: async (event: Parameters<typeof p.apply>[0]) => {
+        await ready();
+        return p.apply(event);
+      },
+    }));
+    consumers = startEventConsumers(channelConfig, projections, {
+      connection,
+      logger: log,
+      metrics: consumerMetrics(registry),
+      lockDurationMs: env.EVENT_LOCK_MS,
+    });
+  }
+
+  const server = await createServiceServer({ name: 'events', host: env.EVENTS_HOST, port: env.EVENTS_PORT, logger, checks: clients.checks });
+  server.route(metricsRoute(registry));
+  logger.info({ roles: env.EVENTS_ROLES, partitions: channelConfig.partitions, prefix: channelConfig.prefix }, 'events service running');
+
+  return {
+    server,
+    ...(relay ? { relay } : {}),
+    ...(consumers ? { consumers } : {}),
+    async close() {
+      await server.stop({ timeout: 10_000 });
+      await relay?.stop();
+      // Waits for the events in hand; one cut short is taken up again by another consumer.
+      await consumers?.close();
+      await channel.close();
+      await clients.close();
+    },
+  };
+}
