@@ -2,7 +2,9 @@
 //
 // Why a wrapper: `go install .../cmd/ferretdb` builds a binary that panics at start because the
 // generated build/version files are absent from the module; the embeddable package does not
-// need them. Flags are kept minimal: listen address and data directory.
+// need them. Flags are kept minimal: listen address and data directory. Clients connect through
+// a proxy that makes single-document writes atomic (see serialize.go); FerretDB itself listens
+// on a Unix socket in the data directory.
 package main
 
 import (
@@ -10,7 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
 	"os/signal"
 	"syscall"
 
@@ -38,8 +42,10 @@ func main() {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	socket := filepath.Join(*dataDir, "ferretdb.sock")
+	_ = os.Remove(socket) // left by a killed run
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dataDir + "/",
@@ -51,6 +57,23 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		logger.Error("cannot listen", "address", *listen, "error", err)
+		os.Exit(1)
+	}
+	proxy := &serializer{backend: socket, logger: logger}
+	go func() {
+		if err := proxy.serve(l); err != nil && ctx.Err() == nil {
+			logger.Error("proxy stopped", "error", err)
+			stop()
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
 
 	logger.Warn("FerretDB listening", "tcp", *listen, "data", *dataDir)
 	if err := f.Run(ctx); err != nil {
