@@ -112,6 +112,7 @@ export function isolatedStores() {
     MINIO_BUCKET: `e2e-attachments-${id}`,
     MINIO_STAGING_BUCKET: `e2e-staging-${id}`,
     RECORD_QUEUE_NAME: `e2e-record-${id}`,
+    EVENT_QUEUE_PREFIX: `e2e-events-${id}`,
   };
 }
 

@@ -49,9 +49,13 @@ export interface ConsumerOptions {
   lockDurationMs?: number;
 }
 
-/** How long an event waits for its predecessor before looking again: grows with its age. */
+/**
+ * How long an event waits for its predecessor before looking again: short while young (the
+ * predecessor is usually a moment behind, or held by a consumer that died and whose lock is
+ * about to expire), up to 5 s while it stays parked behind a dead letter.
+ */
 export function outOfOrderWait(ageMs: number): number {
-  return Math.min(30_000, Math.max(100, Math.round(ageMs / 4)));
+  return Math.min(5_000, Math.max(50, Math.round(ageMs / 10)));
 }
 
 export function createEventProcessor(projections: readonly Projection[], options: Pick<ConsumerOptions, 'logger' | 'metrics'>) {

@@ -33,7 +33,7 @@ export const recordEvent = (input: RecordEventInput): DomainEvent =>
     type: input.type,
     aggregateId: input.recordId,
     sequence: input.sequence,
-    data: input.changes as Record<string, unknown>,
+    data: input.changes,
     at: input.at,
     ...(input.correlationId ? { correlationId: input.correlationId } : {}),
   });
