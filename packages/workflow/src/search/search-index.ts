@@ -125,6 +125,36 @@ const personMapping = {
   },
 } as const;
 
+/** The search document mapping: strict, so a field nobody mapped is an error, not a guess. */
+export const SEARCH_MAPPINGS = {
+  dynamic: 'strict',
+  properties: {
+    recordId: { type: 'keyword' },
+    draftId: { type: 'keyword' },
+    trackingId: { type: 'keyword' },
+    event: { type: 'keyword' },
+    status: { type: 'keyword' },
+    registrationNumber: { type: 'keyword' },
+    eventDate: { type: 'date', format: 'strict_date' },
+    subject: personMapping,
+    related: personMapping,
+    country: { type: 'keyword' },
+    district: { type: 'keyword' },
+    hasPotentialDuplicates: { type: 'boolean' },
+    duplicates: { type: 'keyword' },
+    actors: {
+      properties: {
+        userId: { type: 'keyword' },
+        name: { type: 'text', fields: { keyword: { type: 'keyword' } } },
+        office: { type: 'keyword' },
+      },
+    },
+    createdAt: { type: 'date' },
+    updatedAt: { type: 'date' },
+    version: { type: 'long' },
+  },
+} as const;
+
 export class SearchIndex {
   constructor(
     private readonly es: ElasticsearchClient,
@@ -136,42 +166,20 @@ export class SearchIndex {
   async ensure(): Promise<void> {
     if (await this.es.indices.exists({ index: this.alias })) return;
     try {
-      await this.es.indices.create({
-        index: `${this.alias}-v1`,
-        aliases: { [this.alias]: { is_write_index: true } },
-        settings: { number_of_shards: 1, number_of_replicas: 0 },
-        mappings: {
-          dynamic: 'strict',
-          properties: {
-            recordId: { type: 'keyword' },
-            draftId: { type: 'keyword' },
-            trackingId: { type: 'keyword' },
-            event: { type: 'keyword' },
-            status: { type: 'keyword' },
-            registrationNumber: { type: 'keyword' },
-            eventDate: { type: 'date', format: 'strict_date' },
-            subject: personMapping,
-            related: personMapping,
-            country: { type: 'keyword' },
-            district: { type: 'keyword' },
-            hasPotentialDuplicates: { type: 'boolean' },
-            duplicates: { type: 'keyword' },
-            actors: {
-              properties: {
-                userId: { type: 'keyword' },
-                name: { type: 'text', fields: { keyword: { type: 'keyword' } } },
-                office: { type: 'keyword' },
-              },
-            },
-            createdAt: { type: 'date' },
-            updatedAt: { type: 'date' },
-            version: { type: 'long' },
-          },
-        },
-      });
+      await this.createIndex(`${this.alias}-v1`, { withAlias: true });
     } catch (error) {
       if (!isErrorType(error, 'resource_already_exists_exception')) throw error;
     }
+  }
+
+  /** A concrete index with the current mapping; with the alias pointing at it if asked. */
+  async createIndex(name: string, { withAlias = false } = {}): Promise<void> {
+    await this.es.indices.create({
+      index: name,
+      ...(withAlias ? { aliases: { [this.alias]: { is_write_index: true } } } : {}),
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: SEARCH_MAPPINGS,
+    });
   }
 
   /**
@@ -192,6 +200,8 @@ export class SearchIndex {
         document: doc,
         version: doc.version,
         version_type: 'external',
+        // With the index deleted, a write must fail (and be retried), not create a stray index.
+        require_alias: true,
         refresh: visible ? 'wait_for' : false,
       });
       return true;
