@@ -79,7 +79,8 @@ describe('every write mutation', { timeout: 180_000 }, () => {
       MUTATIONS.correctBirth, { id: recordId, details: corrected }, tokens['registrar']);
     assert.equal(correctedResult.data?.createBirthRegistrationCorrection, corrected.registration.draftId);
 
-    assert.equal((await processed(request.draftId)).registrationStatus, 'CORRECTION_REQUESTED');
+    // The status is the record's current one: the correction queued behind may already be done.
+    assert.ok(['CORRECTION_REQUESTED', 'CORRECTED'].includes((await processed(request.draftId)).registrationStatus ?? ''));
     const final = await processed(corrected.registration.draftId);
     assert.equal(final.__typename, 'RecordProcessed');
     assert.equal(final.registrationStatus, 'CORRECTED');
