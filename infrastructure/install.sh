@@ -55,22 +55,45 @@ go_env_check() {
   need go "install Go 1.22 or newer (https://go.dev/doc/install or 'apt-get install golang')"
 }
 
+# build_ferretdb <src> <out>: build our FerretDB wrapper against FerretDB's module with the
+# patches in <src>/patches applied (see the header of each patch for why).
+build_ferretdb() {
+  local src=$1 out=$2 work
+  work=$(mktemp -d "$CACHE_DIR/ferretdb-build.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  cp "$src"/go.mod "$src"/go.sum "$src"/*.go "$work/"
+  local module
+  module=$(env -C "$work" go mod download -json github.com/FerretDB/FerretDB | sed -nE 's/^\t"Dir": "(.*)",$/\1/p')
+  [ -d "$module" ] || { echo "go mod download gave no directory for FerretDB" >&2; return 1; }
+  cp -R "$module" "$work/FerretDB"
+  chmod -R u+w "$work/FerretDB"
+  local patch
+  for patch in "$src"/patches/*.patch; do
+    echo "applying $(basename "$patch")"
+    # (the ceiling keeps git from taking an enclosing repository as the patch's root)
+    (cd "$work" && GIT_CEILING_DIRECTORIES=$(dirname "$work") git apply --directory=FerretDB "$patch") || return 1
+  done
+  env -C "$work" go mod edit -replace github.com/FerretDB/FerretDB=./FerretDB
+  env -C "$work" CGO_ENABLED=0 go build -trimpath -o "$out" .
+}
+
 install_mongo() {
   go_env_check
   local src="$INFRA_DIR/ferretdb"
-  # The binary's name carries a hash of its sources, so an edit or a version bump rebuilds it.
+  # The binary's name carries a hash of its sources and patches, so an edit or a version bump
+  # rebuilds it.
   local hash
-  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)
+  hash=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src"/patches/*.patch | sha256sum | cut -c1-12)
   local bin="$BIN_DIR/steadfast-ferretdb-$hash"
   if [ ! -x "$bin" ]; then
-    step "building FerretDB $FERRETDB_VERSION (first time: about 2 minutes)"
-    run_logged "$CACHE_DIR/logs/ferretdb-build.log" "go build FerretDB" \
-      env -C "$src" CGO_ENABLED=0 go build -trimpath -o "$bin.tmp" . ||
+    need git "install git (apt-get install git): it applies our FerretDB patches"
+    step "building FerretDB $FERRETDB_VERSION with our patches (first time: about 2 minutes)"
+    run_logged "$CACHE_DIR/logs/ferretdb-build.log" "go build FerretDB" build_ferretdb "$src" "$bin.tmp" ||
       die "FerretDB build failed" "check access to the Go module proxy (see $CACHE_DIR/logs/ferretdb-build.log)"
     mv "$bin.tmp" "$bin"
   fi
   ln -sfn "$bin" "$BIN_DIR/steadfast-ferretdb"
-  ok "ferretdb $FERRETDB_VERSION (sqlite)"
+  ok "ferretdb $FERRETDB_VERSION (sqlite, patched)"
 }
 
 install_minio() {

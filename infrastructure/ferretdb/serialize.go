@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 )
 
 const (
@@ -91,12 +92,19 @@ func (s *serializer) handle(client net.Conn) {
 		write := writeCommands[commandName(request)]
 		noReply := binary.LittleEndian.Uint32(request[12:16]) == opMsg && len(request) > headerBytes+4 &&
 			binary.LittleEndian.Uint32(request[headerBytes:headerBytes+4])&moreToCome != 0
+		var asked, locked time.Time
 		if write {
+			asked = time.Now()
 			s.writes.Lock()
+			locked = time.Now()
 		}
 		err = s.roundTrip(client, server, request, noReply)
 		if write {
 			s.writes.Unlock()
+			if took := time.Since(locked); took > slowWrite {
+				s.logger.Warn("slow write", "command", commandName(request), "collection", firstString(request),
+					"ms", took.Milliseconds(), "waitedMs", locked.Sub(asked).Milliseconds())
+			}
 		}
 		if err != nil {
 			return
@@ -124,4 +132,22 @@ func (s *serializer) roundTrip(client, server net.Conn, request []byte, noReply 
 			return nil
 		}
 	}
+}
+
+const slowWrite = 100 * time.Millisecond
+
+// firstString returns the string value of the command's first element (the collection name).
+func firstString(msg []byte) string {
+	const start = headerBytes + 4 + 1 + 4 + 1
+	name := commandName(msg)
+	i := start + len(name) + 1 + 4 // skip the cstring and the int32 string length
+	if name == "" || len(msg) <= i || msg[start-1] != 0x02 {
+		return ""
+	}
+	for j := i; j < len(msg); j++ {
+		if msg[j] == 0 {
+			return string(msg[i:j])
+		}
+	}
+	return ""
 }
