@@ -49,7 +49,7 @@ try {
     {
       es,
       alias: stores.elasticsearch.index,
-      records: collections(mongo.db(stores.mongo.dbName)).records,
+      db: collections(mongo.db(stores.mongo.dbName)),
       minio,
       buckets: { attachments: stores.minio.bucket, staging: stores.minio.stagingBucket },
       jobState: async (draftId) => {

@@ -2,7 +2,7 @@
  * What reconciliation finds and how it reports it. MongoDB is the source of truth; drift is any
  * place where Elasticsearch or MinIO disagrees with it.
  */
-import type { Collection, ElasticsearchClient, Logger, MinioClient, RecordDocument } from '@steadfast/commons';
+import type { Collections, ElasticsearchClient, Logger, MinioClient } from '@steadfast/commons';
 
 export const DRIFT_KINDS = [
   'search-index-missing',
@@ -28,7 +28,7 @@ export interface Drift {
 export interface ReconcileDeps {
   es: ElasticsearchClient;
   alias: string;
-  records: Collection<RecordDocument>;
+  db: Collections;
   minio: MinioClient;
   buckets: { attachments: string; staging: string };
   /** The BullMQ state of the record job with this draftId, undefined when there is none. */

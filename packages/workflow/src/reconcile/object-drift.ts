@@ -57,7 +57,7 @@ export async function checkObjects(deps: ReconcileDeps, options: ReconcileOption
   const expected = new Set<string>();
   const recordIds = new Set<string>();
 
-  const cursor = deps.records.find({}, { projection: { _id: 1, attachments: 1, actions: 1, updatedAt: 1 }, batchSize: options.batchSize });
+  const cursor = deps.db.records.find({}, { projection: { _id: 1, attachments: 1, actions: 1, updatedAt: 1 }, batchSize: options.batchSize });
   for await (const record of cursor as AsyncIterable<Listed>) {
     recordIds.add(record._id);
     for (const a of record.attachments) {
@@ -102,7 +102,7 @@ export async function checkObjects(deps: ReconcileDeps, options: ReconcileOption
     if (!options.repair) continue;
     await attempt(drift, deps.logger, async () => {
       // Listed since the scan? Then it is not an orphan after all.
-      const listed = await deps.records.findOne({ _id: recordId, 'attachments.key': key }, { projection: { _id: 1 } });
+      const listed = await deps.db.records.findOne({ _id: recordId, 'attachments.key': key }, { projection: { _id: 1 } });
       if (listed) return 'listed on its record now: not an orphan';
       await minio.removeObject(buckets.attachments, key);
       return undefined;

@@ -51,7 +51,7 @@ const buckets = { attachments: stores.minio.bucket, staging: stores.minio.stagin
 const deps: ReconcileDeps = {
   es,
   alias: stores.elasticsearch.index,
-  records,
+  db: collections(mongo.db(stores.mongo.dbName)),
   minio,
   buckets,
   jobState: async (draftId) => (await queue.getJob(draftId))?.getState(),

@@ -6,10 +6,16 @@
  * unchanged since it was read (`if_seq_no`).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { RecordDocument } from '@steadfast/commons';
-import { aliasHolders, rebuildSearchIndex } from '../search/rebuild.js';
-import { isErrorType, toSearchDocument, type SearchDocument } from '../search/search-index.js';
+import type { ElasticsearchClient, RecordDocument } from '@steadfast/commons';
+import { rebuildSearchIndex } from '../search/rebuild.js';
+import { isErrorType, SearchIndex, toSearchDocument, type SearchDocument } from '../search/search-index.js';
 import { attempt, type CheckResult, type Drift, type ReconcileDeps, type ReconcileOptions } from './drift.js';
+
+/** The concrete indices holding the alias now (none when the alias is missing). */
+async function aliasHolders(es: ElasticsearchClient, alias: string): Promise<string[]> {
+  if (!(await es.indices.existsAlias({ name: alias }))) return [];
+  return Object.keys(await es.indices.getAlias({ name: alias }));
+}
 
 interface Found {
   source: SearchDocument;
@@ -59,7 +65,7 @@ function compare(record: RecordDocument, found: Found | undefined): { kind: 'sea
 }
 
 async function checkRecords(deps: ReconcileDeps, options: ReconcileOptions, now: number, result: CheckResult): Promise<void> {
-  const cursor = deps.records.find({}, { batchSize: options.batchSize });
+  const cursor = deps.db.records.find({}, { projection: { outbox: 0 }, batchSize: options.batchSize });
   let batch: RecordDocument[] = [];
   const flush = async (): Promise<void> => {
     const docs = await fetchDocs(deps, batch.map((r) => r._id));
@@ -114,7 +120,7 @@ async function checkOrphans(deps: ReconcileDeps, options: ReconcileOptions, resu
     const ids = hits.map((h) => h._id).filter((id): id is string => !!id);
     // The record is written before its document, so a document read before this lookup whose
     // record is absent has no record.
-    const known = new Set((await deps.records.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
+    const known = new Set((await deps.db.records.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
     for (const hit of hits) {
       if (!hit._id || known.has(hit._id)) continue;
       // Search sees the last refresh; a get is real time (a document deleted since is gone).
@@ -144,7 +150,7 @@ export async function checkSearch(deps: ReconcileDeps, options: ReconcileOptions
     result.drift.push(drift);
     if (!options.repair) return result;
     await attempt(drift, deps.logger, async () => {
-      await rebuildSearchIndex(deps.es, deps.records, deps.alias, { logger: deps.logger, batchSize: options.batchSize });
+      await rebuildSearchIndex(deps.es, deps.db, new SearchIndex(deps.es, deps.alias), deps.logger);
       return undefined;
     });
     if (!drift.repaired) return result;
