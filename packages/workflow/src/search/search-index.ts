@@ -155,6 +155,14 @@ export const SEARCH_MAPPINGS = {
   },
 } as const;
 
+/** A write through the alias when the alias is missing (the index was deleted): retryable. */
+export class SearchAliasMissing extends Error {
+  constructor(alias: string, options?: ErrorOptions) {
+    super(`search alias ${alias} is missing (index deleted?): run npm run search:rebuild; the write is retried`, options);
+    this.name = 'SearchAliasMissing';
+  }
+}
+
 export class SearchIndex {
   constructor(
     private readonly es: ElasticsearchClient,
@@ -207,6 +215,8 @@ export class SearchIndex {
       return true;
     } catch (error) {
       if (isErrorType(error, 'version_conflict_engine_exception')) return false;
+      // A 404 is otherwise a request no retry can fix; this one is fixed by the rebuild.
+      if (isErrorType(error, 'index_not_found_exception')) throw new SearchAliasMissing(this.alias, { cause: error });
       throw error;
     }
   }
@@ -248,7 +258,7 @@ export class SearchIndex {
   }
 }
 
-function isErrorType(error: unknown, type: string): boolean {
+export function isErrorType(error: unknown, type: string): boolean {
   const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type === type;
 }
