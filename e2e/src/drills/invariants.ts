@@ -54,6 +54,25 @@ export function failures(i: Invariants): string[] {
   return failed;
 }
 
+/**
+ * What a drill added: the stores are checked over the whole run, so a violation left by one drill
+ * is counted against that drill only, and the next drill is judged on what it added.
+ */
+export function minus(current: Invariants, previous?: Invariants): Invariants {
+  if (!previous) return current;
+  const d = <T extends Record<string, number>>(a: T, b: T): T =>
+    Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)])) as T;
+  return {
+    ...d(
+      { accepted: current.accepted, processed: current.processed, rejected: current.rejected, fatal: current.fatal, neverAccepted: current.neverAccepted, lost: current.lost, stale: current.stale, unconfirmed: current.unconfirmed, stuck: current.stuck, alerted: current.alerted },
+      { accepted: previous.accepted, processed: previous.processed, rejected: previous.rejected, fatal: previous.fatal, neverAccepted: previous.neverAccepted, lost: previous.lost, stale: previous.stale, unconfirmed: previous.unconfirmed, stuck: previous.stuck, alerted: previous.alerted },
+    ),
+    duplicates: d(current.duplicates, previous.duplicates),
+    orphans: d(current.orphans, previous.orphans),
+    notes: current.notes.filter((n) => !previous.notes.includes(n)),
+  };
+}
+
 type View = ReturnType<typeof storesOf>;
 
 export async function checkInvariants(view: View, env: Record<string, string>, outcomes: Outcome[]): Promise<Invariants> {

@@ -4,8 +4,7 @@ import type { DrillResult } from './drills.js';
 
 const COLUMNS = ['drill', 'accepted', 'processed', 'duplicates r/s/a/au', 'orphans o/st/s', 'lost', 'stuck (alerted)', 'sends', 'refused', 'exits', 'time', 'result'];
 
-export function row(r: DrillResult): string[] {
-  const i = r.invariants;
+export function row(r: DrillResult, i = r.invariants): string[] {
   const d = i.duplicates;
   const o = i.orphans;
   return [
@@ -25,7 +24,15 @@ export function row(r: DrillResult): string[] {
 }
 
 export function table(results: DrillResult[]): string {
-  const rows = [COLUMNS, ...results.map(row)];
+  const rows = [COLUMNS, ...results.map((r) => row(r))];
+  const last = results.at(-1);
+  if (last && results.length > 1) {
+    const total = row({ ...last, name: 'whole run', accepted: last.cumulative.accepted, processed: last.cumulative.processed,
+      sends: results.reduce((s, r) => s + r.sends, 0), refused: results.reduce((s, r) => s + r.refused, 0),
+      exits: results.reduce((s, r) => s + r.exits, 0), ms: results.reduce((s, r) => s + r.ms, 0),
+      failed: results.flatMap((r) => r.failed) }, last.cumulative);
+    rows.push(total);
+  }
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
   const out = [line(COLUMNS), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)];
@@ -38,7 +45,8 @@ export function table(results: DrillResult[]): string {
 
 export const LEGEND = [
   'accepted/processed: this drill\'s distinct drafts accepted by the gateway / answered RecordProcessed.',
-  'The other columns are read from the stores over every draft of the run so far:',
+  'The other columns are read from the stores over every draft of the run, and show what the drill added',
+  '(the last row: the whole run). A drill fails on what it added, so one failure does not hide the next:',
   'duplicates: records / search documents / attachment objects / audit entries beyond one per submission;',
   'orphans: MinIO objects no record owns / staged copies left behind / search documents without a record;',
   'lost: processed drafts missing their record, search document, attachment or audit entry;',
