@@ -13,6 +13,17 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   COUNTRY_CONFIG_REQUIRED_FIELDS: z.string().default(''),
   /** How long the country takes to decide, after answering 202. */
   COUNTRY_CONFIG_DECISION_DELAY_MS: z.coerce.number().int().min(0).default(200),
+  /**
+   * Fault drills: the share of `POST /event-registration` requests answered 503 at once, nothing
+   * queued (0 to 1), as a country config that is failing would.
+   */
+  COUNTRY_CONFIG_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /**
+   * Fault drills: the longest time the country takes to answer `POST /event-registration`, after
+   * the validation is queued; each request waits a random time up to this. Past the workflow's
+   * 10 s timeout the answer is lost although the work was taken: the caller must retry safely.
+   */
+  COUNTRY_CONFIG_RESPONSE_DELAY_MS: z.coerce.number().int().min(0).default(0),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

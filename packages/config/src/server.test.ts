@@ -11,3 +11,11 @@ test('config binds to loopback by default', () => {
 test('config refuses a port that is not a number, naming the variable', () => {
   assert.throws(() => readEnvironment({ COUNTRY_CONFIG_PORT: 'http' }), /COUNTRY_CONFIG_PORT/);
 });
+
+test('the drill knobs are off by default and bounded', () => {
+  const env = readEnvironment({});
+  assert.equal(env.COUNTRY_CONFIG_FAILURE_RATE, 0);
+  assert.equal(env.COUNTRY_CONFIG_RESPONSE_DELAY_MS, 0);
+  assert.equal(readEnvironment({ COUNTRY_CONFIG_FAILURE_RATE: '0.5' }).COUNTRY_CONFIG_FAILURE_RATE, 0.5);
+  assert.throws(() => readEnvironment({ COUNTRY_CONFIG_FAILURE_RATE: '2' }), /COUNTRY_CONFIG_FAILURE_RATE/);
+});

@@ -94,6 +94,10 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
     path: '/event-registration',
     options: { payload: { maxBytes: 1024 * 1024 } },
     handler: async (request, h) => {
+      if (Math.random() < env.COUNTRY_CONFIG_FAILURE_RATE) {
+        logger.warn({ failureRate: env.COUNTRY_CONFIG_FAILURE_RATE }, 'event registration refused: simulated failure');
+        return h.response({ error: 'the country config is unavailable (simulated failure)' }).code(503);
+      }
       const token = bearerToken(request.headers['authorization'] as string | undefined);
       if (!token) return h.response({ error: 'send Authorization: Bearer <token>' }).code(401);
       const parsed = EventRegistration.safeParse(request.payload ?? {});
@@ -116,6 +120,9 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
         removeOnComplete: { count: 1_000 },
         removeOnFail: false,
       });
+      if (env.COUNTRY_CONFIG_RESPONSE_DELAY_MS > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * env.COUNTRY_CONFIG_RESPONSE_DELAY_MS));
+      }
       return h.response({ status: 'accepted', recordId: parsed.data.recordId }).code(202);
     },
   });
