@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { createRedis, readEnv, storeConfigFrom, storeEnvSchema, type StoreConfig } from '@steadfast/commons';
+import { createRedis, draftClaimKey, readEnv, storeConfigFrom, storeEnvSchema, type StoreConfig } from '@steadfast/commons';
 import { queueBaseline, storesBaseline, type QueueBaseline, type StoresBaseline } from './baselines.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { offlineBurst } from './burst.js';
@@ -41,7 +41,7 @@ const settings = {
   queueJobs: quick ? 2_000 : 5_000,
   storesRecords: quick ? 1_000 : 3_000,
   halfRateMs: quick ? 10_000 : 30_000,
-  memoryJobs: quick ? 500 : 2_000,
+  memoryJobs: Number(argValue('--memory-jobs') ?? (quick ? 200 : 2_000)),
   burst: Number(argValue('--burst') ?? (quick ? 1_000 : 10_000)),
   offices: quick ? 100 : 500,
   portBase: Number(process.env['BENCH_PORT_BASE'] ?? 47070),
@@ -93,12 +93,24 @@ async function drain(queue: Queue, timeoutMs = 90_000): Promise<void> {
 async function main(): Promise<void> {
   const started = new Date();
   log(`mode ${settings.mode}: ${settings.rounds} round(s), ${settings.stepMs / 1000} s per rate step, burst ${settings.burst}`);
-  const scriptNames = await bullmqScriptNames();
+  const scriptNames = bullmqScriptNames();
   const redis = createRedis(storeConfigFrom(storeEnv).redis);
   const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
   const queue = new Queue(names.RECORD_QUEUE_NAME, { connection: { ...redisTarget, maxRetriesPerRequest: null } });
   const direct = await openDirectStores(configOf(storesNames));
   let naive: ChildProcess | undefined;
+  // Ctrl-C or a timeout: stop what we started and remove what we wrote before exiting.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the services and removing the run's data`);
+    naive?.kill('SIGTERM');
+    void steadfast
+      .stop()
+      .catch(() => undefined)
+      .then(() => cleanup())
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     log(`starting the system on ports ${settings.portBase}-${settings.portBase + 4} (logs: ${logsDir})`);
     await steadfast.start(scriptNames);
@@ -315,6 +327,7 @@ async function main(): Promise<void> {
   } finally {
     naive?.kill('SIGTERM');
     await steadfast.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
+    await releaseClaims(queue, redis).catch(() => undefined);
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await direct.close();
@@ -338,6 +351,12 @@ async function storeCounts(view: Awaited<ReturnType<typeof openDirectStores>>, n
     duplicateRecords: await duplicates(view.records, { d: '$draftId' }),
     duplicateAudit: await duplicates(view.audit, { d: '$draftId', a: '$action' }),
   };
+}
+
+/** Draft claims (`steadfast:draft:<id>`) are not under the queue's name: remove the run's own. */
+async function releaseClaims(queue: Queue, redis: ReturnType<typeof createRedis>): Promise<void> {
+  const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'], 0, -1);
+  for (const job of jobs) if (job.id) await redis.del(draftClaimKey(job.id));
 }
 
 /** Removes everything the run created under its own names. */

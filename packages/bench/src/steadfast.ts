@@ -4,6 +4,7 @@
  * counting proxy so the Redis cost can be split by process.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SERVICES, System } from '@steadfast/launcher';
 import { CountingProxy, type ProxyCounts } from './redis-proxy.js';
@@ -28,8 +29,9 @@ export function benchNames(id = randomBytes(4).toString('hex')): BenchNames {
 }
 
 /** BullMQ's Lua scripts by the SHA-1 ioredis sends in EVALSHA, to name them in the breakdown. */
-export async function bullmqScriptNames(): Promise<Map<string, string>> {
-  const scripts = (await import('bullmq/dist/esm/scripts/index.js')) as Record<string, { name?: string; content?: string }>;
+export function bullmqScriptNames(): Map<string, string> {
+  // The ESM build's index imports without file extensions, which Node refuses; the CJS one loads.
+  const scripts = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/index.js') as Record<string, { name?: string; content?: string }>;
   const names = new Map<string, string>();
   for (const script of Object.values(scripts)) {
     if (script.name && script.content) names.set(createHash('sha1').update(script.content).digest('hex'), script.name);
