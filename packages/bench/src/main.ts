@@ -1,0 +1,390 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [--burst N] [--rounds N]`: the system against its baselines in one
+ * run, interleaved and repeated (medians of the rounds), then its Redis cost per record, Redis
+ * memory per waiting job, and the offline burst. Prints a table and writes
+ * `.data/bench/bench-<ISO date>.json`. Expects the local stores up (`npm run infra -- up`).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { createRedis, draftClaimKey, readEnv, storeConfigFrom, storeEnvSchema, type StoreConfig } from '@steadfast/commons';
+import { queueBaseline, storesBaseline, type QueueBaseline, type StoresBaseline } from './baselines.js';
+import { GatewayClient, type Backoff } from './client.js';
+import { offlineBurst } from './burst.js';
+import { openDirectStores } from './direct-writes.js';
+import { cpuSnapshot, pidListeningOn } from './proc.js';
+import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
+import { searchMaxRate, type RateSearchResult } from './rate-search.js';
+import { commandStats, statsDelta, usedMemory } from './redis-info.js';
+import { countsDelta, type ProxyCounts } from './redis-proxy.js';
+import { median } from './stats.js';
+import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
+import { evaluateTargets, formatTarget } from './targets.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const quick = process.argv.includes('--quick');
+const settings = {
+  mode: quick ? 'quick' : 'full',
+  rounds: Number(argValue('--rounds') ?? (quick ? 1 : 3)),
+  stepMs: quick ? 5_000 : 15_000,
+  search: { startRate: 8, factor: 1.6, maxRate: 500, refineSteps: quick ? 1 : 2, minRate: 1 },
+  queueJobs: quick ? 2_000 : 5_000,
+  storesRecords: quick ? 1_000 : 3_000,
+  halfRateMs: quick ? 10_000 : 30_000,
+  memoryJobs: Number(argValue('--memory-jobs') ?? (quick ? 200 : 2_000)),
+  burst: Number(argValue('--burst') ?? (quick ? 1_000 : 10_000)),
+  offices: quick ? 100 : 500,
+  portBase: Number(process.env['BENCH_PORT_BASE'] ?? 47070),
+};
+const backoff: Backoff = { initialMs: 100, factor: 1.5, maxMs: 500, timeoutMs: 20_000 };
+
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+const storeEnv = readEnv(storeEnvSchema);
+const redisTarget = { host: storeEnv.REDIS_HOST, port: storeEnv.REDIS_PORT };
+const runId = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase();
+const names = benchNames(runId.replace('t', ''));
+const configOf = (overrides: Record<string, string>): StoreConfig => storeConfigFrom(readEnv(storeEnvSchema, { ...process.env, ...overrides }));
+const storesNames = { MONGO_DB: `${names.MONGO_DB}_stores`, ES_INDEX: `${names.ES_INDEX}-stores`, MINIO_BUCKET: `${names.MINIO_BUCKET}-stores` };
+const naiveNames = { MONGO_DB: `${names.MONGO_DB}_naive`, ES_INDEX: `${names.ES_INDEX}-naive`, MINIO_BUCKET: `${names.MINIO_BUCKET}-naive` };
+const logsDir = join(REPO_ROOT, '.data', 'logs', 'bench');
+
+async function startNaive(port: number): Promise<ChildProcess> {
+  const main = fileURLToPath(new URL('./naive/main.js', import.meta.url));
+  mkdirSync(logsDir, { recursive: true });
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...naiveNames, NAIVE_PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return child;
+    } catch {
+      // not yet up
+    }
+    await sleep(100);
+  }
+  child.kill();
+  throw new Error('the naive gateway did not start');
+}
+
+/** Waits until the record queue has nothing waiting, active or delayed (a failed probe's backlog). */
+async function drain(queue: Queue, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(counts).every((n) => n === 0)) return;
+    await sleep(250);
+  }
+  log('warning: the record queue did not drain');
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  log(`mode ${settings.mode}: ${settings.rounds} round(s), ${settings.stepMs / 1000} s per rate step, burst ${settings.burst}`);
+  const scriptNames = bullmqScriptNames();
+  const redis = createRedis(storeConfigFrom(storeEnv).redis);
+  const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
+  const queue = new Queue(names.RECORD_QUEUE_NAME, { connection: { ...redisTarget, maxRetriesPerRequest: null } });
+  const direct = await openDirectStores(configOf(storesNames));
+  let naive: ChildProcess | undefined;
+  // Ctrl-C or a timeout: stop what we started and remove what we wrote before exiting.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the services and removing the run's data`);
+    naive?.kill('SIGTERM');
+    void steadfast
+      .stop()
+      .catch(() => undefined)
+      .then(() => cleanup())
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  try {
+    log(`starting the system on ports ${settings.portBase}-${settings.portBase + 4} (logs: ${logsDir})`);
+    await steadfast.start(scriptNames);
+    naive = await startNaive(settings.portBase + 5);
+    const client = new GatewayClient(steadfast.gatewayUrl);
+    await client.login();
+
+    const rounds: Array<{ queue: QueueBaseline; stores: StoresBaseline; naive: RateSearchResult<NaiveRun>; system: RateSearchResult<SystemRun> }> = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      log(`round ${round}: (a) queue ceiling, ${settings.queueJobs} no-op BullMQ jobs`);
+      const q = await queueBaseline({
+        redis: redisTarget,
+        proxyPort: settings.portBase + 20,
+        queueName: `${names.RECORD_QUEUE_NAME}-noop-${round}`,
+        jobs: settings.queueJobs,
+        addConcurrency: 64,
+        workerConcurrency: 16,
+        scriptNames,
+      });
+      log(`  ${fmt(q.jobsPerS)} jobs/s, ${fmt(q.roundTripsPerJob, 2)} round trips and ${fmt(q.commandsPerJob, 2)} client commands per job`);
+      log(`round ${round}: (b) stores' ceiling, ${settings.storesRecords} records in batches`);
+      const s = await storesBaseline(direct, { records: settings.storesRecords, batchSize: 100, concurrency: 2 });
+      log(`  ${fmt(s.recordsPerS)} records/s`);
+      log(`round ${round}: (c) naive synchronous gateway, rate search`);
+      const n = await searchMaxRate(async (rate) => {
+        const run = await naiveRun(`http://127.0.0.1:${settings.portBase + 5}`, rate, settings.stepMs);
+        const ok = naiveRunOk(run);
+        log(`  ${fmt(rate)}/s: p50 ${fmt(run.latencyMs.p50, 0)} ms, p99 ${fmt(run.latencyMs.p99, 0)} ms, ${run.errors} errors ${ok ? 'ok' : 'FAIL'}`);
+        await sleep(1_000);
+        return { ok, detail: run };
+      }, settings.search);
+      log(`round ${round}: the system, rate search`);
+      const sys = await searchMaxRate(async (rate) => {
+        const run = await systemRun(client, rate, settings.stepMs, backoff);
+        const ok = systemRunOk(run);
+        log(
+          `  ${fmt(rate)}/s: accept p99 ${fmt(run.acceptMs.p99, 0)} ms, processed p50 ${fmt(run.processedMs.p50, 0)} p99 ${fmt(run.processedMs.p99, 0)} ms, ` +
+            `${run.processed}/${run.offered} processed ${ok ? 'ok' : `FAIL ${run.firstError ?? ''}`}`,
+        );
+        await drain(queue);
+        await sleep(1_000);
+        return { ok, detail: run };
+      }, settings.search);
+      log(`  max: naive ${fmt(n.maxRate)}/s, system ${fmt(sys.maxRate)}/s`);
+      rounds.push({ queue: q, stores: s, naive: n, system: sys });
+    }
+
+    const systemMax = median(rounds.map((r) => r.system.maxRate));
+    const naiveMax = median(rounds.map((r) => r.naive.maxRate));
+    const storesCeiling = median(rounds.map((r) => r.stores.recordsPerS));
+    const queueCeiling = median(rounds.map((r) => r.queue.jobsPerS));
+    const halfRate = Math.max(1, Math.round((systemMax / 2) * 10) / 10);
+
+    log(`the system at half its max rate, ${fmt(halfRate)}/s for ${settings.halfRateMs / 1000} s, measuring cost`);
+    const storePids = {
+      redis: await pidListeningOn(storeEnv.REDIS_PORT),
+      mongo: await pidListeningOn(storeEnv.MONGO_PORT),
+      minio: await pidListeningOn(storeEnv.MINIO_PORT),
+      elasticsearch: await pidListeningOn(storeEnv.ES_PORT),
+    };
+    const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
+    const cpuBefore = await cpuSnapshot(pids);
+    const proxyBefore = steadfast.redisCounts();
+    const statsBefore = await commandStats(redis);
+    const half = await systemRun(client, halfRate, settings.halfRateMs, backoff);
+    await drain(queue);
+    const statsAfter = await commandStats(redis);
+    const proxyAfter = steadfast.redisCounts();
+    const cpuAfter = await cpuSnapshot(pids);
+    const records = Math.max(1, half.processed);
+    const perService: Record<string, ProxyCounts> = {};
+    for (const [name, after] of Object.entries(proxyAfter)) perService[name] = countsDelta(after, proxyBefore[name] ?? after);
+    const roundTrips = Object.values(perService).reduce((sum, d) => sum + d.roundTrips, 0) / records;
+    const clientCommands = Object.values(perService).reduce((sum, d) => sum + d.commands, 0) / records;
+    const commandstats = statsDelta(statsAfter, statsBefore);
+    const cpuPerRecord = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN)) / records]));
+    log(`  accept p50 ${fmt(half.acceptMs.p50, 1)} p99 ${fmt(half.acceptMs.p99, 1)} ms; processed p50 ${fmt(half.processedMs.p50, 0)} p99 ${fmt(half.processedMs.p99, 0)} ms`);
+
+    log(`Redis memory per waiting job: workflow stopped, ${settings.memoryJobs} submissions`);
+    await steadfast.stopService('workflow');
+    await sleep(500);
+    const memBefore = await usedMemory(redis);
+    const memDrafts: string[] = [];
+    let nextMem = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (nextMem < settings.memoryJobs) {
+          nextMem++;
+          const draftId = crypto.randomUUID();
+          await client.submit(draftId);
+          memDrafts.push(draftId);
+        }
+      }),
+    );
+    const memAfter = await usedMemory(redis);
+    const waiting = await queue.getWaitingCount();
+    const memoryPerJob = (memAfter - memBefore) / Math.max(1, waiting);
+    log(`  ${waiting} waiting, ${fmt(memoryPerJob, 0)} B each; restarting the workflow`);
+    await steadfast.startService('workflow');
+    await drain(queue, 300_000);
+
+    log(`offline burst: ${settings.burst} drafts from ${settings.offices} offices at once`);
+    const view = await openDirectStores(configOf(names));
+    const before = await storeCounts(view, names);
+    const burst = await offlineBurst(client, { drafts: settings.burst, offices: settings.offices, timeoutMs: 15 * 60_000 });
+    await drain(queue);
+    const after = await storeCounts(view, names);
+    const burstChecks = {
+      records: after.records - before.records,
+      audit: after.audit - before.audit,
+      searchDocuments: after.search - before.search,
+      attachments: after.objects - before.objects,
+      duplicateRecords: after.duplicateRecords,
+      duplicateAuditEntries: after.duplicateAudit,
+    };
+    const burstOk =
+      burst.processed === burst.drafts &&
+      burstChecks.records === burst.drafts &&
+      burstChecks.audit === burst.drafts &&
+      burstChecks.searchDocuments === burst.drafts &&
+      burstChecks.attachments === burst.drafts &&
+      burstChecks.duplicateRecords === 0 &&
+      burstChecks.duplicateAuditEntries === 0;
+    await view.close();
+
+    const targets = evaluateTargets({
+      systemMaxRate: systemMax,
+      naiveMaxRate: naiveMax,
+      storesCeiling,
+      roundTripsPerRecord: roundTrips,
+      commandsPerRecord: commandstats.total / records,
+      acceptP99AtHalfMs: half.acceptMs.p99,
+      memoryPerWaitingJobBytes: memoryPerJob,
+    });
+
+    const machine = {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      node: process.version,
+      loadavgAtEnd: loadavg(),
+    };
+    const commit = gitCommit();
+    const table = [
+      `Steadfast benchmark ${started.toISOString()}  (${settings.mode}, ${settings.rounds} round(s); commit ${commit.slice(0, 12)})`,
+      `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtEnd.map((l) => l.toFixed(1)).join(' ')}`,
+      '',
+      'throughput (median of rounds; each round\'s figure in brackets)',
+      `  system, max records/s with submit→processed p99 < 2 s   ${fmt(systemMax).padStart(8)}   [${rounds.map((r) => fmt(r.system.maxRate)).join(', ')}]`,
+      `  (a) queue ceiling, no-op BullMQ jobs/s                  ${fmt(queueCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.queue.jobsPerS)).join(', ')}]`,
+      `  (b) stores' ceiling, batched direct writes, records/s   ${fmt(storesCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.stores.recordsPerS)).join(', ')}]`,
+      `  (c) naive synchronous gateway, max records/s, p99 < 2 s ${fmt(naiveMax).padStart(8)}   [${rounds.map((r) => fmt(r.naive.maxRate)).join(', ')}]`,
+      '',
+      `the system at half its max rate (${fmt(halfRate)}/s, ${half.offered} records)`,
+      `  accept latency              p50 ${fmt(half.acceptMs.p50)} ms   p99 ${fmt(half.acceptMs.p99)} ms`,
+      `  submit → processed          p50 ${fmt(half.processedMs.p50, 0)} ms   p99 ${fmt(half.processedMs.p99, 0)} ms   (${half.processed}/${half.offered} processed)`,
+      `  status poll                 p50 ${fmt(half.pollMs.p50)} ms   p99 ${fmt(half.pollMs.p99)} ms   (${fmt(half.pollsPerRecord)} polls per record)`,
+      '',
+      'cost per record (at half rate, including status polls and idle worker traffic)',
+      `  Redis round trips (proxy)   ${fmt(roundTrips, 2)}   = ${Object.entries(perService).map(([k, d]) => `${k} ${fmt(d.roundTrips / records, 2)}`).join(', ')}`,
+      `  Redis commands sent (proxy) ${fmt(clientCommands, 2)}`,
+      `  Redis commands executed (INFO commandstats, incl. inside Lua) ${fmt(commandstats.total / records, 2)}`,
+      `  CPU ms                      ${Object.entries(cpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`,
+      `  Redis memory per waiting job ${fmt(memoryPerJob, 0)} B (${waiting} waiting)`,
+      '',
+      `offline burst: ${burst.drafts} drafts, ${burst.offices} offices, ${burst.resubmitted} resubmitted`,
+      `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}; submit errors (retried) ${burst.submitErrors}`,
+      `  submit p50 ${fmt(burst.submitMs.p50)} ms p99 ${fmt(burst.submitMs.p99)} ms; status poll p50 ${fmt(burst.pollMs.p50)} ms p99 ${fmt(burst.pollMs.p99)} ms (${burst.polls} polls)`,
+      `  stores: records +${burstChecks.records}, audit +${burstChecks.audit}, search +${burstChecks.searchDocuments}, attachments +${burstChecks.attachments}; ` +
+        `duplicate records ${burstChecks.duplicateRecords}, duplicate audit ${burstChecks.duplicateAuditEntries}  ${burstOk ? 'PASS' : 'FAIL'}`,
+      '',
+      'targets',
+      ...targets.map((t) => `  ${formatTarget(t)}`),
+    ];
+    console.log(`\n${table.join('\n')}\n`);
+
+    const dir = join(REPO_ROOT, '.data', 'bench');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-${started.toISOString().replace(/:/g, '-')}.json`);
+    const burstSummary: Partial<typeof burst> = { ...burst };
+    delete burstSummary.draftIds;
+    writeFileSync(
+      file,
+      `${JSON.stringify(
+        {
+          date: started.toISOString(),
+          commit,
+          machine,
+          settings,
+          names,
+          medians: { systemMax, naiveMax, storesCeiling, queueCeiling },
+          rounds,
+          halfRate: { rate: halfRate, run: half },
+          cost: {
+            records,
+            roundTripsPerRecord: roundTrips,
+            clientCommandsPerRecord: clientCommands,
+            commandstatsPerRecord: commandstats.total / records,
+            commandstats: commandstats.byCommand,
+            perService,
+            cpuMsPerRecord: cpuPerRecord,
+            memoryPerWaitingJobBytes: memoryPerJob,
+            waitingJobs: waiting,
+          },
+          burst: { ...burstSummary, checks: burstChecks, ok: burstOk },
+          targets,
+          table,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    log(`wrote ${file}`);
+  } finally {
+    naive?.kill('SIGTERM');
+    await steadfast.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
+    await releaseClaims(queue, redis).catch(() => undefined);
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    await direct.close();
+    await cleanup().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`));
+    redis.disconnect();
+  }
+}
+
+async function storeCounts(view: Awaited<ReturnType<typeof openDirectStores>>, n: typeof names) {
+  await view.es.indices.refresh({ index: n.ES_INDEX });
+  let objects = 0;
+  const listing = view.minio.listObjectsV2(n.MINIO_BUCKET, '', true) as AsyncIterable<unknown>;
+  for await (const item of listing) if (item) objects++;
+  const duplicates = async (collection: typeof view.records, key: object) =>
+    (await collection.aggregate([{ $group: { _id: key, n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }]).toArray()).length;
+  return {
+    records: await view.records.countDocuments({}),
+    audit: await view.audit.countDocuments({}),
+    search: (await view.es.count({ index: n.ES_INDEX })).count,
+    objects,
+    duplicateRecords: await duplicates(view.records, { d: '$draftId' }),
+    duplicateAudit: await duplicates(view.audit, { d: '$draftId', a: '$action' }),
+  };
+}
+
+/** Draft claims (`steadfast:draft:<id>`) are not under the queue's name: remove the run's own. */
+async function releaseClaims(queue: Queue, redis: ReturnType<typeof createRedis>): Promise<void> {
+  const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'], 0, -1);
+  for (const job of jobs) if (job.id) await redis.del(draftClaimKey(job.id));
+}
+
+/** Removes everything the run created under its own names. */
+async function cleanup(): Promise<void> {
+  for (const set of [names, storesNames, naiveNames]) {
+    const config = configOf(set);
+    const stores = await openDirectStores(config);
+    await stores.mongo.db(config.mongo.dbName).dropDatabase().catch(() => undefined);
+    await stores.es.indices.delete({ index: `${config.elasticsearch.index}*` }, { ignore: [404] }).catch(() => undefined);
+    for (const bucket of [config.minio.bucket, ...(set === names ? [names.MINIO_STAGING_BUCKET] : [])]) {
+      if (!(await stores.minio.bucketExists(bucket).catch(() => false))) continue;
+      const objects: string[] = [];
+      for await (const item of stores.minio.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string }>) {
+        if (item.name) objects.push(item.name);
+      }
+      for (let i = 0; i < objects.length; i += 1_000) await stores.minio.removeObjects(bucket, objects.slice(i, i + 1_000));
+      await stores.minio.removeBucket(bucket).catch(() => undefined);
+    }
+    await stores.close();
+  }
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+await main();

@@ -1,0 +1,119 @@
+/**
+ * One open-loop run at a fixed rate, against the system (submit, then poll until processed) or
+ * against the naive gateway (the answer is the processing).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { sampleBirth } from '@steadfast/commons';
+import type { Backoff, GatewayClient } from './client.js';
+import { runOpenLoop } from './open-loop.js';
+import { summarize, type Summary } from './stats.js';
+
+export const P99_LIMIT_MS = 2_000;
+
+export interface SystemRun {
+  rate: number;
+  offered: number;
+  accepted: number;
+  processed: number;
+  errors: number;
+  firstError?: string;
+  acceptMs: Summary;
+  processedMs: Summary;
+  pollMs: Summary;
+  pollsPerRecord: number;
+  maxLagMs: number;
+}
+
+export async function systemRun(client: GatewayClient, rate: number, durationMs: number, backoff: Backoff): Promise<SystemRun> {
+  const accept: number[] = [];
+  const processed: number[] = [];
+  const polls: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const { results, maxLagMs } = await runOpenLoop({
+    ratePerS: rate,
+    durationMs,
+    fire: async (_i, intendedAt) => {
+      const draftId = randomUUID();
+      try {
+        await client.submit(draftId);
+      } catch (error) {
+        errors++;
+        firstError ??= (error as Error).message;
+        return;
+      }
+      accept.push(performance.now() - intendedAt);
+      const outcome = await client.waitProcessed(draftId, backoff);
+      polls.push(...outcome.pollLatenciesMs);
+      if (outcome.processedAt !== undefined) processed.push(outcome.processedAt - intendedAt);
+      else firstError ??= `${draftId} not processed: ${outcome.lastStatus}`;
+    },
+  });
+  return {
+    rate,
+    offered: results.length,
+    accepted: accept.length,
+    processed: processed.length,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    acceptMs: summarize(accept),
+    processedMs: summarize(processed),
+    pollMs: summarize(polls),
+    pollsPerRecord: accept.length === 0 ? 0 : polls.length / accept.length,
+    maxLagMs,
+  };
+}
+
+/** Sustained: every record processed, with submit-to-processed p99 under the limit. */
+export const systemRunOk = (run: SystemRun): boolean =>
+  run.errors === 0 && run.processed === run.offered && run.processedMs.p99 < P99_LIMIT_MS;
+
+export interface NaiveRun {
+  rate: number;
+  offered: number;
+  written: number;
+  errors: number;
+  firstError?: string;
+  latencyMs: Summary;
+  maxLagMs: number;
+}
+
+export async function naiveRun(url: string, rate: number, durationMs: number): Promise<NaiveRun> {
+  const latency: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const { results, maxLagMs } = await runOpenLoop({
+    ratePerS: rate,
+    durationMs,
+    fire: async (_i, intendedAt) => {
+      const draftId = randomUUID();
+      try {
+        const response = await fetch(`${url}/records`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ draftId, details: sampleBirth(draftId) }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        await response.arrayBuffer();
+        if (response.status !== 201) throw new Error(`HTTP ${response.status}`);
+        latency.push(performance.now() - intendedAt);
+      } catch (error) {
+        errors++;
+        firstError ??= (error as Error).message;
+      }
+    },
+  });
+  return {
+    rate,
+    offered: results.length,
+    written: latency.length,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    latencyMs: summarize(latency),
+    maxLagMs,
+  };
+}
+
+export const naiveRunOk = (run: NaiveRun): boolean =>
+  run.errors === 0 && run.written === run.offered && run.latencyMs.p99 < P99_LIMIT_MS;

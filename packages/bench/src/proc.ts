@@ -1,0 +1,59 @@
+/**
+ * CPU time of processes, from /proc/<pid>/stat (utime + stime, in clock ticks; Linux only), and
+ * the pids of the local stores, found by the port they listen on (`ss`).
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+let ticksPerSecond: number | undefined;
+
+async function clockTicks(): Promise<number> {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** Fields 14 and 15 of a stat line: the command name (field 2) may hold spaces, so count after ')'. */
+export function cpuTicksOf(statLine: string): number {
+  const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime is field 14, stime field 15.
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** CPU milliseconds a process (and the children it waited for) has used; NaN if it is gone. */
+export async function cpuMs(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = cpuTicksOf(stat) + Number(fields[13]) + Number(fields[14]);
+    return (ticks * 1000) / (await clockTicks());
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid listening on 127.0.0.1:<port>, if `ss` can tell. */
+export async function pidListeningOn(port: number): Promise<number | undefined> {
+  try {
+    const { stdout } = await run('ss', ['-ltnpH', `sport = :${port}`]);
+    const match = /pid=(\d+)/.exec(stdout);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function cpuSnapshot(pids: Record<string, number | undefined>): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    Object.entries(pids).map(async ([name, pid]) => [name, pid === undefined ? Number.NaN : await cpuMs(pid)] as const),
+  );
+  return Object.fromEntries(entries);
+}

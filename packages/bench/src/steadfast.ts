@@ -1,0 +1,115 @@
+/**
+ * The system under test: every Steadfast service as a child process (the launcher's `System`),
+ * on the bench's own ports and storage names, each service talking to Redis through its own
+ * counting proxy so the Redis cost can be split by process.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { SERVICES, System } from '@steadfast/launcher';
+import { CountingProxy, type ProxyCounts } from './redis-proxy.js';
+
+export type BenchNames = {
+  MONGO_DB: string;
+  ES_INDEX: string;
+  MINIO_BUCKET: string;
+  MINIO_STAGING_BUCKET: string;
+  RECORD_QUEUE_NAME: string;
+};
+
+/** Storage names of one bench run, so the shared local stores are never touched outside them. */
+export function benchNames(id = randomBytes(4).toString('hex')): BenchNames {
+  return {
+    MONGO_DB: `bench_${id}`,
+    ES_INDEX: `bench-records-${id}`,
+    MINIO_BUCKET: `bench-attachments-${id}`,
+    MINIO_STAGING_BUCKET: `bench-staging-${id}`,
+    RECORD_QUEUE_NAME: `bench-record-${id}`,
+  };
+}
+
+/** BullMQ's Lua scripts by the SHA-1 ioredis sends in EVALSHA, to name them in the breakdown. */
+export function bullmqScriptNames(): Map<string, string> {
+  // The ESM build's index imports without file extensions, which Node refuses; the CJS one loads.
+  const scripts = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/index.js') as Record<string, { name?: string; content?: string }>;
+  const names = new Map<string, string>();
+  for (const script of Object.values(scripts)) {
+    if (script.name && script.content) names.set(createHash('sha1').update(script.content).digest('hex'), script.name);
+  }
+  return names;
+}
+
+export interface SteadfastOptions {
+  portBase: number;
+  redis: { host: string; port: number };
+  names: BenchNames;
+  logsDir: string;
+  env?: Record<string, string>;
+}
+
+export class Steadfast {
+  readonly gatewayUrl: string;
+  readonly proxies = new Map<string, CountingProxy>();
+  readonly pids = new Map<string, number>();
+  private readonly systems = new Map<string, System>();
+
+  constructor(private readonly options: SteadfastOptions) {
+    this.gatewayUrl = `http://127.0.0.1:${options.portBase}`;
+  }
+
+  /** Starts the proxies, then the services in the launcher's order. */
+  async start(scriptNames: ReadonlyMap<string, string>): Promise<void> {
+    const base = this.options.portBase;
+    const ports = {
+      GATEWAY_PORT: String(base),
+      AUTH_PORT: String(base + 1),
+      WORKFLOW_PORT: String(base + 2),
+      COUNTRY_CONFIG_PORT: String(base + 3),
+      GATEWAY_METRICS_PORT: String(base + 4),
+    };
+    for (const [i, spec] of SERVICES.entries()) {
+      const proxy = new CountingProxy(this.options.redis, scriptNames);
+      const port = await proxy.listen(base + 10 + i);
+      this.proxies.set(spec.name, proxy);
+      this.systems.set(
+        spec.name,
+        new System({
+          env: {
+            ...ports,
+            LOG_LEVEL: 'info',
+            ...this.options.names,
+            ...this.options.env,
+            REDIS_HOST: '127.0.0.1',
+            REDIS_PORT: String(port),
+          },
+          logs: { dir: join(this.options.logsDir) },
+          onUnexpectedExit: (service, code, signal) => {
+            console.error(`bench: ${service} exited unexpectedly (code ${code}, signal ${signal})`);
+          },
+        }),
+      );
+    }
+    for (const spec of SERVICES) await this.startService(spec.name);
+  }
+
+  async startService(name: string): Promise<void> {
+    const system = this.systems.get(name);
+    if (!system) throw new Error(`unknown service ${name}`);
+    const running = await system.startService(name);
+    if (running.child.pid !== undefined) this.pids.set(name, running.child.pid);
+  }
+
+  async stopService(name: string): Promise<void> {
+    await this.systems.get(name)?.stopService(name);
+    this.pids.delete(name);
+  }
+
+  redisCounts(): Record<string, ProxyCounts> {
+    return Object.fromEntries([...this.proxies].map(([name, proxy]) => [name, proxy.snapshot()]));
+  }
+
+  async stop(): Promise<void> {
+    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name);
+    for (const proxy of this.proxies.values()) await proxy.close();
+  }
+}
