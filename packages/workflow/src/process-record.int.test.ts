@@ -105,6 +105,23 @@ test('the same draftId carrying a different payload is rejected and changes noth
   assert.equal(record?.data['weightAtBirthKg'], data.details['weightAtBirthKg']);
 });
 
+test('a repeat of a decided draft, staged again while MongoDB could not be asked, leaves no staged copy', async () => {
+  const data = await stagedJob();
+  const process = createRecordProcessor(workflow.deps);
+  await process(asJob(data));
+  // The gateway stages the upload again when its look-up of the decided draft fails.
+  const bytes = Buffer.from('staged again');
+  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey, bytes, bytes.length);
+  assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId: recordIdFor(data.draftId) });
+  await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey));
+
+  // So does a repeat carrying a different payload, which is refused.
+  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey, bytes, bytes.length);
+  const other = { ...data, fingerprint: 'e'.repeat(64) };
+  assert.equal((await process(asJob(other))).outcome, 'rejected');
+  await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey));
+});
+
 test('two similar records mark each other as duplicates, whichever is processed first', async () => {
   const process = createRecordProcessor(workflow.deps);
   for (const order of [[0, 1], [1, 0]]) {

@@ -18,7 +18,7 @@ import { isRetryable } from './classify.js';
 import { Rejection } from './errors.js';
 import { writeAudit } from './steps/audit.js';
 import { notifyReceived, requestExternalValidation } from './steps/external.js';
-import { moveAttachments, removeStaged } from './steps/attachments.js';
+import { discardStaged, moveAttachments, removeStaged } from './steps/attachments.js';
 import { applyCorrection, createRecord } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
 
@@ -72,8 +72,11 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
     if (decided) {
       if (decided.fingerprint !== data.fingerprint) {
         log.warn('a different payload reused a decided draftId; ignored');
+        await discardStaged(deps, data);
         return { outcome: 'rejected', reason: `draftId ${data.draftId} was already used for a different submission` };
       }
+      // A repeat queued while MongoDB could not be asked staged its uploads again: drop them.
+      await discardStaged(deps, data);
       await settle(deps, data);
       return decided.status === 'processed'
         ? { outcome: 'processed', recordId: decided.recordId }
@@ -101,6 +104,8 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
     } catch (error) {
       if (error instanceof Rejection) {
         await decide(deps, data, { status: 'rejected', code: error.code, reason: error.message });
+        // Decided first, so a MinIO failure here retries into the branch above, which drops them.
+        await discardStaged(deps, data);
         deps.metrics?.jobs.inc({ outcome: 'rejected' });
         log.warn({ code: error.code, reason: error.message }, 'submission rejected');
         return { outcome: 'rejected', reason: error.message };

@@ -2,7 +2,8 @@
  * Step 2, attachments: server-side copies from the staging bucket to `<recordId>/…` in the
  * attachments bucket. Keys are deterministic, so a copy already made is seen and skipped.
  */
-import type { StepContext } from '../context.js';
+import type { RecordJobData } from '@steadfast/commons';
+import type { StepContext, WorkflowDeps } from '../context.js';
 
 const isNotFound = (error: unknown): boolean => {
   const code = (error as { code?: string }).code;
@@ -32,8 +33,14 @@ export async function moveAttachments(ctx: StepContext): Promise<void> {
   }
 }
 
-/** The final step's housekeeping: the staged copies are no longer needed. */
-export async function removeStaged(ctx: StepContext): Promise<void> {
-  const keys = ctx.data.attachments.map((a) => a.stagingKey);
-  if (keys.length > 0) await ctx.deps.minio.removeObjects(ctx.deps.buckets.staging, keys);
+/**
+ * The staged copies are no longer needed once the draft is decided: processed (the final step's
+ * housekeeping), rejected, or found decided already (a repeat queued while MongoDB was down).
+ * Removing a key that is gone already is not an error, so a retry or a second call is harmless.
+ */
+export async function discardStaged(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, data: RecordJobData): Promise<void> {
+  const keys = data.attachments.map((a) => a.stagingKey);
+  if (keys.length > 0) await deps.minio.removeObjects(deps.buckets.staging, keys);
 }
+
+export const removeStaged = (ctx: StepContext): Promise<void> => discardStaged(ctx.deps, ctx.data);
