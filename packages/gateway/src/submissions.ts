@@ -16,6 +16,7 @@ import {
   type MinioClient,
   type Operation,
   type RecordAction,
+  type RecordJob,
   type RecordJobData,
   type RecordQueue,
   type Redis,
@@ -114,19 +115,23 @@ export class Submissions {
 
     if (claim === 'same') {
       const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
-      if (job) {
-        // A client retry revives a job that exhausted its attempts: it resumes where it stopped.
-        if ((await job.getState()) === 'failed') {
-          await job.retry('failed');
-          log.info('repeat submission of an exhausted job: retrying it');
-        }
-        return { ids: { draftId }, outcome: 'repeat' };
-      }
+      if (job) return { ids: await this.repeatOf(job, log), outcome: 'repeat' };
     }
 
     // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
     const decided = await this.decided(draftId, log);
-    if (decided) {
+    if (decided === 'unknown') {
+      // MongoDB cannot say, but the job of a decided draft is kept a while after it completed;
+      // queueing again would stage the uploads for a job BullMQ then refuses to add.
+      const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
+      if (job) {
+        if (job.data.fingerprint !== print) {
+          await releaseDraft(this.deps.redis, draftId);
+          throw idempotencyKeyReused(draftId);
+        }
+        return { ids: await this.repeatOf(job, log), outcome: 'repeat' };
+      }
+    } else if (decided) {
       await releaseDraft(this.deps.redis, draftId);
       if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
       const ids = decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
@@ -187,14 +192,34 @@ export class Submissions {
     );
   }
 
+  /** The draft's outcome, null when it has none, 'unknown' when MongoDB cannot be asked. */
   private async decided(draftId: string, log: Logger) {
     try {
       return await this.deps.db.drafts.findOne({ _id: draftId });
     } catch (error) {
       // MongoDB down must not stop intake: the workflow checks again before writing anything.
       log.warn({ err: (error as Error).message }, 'could not look up the draft in MongoDB; queueing');
-      return null;
+      return 'unknown' as const;
     }
+  }
+
+  /**
+   * A repeat of a submission whose job exists. A client retry revives a job that exhausted its
+   * attempts (it resumes where it stopped); a completed job's outcome is settled, so the claim,
+   * if this repeat took it again, goes.
+   */
+  private async repeatOf(job: RecordJob, log: Logger): Promise<Accepted> {
+    const { draftId } = job.data;
+    const state = await this.store('the queue (Redis)', () => job.getState());
+    if (state === 'failed') {
+      await this.store('the queue (Redis)', () => job.retry('failed'));
+      log.info('repeat submission of an exhausted job: retrying it');
+    } else if (state === 'completed') {
+      await this.store('the queue (Redis)', () => releaseDraft(this.deps.redis, draftId));
+      const result = job.returnvalue;
+      if (result?.outcome === 'processed') return { draftId, recordId: result.recordId };
+    }
+    return { draftId };
   }
 
   private async processedIds(draftId: string, recordId: string): Promise<Accepted> {

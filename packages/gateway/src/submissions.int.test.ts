@@ -1,0 +1,136 @@
+/**
+ * Accepting repeats against the real Redis, MinIO and MongoDB, under this test's own queue,
+ * bucket and database: a repeat of a draft whose job completed is answered from the job when
+ * MongoDB cannot be asked, and stages nothing (a staged copy no job would ever remove).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import {
+  collections,
+  createLogger,
+  createMongo,
+  draftClaimKey,
+  ensureBucket,
+  openStores,
+  readEnv,
+  recordIdFor,
+  redisOptions,
+  registerRecordWorker,
+  RecordQueue,
+  releaseDraft,
+  sampleBirth,
+  storeConfigFrom,
+  storeEnvSchema,
+  type RecordJob,
+  type RecordJobResult,
+  type StoreClients,
+} from '@steadfast/commons';
+import { Submissions, type Submission } from './submissions.js';
+
+const id = randomBytes(4).toString('hex');
+const env = readEnv(storeEnvSchema, { ...process.env, MONGO_DB: `gw_test_${id}`, MINIO_STAGING_BUCKET: `gw-test-${id}-staging` });
+const config = storeConfigFrom(env);
+const queueName = `gw-test-${id}`;
+const logger = createLogger('gateway', { level: 'silent' });
+let stores: StoreClients;
+let queue: RecordQueue;
+let worker: ReturnType<typeof registerRecordWorker>;
+
+/** Nothing listens on port 1: a MongoDB that refuses every connection. */
+const unreachable = createMongo({ ...config.mongo, url: 'mongodb://127.0.0.1:1/' });
+
+before(() => {
+  stores = openStores(config, logger);
+  queue = new RecordQueue(redisOptions(config.redis), undefined, queueName);
+  // Completes a job as the workflow does: the outcome in MongoDB, the claim released, then done.
+  worker = registerRecordWorker(
+    async (job: RecordJob): Promise<RecordJobResult> => {
+      const recordId = recordIdFor(job.data.draftId);
+      await collections(stores.mongo.db(config.mongo.dbName)).drafts.updateOne(
+        { _id: job.data.draftId },
+        { $setOnInsert: { operation: job.data.operation, fingerprint: job.data.fingerprint, decidedAt: new Date(), status: 'processed', recordId } },
+        { upsert: true },
+      );
+      await releaseDraft(stores.redis, job.data.draftId);
+      return { outcome: 'processed', recordId };
+    },
+    { connection: redisOptions(config.redis), logger, queueName },
+  );
+});
+
+after(async () => {
+  await worker.close();
+  await queue.queue.obliterate({ force: true });
+  await queue.close();
+  const names: string[] = [];
+  for await (const o of stores.minio.listObjectsV2(config.minio.stagingBucket, '', true) as AsyncIterable<{ name?: string }>) {
+    if (o.name) names.push(o.name);
+  }
+  await stores.minio.removeObjects(config.minio.stagingBucket, names);
+  await stores.minio.removeBucket(config.minio.stagingBucket);
+  await stores.mongo.db(config.mongo.dbName).dropDatabase();
+  await Promise.all([stores.mongo.close(), unreachable.close(), stores.redis.quit()]);
+});
+
+function submissions(mongo: 'up' | 'down'): Submissions {
+  return new Submissions({
+    redis: stores.redis,
+    queue,
+    db: collections((mongo === 'up' ? stores.mongo : unreachable).db(config.mongo.dbName)),
+    minio: stores.minio,
+    stagingBucket: config.minio.stagingBucket,
+    ensureStaging: () => ensureBucket(stores.minio, config.minio.stagingBucket),
+    logger,
+  });
+}
+
+function birth(draftId = randomUUID()): Submission {
+  const details = sampleBirth(draftId) as unknown as Submission['details'];
+  return { operation: 'create', event: 'birth', draftId, details, user: { userId: 'user-1', scopes: ['declare'] }, correlationId: randomUUID() };
+}
+
+async function staged(draftId: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const o of stores.minio.listObjectsV2(config.minio.stagingBucket, `${draftId}/`, true) as AsyncIterable<{ name?: string }>) {
+    if (o.name) names.push(o.name);
+  }
+  return names;
+}
+
+async function completed(draftId: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await (await queue.getJob(draftId))?.getState()) === 'completed') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`job ${draftId} did not complete`);
+}
+
+test('a repeat of a completed draft while MongoDB is down is answered from its job and stages nothing', async () => {
+  const submission = birth();
+  const { draftId } = submission;
+  assert.deepEqual(await submissions('up').submit(submission), { draftId });
+  await completed(draftId);
+  // The processed job's staged copy is the workflow's to remove; this test's worker leaves it.
+  await stores.minio.removeObjects(config.minio.stagingBucket, await staged(draftId));
+
+  const repeat = { ...submission, correlationId: randomUUID() };
+  assert.deepEqual(await submissions('down').submit(repeat), { draftId, recordId: recordIdFor(draftId) });
+  assert.deepEqual(await staged(draftId), [], 'nothing staged for a job that will not run again');
+  assert.equal(await stores.redis.exists(draftClaimKey(draftId)), 0, 'the claim of a decided draft is released');
+  assert.equal((await queue.getJob(draftId))?.attemptsMade, 1, 'the job did not run again');
+});
+
+test('a different payload under a completed draftId is refused while MongoDB is down, and changes nothing', async () => {
+  const submission = birth();
+  await submissions('up').submit(submission);
+  await completed(submission.draftId);
+  await stores.minio.removeObjects(config.minio.stagingBucket, await staged(submission.draftId));
+
+  const other = { ...submission, details: { ...submission.details, weightAtBirthKg: 9 } };
+  await assert.rejects(submissions('down').submit(other), (error: unknown) =>
+    (error as { extensions?: { code?: string } }).extensions?.code === 'IDEMPOTENCY_KEY_REUSED',
+  );
+  assert.deepEqual(await staged(submission.draftId), []);
+  assert.equal(await stores.redis.exists(draftClaimKey(submission.draftId)), 0);
+});
