@@ -44,14 +44,20 @@ export interface StepContext {
 export const isDone = (ctx: StepContext, step: Step): boolean =>
   ctx.record.actions[ctx.data.draftId]?.steps[step] !== undefined;
 
-export async function markDone(ctx: StepContext, step: Step): Promise<void> {
+/**
+ * What a step reports: `'nothing'` when it had nothing to do for this submission (no outside
+ * call made), so its mark can wait for the next checkpoint.
+ */
+export type StepEffect = void | 'nothing';
+
+/** Marks steps done, in one write of the record. */
+export async function markDone(ctx: StepContext, steps: readonly Step[]): Promise<void> {
+  if (steps.length === 0) return;
   const at = new Date();
-  await ctx.deps.db.records.updateOne(
-    { _id: ctx.record._id },
-    { $set: { [`actions.${ctx.data.draftId}.steps.${step}`]: at } },
-  );
+  const set = Object.fromEntries(steps.map((step) => [`actions.${ctx.data.draftId}.steps.${step}`, at]));
+  await ctx.deps.db.records.updateOne({ _id: ctx.record._id }, { $set: set });
   const action = ctx.record.actions[ctx.data.draftId];
-  if (action) action.steps[step] = at;
+  if (action) for (const step of steps) action.steps[step] = at;
 }
 
 export async function reload(ctx: StepContext): Promise<RecordDocument> {

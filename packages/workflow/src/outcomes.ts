@@ -25,7 +25,7 @@ import type Hapi from '@hapi/hapi';
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Notifications } from './notifications/notifications.js';
-import { actorChange, followDirectory } from './records/actors.js';
+import { actorChange, copiedActor, followDirectory } from './records/actors.js';
 import type { SearchIndex } from './search/search-index.js';
 
 type Decision = { outcome: 'confirmed'; registrationNumber: string } | { outcome: 'rejected'; reason: string };
@@ -105,7 +105,7 @@ export class Outcomes {
       );
       if (result.matchedCount === 1) {
         await hintOutbox(this.deps.redis, this.deps.db.records, recordId, this.deps.logger);
-        if (actor) await followDirectory(this.deps.db, this.deps.redis, recordId, user.userId, this.deps.logger);
+        if (actor) await followDirectory(this.deps.db, this.deps.redis, recordId, copiedActor(actor, user.userId), this.deps.logger);
         this.deps.logger.info({ recordId, draftId: record.draftId, status }, 'external validation applied');
         await this.followUp(recordId);
         return { code: 200, body: { status: 'done', registrationStatus: status } };

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import {
   createLogger,
   fingerprint,
+  STEPS,
   recordIdFor,
   sampleBirth,
   type RecordJob,
@@ -92,6 +93,37 @@ test('a job processed three times, twice at once, leaves one record, document, a
   const stat = await minio.statObject(buckets.attachments, `${recordId}/${data.draftId}-0-${data.attachments[0]!.sha256.slice(0, 16)}`);
   assert.equal(stat.size, data.attachments[0]!.size);
   await assert.rejects(minio.statObject(buckets.staging, data.attachments[0]!.stagingKey));
+});
+
+test('a record is written at the checkpoints only, and a retry resumes at the last one', async () => {
+  const data = await stagedJob();
+  const { db, search, notifications } = workflow.deps;
+  assert.ok(notifications);
+  const process = createRecordProcessor(workflow.deps);
+  const updates = mock.method(db.records, 'updateOne');
+  const enqueue = mock.method(notifications, 'enqueue', () => Promise.reject(new Error('notification queue down')));
+  try {
+    await assert.rejects(process(asJob(data)), /notify step failed/);
+    const recordId = recordIdFor(data.draftId);
+    const marked = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
+    // The stores' steps are marked together; a declaration makes no validation call, so its
+    // mark waits for the next checkpoint, which the failure did not reach.
+    assert.deepEqual(Object.keys(marked).sort(), ['attachments', 'audit', 'duplicates', 'metadata', 'search']);
+    assert.equal(updates.mock.callCount(), 1);
+
+    enqueue.mock.restore();
+    updates.mock.resetCalls();
+    const projected = mock.method(search, 'project');
+    assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId });
+    assert.equal(projected.mock.callCount(), 0, 'the search step is not run again');
+    projected.mock.restore();
+    assert.equal(updates.mock.callCount(), 1, 'one write marks validation, notify, cleanup and finish');
+    const steps = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
+    assert.deepEqual(Object.keys(steps).sort(), [...STEPS].sort());
+  } finally {
+    enqueue.mock.restore();
+    updates.mock.restore();
+  }
 });
 
 test('the same draftId carrying a different payload is rejected and changes nothing', async () => {

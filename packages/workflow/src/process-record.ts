@@ -13,7 +13,7 @@ import {
   type Step,
 } from '@steadfast/commons';
 import { UnrecoverableError } from 'bullmq';
-import { isDone, markDone, type StepContext, type WorkflowDeps } from './context.js';
+import { isDone, markDone, type StepContext, type StepEffect, type WorkflowDeps } from './context.js';
 import { isRetryable } from './classify.js';
 import { Rejection } from './errors.js';
 import { writeAudit } from './steps/audit.js';
@@ -22,16 +22,23 @@ import { discardStaged, moveAttachments, removeStaged } from './steps/attachment
 import { applyCorrection, createRecord } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
 
-/** The steps after metadata (which the record's first write marks), in order. */
-const STEPS: ReadonlyArray<[Step, (ctx: StepContext) => Promise<void>]> = [
-  ['attachments', moveAttachments],
-  ['search', indexRecord],
-  ['duplicates', checkDuplicates],
-  ['audit', writeAudit],
-  ['validation', requestExternalValidation],
-  ['notify', notifyReceived],
-  ['cleanup', removeStaged],
-  ['finish', async () => {}],
+/**
+ * The steps after metadata (which the record's first write marks), in order. Every step is
+ * idempotent, so a mark only saves redoing work on a retry; it is written at checkpoints, not
+ * after every step (each mark is a write of the whole record): once the record is in every store
+ * (`audit`), after an external call that should not be repeated (`validation`, when it made
+ * one), and at the end. A retry after a failure between checkpoints redoes the steps since the
+ * last one, which find their work done.
+ */
+const STEPS: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<StepEffect>; checkpoint?: true }> = [
+  { name: 'attachments', run: moveAttachments },
+  { name: 'search', run: indexRecord },
+  { name: 'duplicates', run: checkDuplicates },
+  { name: 'audit', run: writeAudit, checkpoint: true },
+  { name: 'validation', run: requestExternalValidation, checkpoint: true },
+  { name: 'notify', run: notifyReceived },
+  { name: 'cleanup', run: removeStaged },
+  { name: 'finish', run: async () => {}, checkpoint: true },
 ];
 
 /**
@@ -87,12 +94,16 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
     try {
       const record = data.operation === 'create' ? await createRecord(deps, data) : await applyCorrection(deps, data);
       const ctx: StepContext = { deps, job, data, log: log.child({ recordId: record._id }), record };
-      for (const [name, run] of STEPS) {
+      const unmarked: Step[] = [];
+      for (const { name, run, checkpoint } of STEPS) {
         if (isDone(ctx, name)) continue;
         step = name;
         const started = performance.now();
-        await run(ctx);
-        await markDone(ctx, name);
+        const effect = await run(ctx);
+        unmarked.push(name);
+        // A step that made no outside call (`validation` for anything but a registration)
+        // leaves its mark to the next checkpoint.
+        if (checkpoint && effect !== 'nothing') await markDone(ctx, unmarked.splice(0));
         const seconds = (performance.now() - started) / 1000;
         deps.metrics?.stepSeconds.observe({ step: name }, seconds);
         ctx.log.debug({ step: name, ms: Math.round(seconds * 1000) }, 'step done');

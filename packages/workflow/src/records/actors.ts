@@ -36,6 +36,12 @@ export async function actorChange(
   return { set: { [`actors.${userId}`]: copy }, actors: { ...(record.actors ?? {}), [userId]: copy } };
 }
 
+/** The copy an `actorChange` wrote, for `followDirectory`. */
+export const copiedActor = (
+  change: { actors: Record<string, ActorCopy> },
+  userId: string,
+): { userId: string; sequence: number } => ({ userId, sequence: change.actors[userId]?.sequence ?? 0 });
+
 /** Brings one record's copy of a user up to `entry`; false when it was already there or absent. */
 export async function refreshActorCopy(
   db: Collections,
@@ -73,9 +79,16 @@ export async function refreshActorCopy(
  * copy was read, follow it. (A rename's consumer updates the directory before it looks for
  * records, so either it finds this record or this check finds the new entry.)
  */
-export async function followDirectory(db: Collections, redis: Redis, recordId: string, userId: string, logger?: Logger): Promise<void> {
-  const entry = await db.directory.findOne({ _id: userId });
-  if (entry) await refreshActorCopy(db, redis, recordId, entry, logger);
+export async function followDirectory(
+  db: Collections,
+  redis: Redis,
+  recordId: string,
+  copied: { userId: string; sequence: number },
+  logger?: Logger,
+): Promise<void> {
+  const entry = await db.directory.findOne({ _id: copied.userId });
+  // Still the version copied (the usual case): nothing to follow, no need to read the record.
+  if (entry && entry.version > copied.sequence) await refreshActorCopy(db, redis, recordId, entry, logger);
 }
 
 /** Every record that copies the user, brought up to `entry`; returns how many changed. */

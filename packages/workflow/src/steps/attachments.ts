@@ -24,12 +24,18 @@ export async function moveAttachments(ctx: StepContext): Promise<void> {
   const { buckets, minio } = ctx.deps;
   const mine = ctx.record.attachments.filter((a) => a.draftId === ctx.data.draftId);
   for (const stored of mine) {
-    if (await exists(ctx, buckets.attachments, stored.key)) continue;
     const staged = ctx.data.attachments.find((a) => a.index === stored.index);
     if (!staged) throw new Error(`attachment ${stored.index} of draft ${ctx.data.draftId} has no staged object`);
-    // A missing staged object is retried: it is an operator's problem (a lifecycle rule that
-    // expired it, a restored bucket), never a reason to lose the rest of the submission.
-    await minio.copyObject(buckets.attachments, stored.key, `/${buckets.staging}/${staged.stagingKey}`);
+    // Copied straight away (copying again writes the same bytes to the same key): one request,
+    // not a look first. Only a missing staged object needs a second look: a retry after the
+    // cleanup step removed it finds the copy in place.
+    try {
+      await minio.copyObject(buckets.attachments, stored.key, `/${buckets.staging}/${staged.stagingKey}`);
+    } catch (error) {
+      if (!isNotFound(error) || !(await exists(ctx, buckets.attachments, stored.key))) throw error;
+    }
+    // A staged object missing with no copy is retried: it is an operator's problem (a lifecycle
+    // rule that expired it, a restored bucket), never a reason to lose the rest of the submission.
   }
 }
 
@@ -40,7 +46,9 @@ export async function moveAttachments(ctx: StepContext): Promise<void> {
  */
 export async function discardStaged(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, data: RecordJobData): Promise<void> {
   const keys = data.attachments.map((a) => a.stagingKey);
-  if (keys.length > 0) await deps.minio.removeObjects(deps.buckets.staging, keys);
+  // One key (the usual case) is a plain DELETE; several, one multi-object delete.
+  if (keys.length === 1) await deps.minio.removeObject(deps.buckets.staging, keys[0]!);
+  else if (keys.length > 1) await deps.minio.removeObjects(deps.buckets.staging, keys);
 }
 
 export const removeStaged = (ctx: StepContext): Promise<void> => discardStaged(ctx.deps, ctx.data);

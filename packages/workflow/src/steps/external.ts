@@ -8,11 +8,11 @@
  * Step `notify`: the informant hears that the record was received.
  */
 import { requestInternalToken } from '@steadfast/commons';
-import type { StepContext } from '../context.js';
+import type { StepContext, StepEffect } from '../context.js';
 
-export async function requestExternalValidation(ctx: StepContext): Promise<void> {
+export async function requestExternalValidation(ctx: StepContext): Promise<StepEffect> {
   const { data, record, deps } = ctx;
-  if (data.operation !== 'create' || data.action !== 'register' || record.externalValidation) return;
+  if (data.operation !== 'create' || data.action !== 'register' || record.externalValidation) return 'nothing';
   const token = await requestInternalToken(deps.urls.auth, { userId: data.userId, recordId: record._id, action: 'register' });
   const response = await fetch(new URL('/event-registration', deps.urls.countryConfig), {
     method: 'POST',

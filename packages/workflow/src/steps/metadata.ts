@@ -20,7 +20,7 @@ import {
 } from '@steadfast/commons';
 import type { WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
-import { actorChange, actorCopyFor, followDirectory } from '../records/actors.js';
+import { actorChange, actorCopyFor, copiedActor, followDirectory } from '../records/actors.js';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
 import { ensureEarlierWorkFinished } from './ordering.js';
 
@@ -62,9 +62,9 @@ function alreadyApplied(record: RecordDocument, data: RecordJobData): RecordDocu
 export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Promise<RecordDocument> {
   if (!data.event) throw new Rejection('EVENT_MISSING', 'a new record must say which event it registers');
   const recordId = recordIdFor(data.draftId);
-  const existing = await deps.db.records.findOne({ _id: recordId });
-  if (existing) return alreadyApplied(existing, data) ?? existing;
-
+  // Inserted straight away: a repeat (a retry, a second delivery) meets the duplicate key and
+  // reads what is there, so the first run does not pay a read to find nothing.
+  const actor = await actorCopyFor(deps.db, data.userId);
   const now = new Date();
   const status = initialStatus(data.action);
   const record: RecordDocument = {
@@ -83,7 +83,7 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
     updatedAt: now,
     actions: { [data.draftId]: actionState(data, now) },
     history: [{ draftId: data.draftId, action: data.action, userId: data.userId, at: now, status }],
-    actors: { [data.userId]: await actorCopyFor(deps.db, data.userId) },
+    actors: { [data.userId]: actor },
   };
   // The record and its first event, in one insert.
   record.outbox = [
@@ -93,7 +93,7 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   try {
     await deps.db.records.insertOne(record);
     await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-    await followDirectory(deps.db, deps.redis, recordId, data.userId, deps.logger);
+    await followDirectory(deps.db, deps.redis, recordId, { userId: data.userId, sequence: actor.sequence }, deps.logger);
     return record;
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
@@ -156,7 +156,7 @@ export async function applyCorrection(deps: WorkflowDeps, data: RecordJobData): 
     );
     if (result.matchedCount === 1) {
       await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-      if (actor) await followDirectory(deps.db, deps.redis, recordId, data.userId, deps.logger);
+      if (actor) await followDirectory(deps.db, deps.redis, recordId, copiedActor(actor, data.userId), deps.logger);
       const updated = await deps.db.records.findOne({ _id: recordId });
       if (updated) return updated;
     }
