@@ -38,7 +38,11 @@ export async function hintOutbox(
 export interface RelayOptions {
   /** How often hints are read. */
   pollMs: number;
-  /** How often the pending flag is queried, for events whose hint was lost. */
+  /**
+   * How often the pending flag is queried, for events whose hint was lost. At least this often;
+   * a sweep whose query took long (a store without an index on the flag scans every document)
+   * waits ten times the query's duration, so the query never takes more than a tenth of the time.
+   */
   sweepMs: number;
   /** Aggregates per round. */
   batch: number;
@@ -62,6 +66,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSweep = 0;
+  private sweepInterval = 0;
   private stopped = false;
   readonly stats: RelayStats = { published: 0, aggregates: 0 };
 
@@ -100,12 +105,20 @@ export class OutboxRelay {
   /** One round: the hinted aggregates, and the sweep when it is due. */
   async round(): Promise<number> {
     let published = 0;
-    const sweepDue = Date.now() - this.lastSweep >= this.options.sweepMs;
+    const sweepDue = Date.now() - this.lastSweep >= Math.max(this.options.sweepMs, this.sweepInterval);
+    let sweptMs = 0;
     for (const { collection, hinted } of this.sources) {
       if (hinted) published += await this.relayHinted(collection);
-      if (!hinted || sweepDue) published += await this.sweep(collection);
+      if (!hinted || sweepDue) {
+        const swept = await this.sweep(collection);
+        published += swept.published;
+        if (hinted) sweptMs += swept.queryMs;
+      }
     }
-    if (sweepDue) this.lastSweep = Date.now();
+    if (sweepDue) {
+      this.lastSweep = Date.now();
+      this.sweepInterval = sweptMs * 10;
+    }
     this.stats.published += published;
     return published;
   }
@@ -129,15 +142,18 @@ export class OutboxRelay {
     return published;
   }
 
-  private async sweep(source: Collection<OutboxDocument>): Promise<number> {
+  /** Relays what the pending flag finds; `queryMs` is the query alone, not the relaying. */
+  private async sweep(source: Collection<OutboxDocument>): Promise<{ published: number; queryMs: number }> {
     let published = 0;
+    const started = Date.now();
     const pending = await source
       .find({ outboxPending: true } as Filter<OutboxDocument>, { projection: { _id: 1 } })
       .limit(this.options.batch)
       .toArray();
+    const queryMs = Date.now() - started;
     for (const doc of pending) published += await this.relayOne(source, doc._id);
     this.stats.aggregates += pending.length;
-    return published;
+    return { published, queryMs };
   }
 
   start(): void {
