@@ -27,6 +27,15 @@ export function jitteredBackoff(policy: RetryPolicy, attemptsMade: number, rando
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/**
+ * How many entries the queue's event stream keeps (BullMQ's default is 10,000). Each job adds two
+ * as it is queued (~120 B each in Redis), so the default makes the stream the largest cost of a
+ * waiting job after the job itself. Only live listeners (the gateway's long-poll) read the stream;
+ * one that falls further behind than this misses events and answers at its timeout instead.
+ * Every `Queue` of the record queue must pass the same value: it is kept in the queue's meta hash.
+ */
+export const RECORD_QUEUE_EVENTS_MAX_LEN = 1_000;
+
 export class RecordQueue {
   readonly queue: Queue<RecordJobData, RecordJobResult, Operation>;
 
@@ -35,7 +44,7 @@ export class RecordQueue {
     private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     readonly name: string = RECORD_QUEUE,
   ) {
-    this.queue = new Queue(name, { connection });
+    this.queue = new Queue(name, { connection, streams: { events: { maxLen: RECORD_QUEUE_EVENTS_MAX_LEN } } });
   }
 
   /**
