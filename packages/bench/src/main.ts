@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { createRedis, draftClaimKey, readEnv, storeConfigFrom, storeEnvSchema, type StoreConfig } from '@steadfast/commons';
+import {
+  createRedis,
+  draftClaimKey,
+  eventEnvSchema,
+  eventQueueNames,
+  readEnv,
+  storeConfigFrom,
+  storeEnvSchema,
+  type StoreConfig,
+} from '@steadfast/commons';
 import { queueBaseline, storesBaseline, type QueueBaseline, type StoresBaseline } from './baselines.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { offlineBurst } from './burst.js';
@@ -22,6 +31,7 @@ import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type Syste
 import { searchMaxRate, type RateSearchResult } from './rate-search.js';
 import { commandStats, statsDelta, usedMemory } from './redis-info.js';
 import { countsDelta, type ProxyCounts } from './redis-proxy.js';
+import { mongoCommands } from './mongo-info.js';
 import { median } from './stats.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
@@ -79,15 +89,16 @@ async function startNaive(port: number): Promise<ChildProcess> {
   throw new Error('the naive gateway did not start');
 }
 
-/** Waits until the record queue has nothing waiting, active or delayed (a failed probe's backlog). */
-async function drain(queue: Queue, timeoutMs = 90_000): Promise<void> {
+/** Waits until the queues have nothing waiting, active or delayed (a failed probe's backlog). */
+async function drain(queues: Queue | readonly Queue[], timeoutMs = 90_000): Promise<void> {
+  const all: readonly Queue[] = queues instanceof Queue ? [queues] : queues;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    if (Object.values(counts).every((n) => n === 0)) return;
+    const counts = await Promise.all(all.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+    if (counts.every((c) => Object.values(c).every((n) => n === 0))) return;
     await sleep(250);
   }
-  log('warning: the record queue did not drain');
+  log(`warning: ${all.map((q) => q.name).join(', ')} did not drain`);
 }
 
 async function main(): Promise<void> {
@@ -96,7 +107,13 @@ async function main(): Promise<void> {
   const scriptNames = bullmqScriptNames();
   const redis = createRedis(storeConfigFrom(storeEnv).redis);
   const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
-  const queue = new Queue(names.RECORD_QUEUE_NAME, { connection: { ...redisTarget, maxRetriesPerRequest: null } });
+  const connection = { ...redisTarget, maxRetriesPerRequest: null };
+  const queue = new Queue(names.RECORD_QUEUE_NAME, { connection });
+  // What the record queue's work leaves behind: the events to project, the notifications to send.
+  const followers = [
+    ...eventQueueNames({ prefix: names.EVENT_QUEUE_PREFIX, partitions: readEnv(eventEnvSchema).EVENT_PARTITIONS }),
+    `notification-${names.RECORD_QUEUE_NAME}`,
+  ].map((name) => new Queue(name, { connection }));
   const direct = await openDirectStores(configOf(storesNames));
   let naive: ChildProcess | undefined;
   // Ctrl-C or a timeout: stop what we started and remove what we wrote before exiting.
@@ -172,11 +189,15 @@ async function main(): Promise<void> {
       elasticsearch: await pidListeningOn(storeEnv.ES_PORT),
     };
     const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
+    // The rate search's backlog (events still being projected) must not be counted against it.
+    await drain([queue, ...followers], 300_000);
     const cpuBefore = await cpuSnapshot(pids);
     const proxyBefore = steadfast.redisCounts();
     const statsBefore = await commandStats(redis);
+    const mongoBefore = await mongoCommands(direct.mongo);
     const half = await systemRun(client, halfRate, settings.halfRateMs, backoff);
-    await drain(queue);
+    await drain([queue, ...followers]);
+    const mongoAfter = await mongoCommands(direct.mongo);
     const statsAfter = await commandStats(redis);
     const proxyAfter = steadfast.redisCounts();
     const cpuAfter = await cpuSnapshot(pids);
@@ -186,6 +207,7 @@ async function main(): Promise<void> {
     const roundTrips = Object.values(perService).reduce((sum, d) => sum + d.roundTrips, 0) / records;
     const clientCommands = Object.values(perService).reduce((sum, d) => sum + d.commands, 0) / records;
     const commandstats = statsDelta(statsAfter, statsBefore);
+    const mongostats = statsDelta(mongoAfter, mongoBefore, ['serverStatus']);
     const cpuPerRecord = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN)) / records]));
     log(`  accept p50 ${fmt(half.acceptMs.p50, 1)} p99 ${fmt(half.acceptMs.p99, 1)} ms; processed p50 ${fmt(half.processedMs.p50, 0)} p99 ${fmt(half.processedMs.p99, 0)} ms`);
 
@@ -273,6 +295,7 @@ async function main(): Promise<void> {
       `  Redis round trips (proxy)   ${fmt(roundTrips, 2)}   = ${Object.entries(perService).map(([k, d]) => `${k} ${fmt(d.roundTrips / records, 2)}`).join(', ')}`,
       `  Redis commands sent (proxy) ${fmt(clientCommands, 2)}`,
       `  Redis commands executed (INFO commandstats, incl. inside Lua) ${fmt(commandstats.total / records, 2)}`,
+      `  MongoDB commands (serverStatus) ${fmt(mongostats.total / records, 2)}   = ${Object.entries(mongostats.byCommand).sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${fmt(n / records, 2)}`).join(', ')}`,
       `  CPU ms                      ${Object.entries(cpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`,
       `  Redis memory per waiting job ${fmt(memoryPerJob, 0)} B (${waiting} waiting)`,
       '',
@@ -310,6 +333,8 @@ async function main(): Promise<void> {
             clientCommandsPerRecord: clientCommands,
             commandstatsPerRecord: commandstats.total / records,
             commandstats: commandstats.byCommand,
+            mongoCommandsPerRecord: mongostats.total / records,
+            mongoCommands: mongostats.byCommand,
             perService,
             cpuMsPerRecord: cpuPerRecord,
             memoryPerWaitingJobBytes: memoryPerJob,
@@ -328,8 +353,10 @@ async function main(): Promise<void> {
     naive?.kill('SIGTERM');
     await steadfast.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
     await releaseClaims(queue, redis).catch(() => undefined);
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
+    for (const q of [queue, ...followers]) {
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+    }
     await direct.close();
     await cleanup().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`));
     redis.disconnect();

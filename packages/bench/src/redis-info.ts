@@ -24,12 +24,19 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return infoField(await redis.info('memory'), 'used_memory');
 }
 
-/** Calls per command between two snapshots, without the `info` calls of the bench itself. */
-export function statsDelta(after: Record<string, number>, before: Record<string, number>): { total: number; byCommand: Record<string, number> } {
+/**
+ * Calls per command between two snapshots, without the commands the bench itself sends to read
+ * them (`info` for Redis; `serverStatus` for MongoDB).
+ */
+export function statsDelta(
+  after: Record<string, number>,
+  before: Record<string, number>,
+  own: readonly string[] = ['info'],
+): { total: number; byCommand: Record<string, number> } {
   const byCommand: Record<string, number> = {};
   let total = 0;
   for (const [name, n] of Object.entries(after)) {
-    if (name === 'info') continue;
+    if (own.includes(name)) continue;
     const d = n - (before[name] ?? 0);
     if (d > 0) {
       byCommand[name] = d;

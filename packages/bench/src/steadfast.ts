@@ -15,6 +15,7 @@ export type BenchNames = {
   MINIO_BUCKET: string;
   MINIO_STAGING_BUCKET: string;
   RECORD_QUEUE_NAME: string;
+  EVENT_QUEUE_PREFIX: string;
 };
 
 /** Storage names of one bench run, so the shared local stores are never touched outside them. */
@@ -25,6 +26,7 @@ export function benchNames(id = randomBytes(4).toString('hex')): BenchNames {
     MINIO_BUCKET: `bench-attachments-${id}`,
     MINIO_STAGING_BUCKET: `bench-staging-${id}`,
     RECORD_QUEUE_NAME: `bench-record-${id}`,
+    EVENT_QUEUE_PREFIX: `bench-events-${id}`,
   };
 }
 
