@@ -12,6 +12,8 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_METRICS_PORT: envPort.default(7074),
   ATTACHMENT_MAX_COUNT: z.coerce.number().int().min(0).default(10),
+  /** fetchRecordStatus long-polls held at once; past it a long-poll is answered at once. */
+  GATEWAY_LONG_POLL_MAX_WAITERS: z.coerce.number().int().min(0).default(20_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -37,9 +37,11 @@ import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
 import { mountAdmin, registerTokenAuth } from './admin.js';
+import { LongPoll, watchRecordEvents } from './long-poll.js';
 import { loginRoute } from './login.js';
 import { StatusReader } from './status.js';
 import { Submissions } from './submissions.js';
+import { StatusWaiters } from './waiters.js';
 
 /**
  * The Hapi integration is CommonJS and loads Apollo's CommonJS build; take ApolloServer from the
@@ -96,11 +98,23 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     ensureStaging: onceSucceeded(() => ensureBucket(minio, stores.minio.stagingBucket)),
     logger,
   });
+  const status = new StatusReader(db, queue, logger);
+  const longPolls = new Counter({
+    name: 'steadfast_status_long_polls_total',
+    help: 'fetchRecordStatus long-polls by how they ended: answered (not in flight), woken, timeout, aborted, released, full, stopping',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const waiters = new StatusWaiters(env.GATEWAY_LONG_POLL_MAX_WAITERS);
+  // Blocking XREADs: the queue's connection options without its fail-fast ones (a command
+  // timeout would cut every read; BullMQ wants maxRetriesPerRequest null on a blocking client).
+  const recordEvents = watchRecordEvents(queue.name, redisOptions(stores.redis), waiters, logger);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: [recordInputsSdlFor(limits), operationsSdl],
     resolvers: createResolvers({
       submissions,
-      status: new StatusReader(db, queue, logger),
+      status,
+      longPoll: new LongPoll(status, waiters, (outcome) => longPolls.inc({ outcome })),
       schemas: recordInputSchemas(limits),
     }),
     includeStacktraceInErrorResponses: false,
@@ -127,17 +141,27 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const apolloOptions: HapiApolloPluginOptions<GatewayContext> = {
       apolloServer: apollo,
       path: '/graphql',
-      postRoute: { options: { payload: { maxBytes } } },
+      // A long-poll holds its request up to MAX_WAIT_SECONDS with no byte sent: no server
+      // timeout and no idle-socket timeout on this route may cut it.
+      getRoute: { options: { timeout: { server: false, socket: false } } },
+      postRoute: { options: { payload: { maxBytes }, timeout: { server: false, socket: false } } },
       context: async ({ request }): Promise<GatewayContext> => {
         const header = request.headers['x-correlation-id'];
         const correlationId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
+        // Hapi's 'disconnect' misses a client that leaves after sending its whole body; the
+        // response's 'close' before it ended does not.
+        const gone = new AbortController();
+        request.raw.res.once('close', () => {
+          if (!request.raw.res.writableEnded) gone.abort();
+        });
+        const base = { correlationId, signal: gone.signal };
         const token = bearerToken(request.headers['authorization'] as string | undefined);
-        if (!token) return { correlationId };
+        if (!token) return base;
         try {
-          return { correlationId, user: await verify(token) };
+          return { ...base, user: await verify(token) };
         } catch (error) {
           if (error instanceof TokenKeysUnavailableError) throw unavailable('the auth service');
-          return { correlationId, authError: (error as Error).message };
+          return { ...base, authError: (error as Error).message };
         }
       },
   };
@@ -145,6 +169,9 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   registerTokenAuth(server, verify);
   await mountAdmin(server, [queue.queue, ...eventQueues], db);
   server.route(loginRoute(env.AUTH_URL, logger));
+  // Held long-polls answer (their status read afresh) as soon as the gateway starts stopping,
+  // however it is stopped (close() below, or runService's signal handler).
+  server.ext('onPreStop', () => waiters.close());
 
   const metricsServer = Hapi.server({ host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT });
   metricsServer.route(metricsRoute(registry));
@@ -156,6 +183,8 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       await server.stop({ timeout: 10_000 });
       await metricsServer.stop();
       await apollo.stop();
+      waiters.close();
+      await recordEvents.close();
       await queue.close();
       await Promise.all(eventQueues.map((q) => q.close()));
       await clients.close();

@@ -68,7 +68,11 @@ export const operationsSdl = /* GraphQL */ `
   }
 
   type Query {
-    "The state of any write, by its draftId."
-    fetchRecordStatus(draftId: ID!): RecordStatus!
+    """
+    The state of any write, by its draftId. With waitSeconds (1 to 30), a submission still
+    RecordProcessing is answered when its job completes, fails or fails an attempt (read afresh
+    then), or when the wait elapses: one request instead of polling. Without it, or 0, at once.
+    """
+    fetchRecordStatus(draftId: ID!, waitSeconds: Int): RecordStatus!
   }
 `;

@@ -5,6 +5,7 @@
 import { validateInput, type EventType, type Operation, type RecordInputSchemas } from '@steadfast/commons';
 import { z } from 'zod';
 import { badInput, unauthenticated } from '../errors.js';
+import { MAX_WAIT_SECONDS, type LongPoll } from '../long-poll.js';
 import type { RecordStatus, StatusReader } from '../status.js';
 import type { Accepted, Submissions, SubmittingUser } from '../submissions.js';
 
@@ -13,11 +14,14 @@ export interface GatewayContext {
   user?: SubmittingUser;
   authError?: string;
   correlationId: string;
+  /** Aborts when the client goes away before its answer: a long-poll stops waiting. */
+  signal?: AbortSignal;
 }
 
 export interface ResolverDeps {
   submissions: Submissions;
   status: StatusReader;
+  longPoll: LongPoll;
   schemas: RecordInputSchemas;
 }
 
@@ -35,6 +39,9 @@ function validated<S extends z.ZodType>(schema: S, value: unknown, root: string)
 const RecordId = z.guid({ error: 'must be a UUID' });
 
 const idArg = (id: unknown, field = 'id'): string => validated(RecordId, id, field).toLowerCase();
+
+const waitRule = `must be 0 (answer at once) to ${MAX_WAIT_SECONDS} seconds`;
+const WaitSeconds = z.number().int().min(0, { error: waitRule }).max(MAX_WAIT_SECONDS, { error: waitRule });
 
 interface RegistrationDetails {
   registration: { draftId: string };
@@ -104,10 +111,16 @@ export function createResolvers(deps: ResolverDeps) {
       },
     },
     Query: {
-      fetchRecordStatus: async (_: unknown, args: { draftId: unknown }, ctx: GatewayContext): Promise<RecordStatus> => {
+      fetchRecordStatus: async (
+        _: unknown,
+        args: { draftId: unknown; waitSeconds?: unknown },
+        ctx: GatewayContext,
+      ): Promise<RecordStatus> => {
         requireUser(ctx);
         const draftId = idArg(args.draftId, 'draftId');
-        return deps.status.status(draftId);
+        const waitSeconds = args.waitSeconds === undefined || args.waitSeconds === null ? 0 : validated(WaitSeconds, args.waitSeconds, 'waitSeconds');
+        if (waitSeconds === 0) return deps.status.status(draftId);
+        return deps.longPoll.status(draftId, waitSeconds * 1_000, ctx.signal);
       },
     },
     RecordStatus: {

@@ -1,0 +1,338 @@
+/**
+ * `fetchRecordStatus(draftId, waitSeconds)` against the real Redis and MongoDB, under this test's
+ * own queue and database, through the gateway's real HTTP listener. The jobs are driven by a
+ * BullMQ worker of the test's own that holds each job until the test says complete or fail.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { exportJWK, SignJWT } from 'jose';
+import {
+  collections,
+  createLogger,
+  createMongo,
+  readEnv,
+  recordIdFor,
+  redisOptions,
+  registerRecordWorker,
+  RecordQueue,
+  storeConfigFrom,
+  storeEnvSchema,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type RecordJob,
+  type RecordJobData,
+  type RecordJobResult,
+  type RetryPolicy,
+} from '@steadfast/commons';
+import { readEnvironment } from './environment.js';
+import { LongPoll, watchRecordEvents } from './long-poll.js';
+import { createGateway, type Gateway } from './server.js';
+import { StatusReader } from './status.js';
+import { StatusWaiters } from './waiters.js';
+
+const id = randomBytes(4).toString('hex');
+const queueName = `gw-lp-${id}`;
+const names = { MONGO_DB: `gw_lp_${id}`, RECORD_QUEUE_NAME: queueName, MINIO_STAGING_BUCKET: `gw-lp-${id}-staging` };
+const config = storeConfigFrom(readEnv(storeEnvSchema, { ...process.env, ...names }));
+const logger = createLogger('gateway', { level: 'silent' });
+/** A failed attempt is retried 2-4 s later: long after a test has seen the failure. */
+const policy: RetryPolicy = { attempts: 3, backoffMs: 4_000, backoffMaxMs: 4_000 };
+
+let jwks: Server;
+let authUrl: string;
+let token: string;
+let mongo: ReturnType<typeof createMongo>;
+let queue: RecordQueue;
+let worker: ReturnType<typeof registerRecordWorker>;
+let gateway: Gateway;
+let url: string;
+
+/** What the test tells a held job attempt to do. */
+type Verdict = 'complete' | 'fail';
+const gates = new Map<string, { verdict: Promise<Verdict>; decide: (v: Verdict) => void }>();
+function gate(draftId: string) {
+  let entry = gates.get(draftId);
+  if (!entry) {
+    let decide: (v: Verdict) => void = () => undefined;
+    const verdict = new Promise<Verdict>((resolve) => (decide = resolve));
+    entry = { verdict, decide };
+    gates.set(draftId, entry);
+  }
+  return entry;
+}
+
+/** Completes a job as the workflow does: record and draft outcome in MongoDB, then done. */
+async function processJob(job: RecordJob): Promise<RecordJobResult> {
+  const { draftId } = job.data;
+  const verdict = await gate(draftId).verdict;
+  if (verdict === 'fail') {
+    gates.delete(draftId); // the retry waits for a new verdict
+    throw new Error('search step failed: Elasticsearch unreachable (test)');
+  }
+  const recordId = recordIdFor(draftId);
+  const db = mongo.db(config.mongo.dbName);
+  await db.collection<{ _id: string }>('records').updateOne(
+    { _id: recordId },
+    { $setOnInsert: { draftId, trackingId: `T${draftId.slice(0, 6)}`, status: 'DECLARED', hasPotentialDuplicates: false, actions: {} } },
+    { upsert: true },
+  );
+  await collections(db).drafts.updateOne(
+    { _id: draftId },
+    { $setOnInsert: { operation: 'create', fingerprint: job.data.fingerprint, decidedAt: new Date(), status: 'processed', recordId } },
+    { upsert: true },
+  );
+  return { outcome: 'processed', recordId };
+}
+
+const jobData = (draftId: string): RecordJobData => ({
+  draftId,
+  operation: 'create',
+  event: 'birth',
+  action: 'declare',
+  userId: 'user-1',
+  scopes: ['declare'],
+  fingerprint: 'a'.repeat(64),
+  correlationId: randomUUID(),
+  acceptedAt: new Date().toISOString(),
+  details: {},
+  attachments: [],
+});
+
+/** Queues a draft and waits until the worker holds it (active, awaiting its verdict). */
+async function inFlight(): Promise<string> {
+  const draftId = randomUUID();
+  await queue.add(jobData(draftId));
+  for (let i = 0; i < 100; i++) {
+    if ((await (await queue.getJob(draftId))?.getState()) === 'active') return draftId;
+    await sleep(50);
+  }
+  return assert.fail(`job ${draftId} did not become active`);
+}
+
+before(async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+  jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  authUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
+  token = await new SignJWT({ scope: ['declare'] })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+    .setSubject('user-1')
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey);
+
+  mongo = createMongo(config.mongo);
+  queue = new RecordQueue(redisOptions(config.redis), policy, queueName);
+  worker = registerRecordWorker(processJob, { connection: redisOptions(config.redis), logger, policy, queueName, concurrency: 16 });
+  gateway = await startGateway();
+  url = gateway.server.info.uri;
+});
+
+after(async () => {
+  for (const entry of gates.values()) entry.decide('complete');
+  await gateway.close();
+  await worker.close();
+  await queue.queue.obliterate({ force: true });
+  await queue.close();
+  await mongo.db(config.mongo.dbName).dropDatabase();
+  await mongo.close();
+  await new Promise((resolve) => jwks.close(resolve));
+});
+
+async function startGateway(): Promise<Gateway> {
+  const env = readEnvironment({ ...process.env, ...names, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', AUTH_URL: authUrl });
+  const started = await createGateway(env, logger);
+  await started.server.start();
+  return started;
+}
+
+const STATUS = `query($draftId: ID!, $waitSeconds: Int) {
+  fetchRecordStatus(draftId: $draftId, waitSeconds: $waitSeconds) {
+    __typename
+    ... on RecordProcessing { attempts step lastError }
+    ... on RecordProcessed { recordId }
+  }
+}`;
+
+interface StatusAnswer {
+  status?: { __typename: string; attempts?: number; lastError?: string | null; recordId?: string };
+  errors?: Array<{ message: string; extensions?: { code?: string; field?: string; rule?: string } }>;
+  /** When the answer came (`performance.now()`) and how long it took. */
+  at: number;
+  ms: number;
+}
+
+async function fetchStatus(
+  draftId: string,
+  waitSeconds?: number,
+  options: { base?: string; signal?: AbortSignal } = {},
+): Promise<StatusAnswer> {
+  const started = performance.now();
+  const response = await fetch(`${options.base ?? url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: STATUS, variables: { draftId, ...(waitSeconds === undefined ? {} : { waitSeconds }) } }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const body = (await response.json()) as { data?: { fetchRecordStatus: StatusAnswer['status'] } | null; errors?: StatusAnswer['errors'] };
+  const at = performance.now();
+  return { ...(body.data ? { status: body.data.fetchRecordStatus } : {}), ...(body.errors ? { errors: body.errors } : {}), at, ms: at - started };
+}
+
+/** Resolves with 'pending' if `promise` has not settled within `ms`. */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> =>
+  Promise.race([promise, sleep(ms).then(() => 'pending' as const)]);
+
+async function longPollCount(gw: Gateway, outcome: string): Promise<number> {
+  const text = (await gw.metricsServer.inject({ method: 'GET', url: '/metrics' })).payload;
+  const match = new RegExp(`^steadfast_status_long_polls_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(text);
+  return Number(match?.[1] ?? 0);
+}
+
+test('a long-poll on a draft in flight answers RecordProcessed within a second of its job completing', async () => {
+  const draftId = await inFlight();
+  const poll = fetchStatus(draftId, 20);
+  assert.equal(await within(poll, 500), 'pending', 'held while the job runs');
+  const completedAt = performance.now();
+  gate(draftId).decide('complete');
+  const answer = await poll;
+  assert.equal(answer.status?.__typename, 'RecordProcessed', JSON.stringify(answer));
+  assert.equal(answer.status?.recordId, recordIdFor(draftId));
+  assert.ok(answer.at - completedAt < 1_000, `answered ${Math.round(answer.at - completedAt)} ms after the job completed`);
+
+  const again = await fetchStatus(draftId, 20);
+  assert.equal(again.status?.__typename, 'RecordProcessed', 'a decided draft answers at once');
+  assert.ok(again.ms < 1_000);
+});
+
+test('a long-poll with no job activity answers RecordProcessing when its wait elapses', async () => {
+  const draftId = await inFlight();
+  const answer = await fetchStatus(draftId, 1);
+  assert.equal(answer.status?.__typename, 'RecordProcessing', JSON.stringify(answer));
+  assert.equal(answer.status?.attempts, 0);
+  assert.ok(answer.ms >= 950 && answer.ms < 3_000, `answered after ${Math.round(answer.ms)} ms`);
+
+  // Without waitSeconds, or with 0, nothing changes: the status at once.
+  for (const waitSeconds of [undefined, 0]) {
+    const atOnce = await fetchStatus(draftId, waitSeconds);
+    assert.equal(atOnce.status?.__typename, 'RecordProcessing');
+    assert.ok(atOnce.ms < 500, `answered after ${Math.round(atOnce.ms)} ms`);
+  }
+  gate(draftId).decide('complete');
+});
+
+test('a failed attempt that will be retried ends the wait: RecordProcessing with attempts and lastError', async () => {
+  const draftId = await inFlight();
+  const poll = fetchStatus(draftId, 20);
+  assert.equal(await within(poll, 500), 'pending');
+  const failedAt = performance.now();
+  gate(draftId).decide('fail');
+  const answer = await poll;
+  assert.equal(answer.status?.__typename, 'RecordProcessing', JSON.stringify(answer));
+  assert.equal(answer.status?.attempts, 1);
+  assert.match(answer.status?.lastError ?? '', /Elasticsearch unreachable/);
+  assert.ok(answer.at - failedAt < 1_000, `answered ${Math.round(answer.at - failedAt)} ms after the attempt failed`);
+  gate(draftId).decide('complete');
+});
+
+test('unknown drafts answer at once, even asked to wait', async () => {
+  const answer = await fetchStatus(randomUUID(), 30);
+  assert.equal(answer.status?.__typename, 'RecordUnknown');
+  assert.ok(answer.ms < 1_000);
+});
+
+test('waitSeconds outside 0..30 is BAD_USER_INPUT naming waitSeconds and the rule', async () => {
+  for (const [waitSeconds, rule] of [
+    [31, 'max 30'],
+    [-1, 'min 0'],
+  ] as const) {
+    const answer = await fetchStatus(randomUUID(), waitSeconds);
+    assert.equal(answer.status, undefined);
+    const error = answer.errors?.[0];
+    assert.equal(error?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(answer.errors));
+    assert.equal(error?.extensions?.field, 'waitSeconds');
+    assert.equal(error?.extensions?.rule, rule);
+    assert.match(error?.message ?? '', /waitSeconds: must be 0 \(answer at once\) to 30 seconds/);
+  }
+});
+
+test('a job that completes between registering the waiter and the first read still wakes it', async () => {
+  const draftId = await inFlight();
+  const waiters = new StatusWaiters(10);
+  const events = watchRecordEvents(queueName, redisOptions(config.redis), waiters, logger);
+  try {
+    await events.waitUntilReady();
+    const reader = new StatusReader(collections(mongo.db(config.mongo.dbName)), queue, logger);
+    let firstRead = true;
+    // The first read sees the job in flight; before that answer is used, the job completes and
+    // this gateway receives the event: a waiter registered only after the read would miss it.
+    const racing = {
+      status: async (draft: string) => {
+        const status = await reader.status(draft);
+        if (firstRead) {
+          firstRead = false;
+          assert.equal(status.__typename, 'RecordProcessing');
+          // Listened after the gateway's own listener, so when this hears the event, it woke.
+          const delivered = new Promise<void>((resolve) => {
+            const heard = ({ jobId }: { jobId: string }) => {
+              if (jobId !== draft) return;
+              events.off('completed', heard);
+              resolve();
+            };
+            events.on('completed', heard);
+          });
+          gate(draft).decide('complete');
+          await delivered;
+        }
+        return status;
+      },
+    };
+    const started = performance.now();
+    const status = await new LongPoll(racing, waiters).status(draftId, 10_000);
+    assert.equal(status.__typename, 'RecordProcessed');
+    assert.ok(performance.now() - started < 2_000, 'woken, not timed out');
+    assert.equal(waiters.size, 0);
+  } finally {
+    await events.close();
+  }
+});
+
+test('a client that goes away releases its waiter', async () => {
+  const draftId = await inFlight();
+  const before = await longPollCount(gateway, 'aborted');
+  const client = new AbortController();
+  const poll = fetchStatus(draftId, 30, { signal: client.signal }).catch((error: unknown) => error);
+  await sleep(300);
+  client.abort();
+  assert.ok((await poll) instanceof Error);
+  let released = false;
+  for (let i = 0; i < 40 && !released; i++) {
+    released = (await longPollCount(gateway, 'aborted')) === before + 1;
+    if (!released) await sleep(50);
+  }
+  assert.ok(released, 'the waiter ended as aborted');
+  gate(draftId).decide('complete');
+});
+
+test('stopping the gateway answers its held long-polls at once; /graphql has no route or socket timeout', async () => {
+  const settings = gateway.server.match('POST', '/graphql')?.settings;
+  assert.deepEqual(settings?.timeout, { server: false, socket: false });
+
+  const draftId = await inFlight();
+  const stopping = await startGateway();
+  const poll = fetchStatus(draftId, 30, { base: stopping.server.info.uri });
+  assert.equal(await within(poll, 500), 'pending');
+  const closedAt = performance.now();
+  await stopping.close();
+  const answer = await poll;
+  assert.equal(answer.status?.__typename, 'RecordProcessing', JSON.stringify(answer));
+  assert.ok(answer.at - closedAt < 3_000, `answered ${Math.round(answer.at - closedAt)} ms after stop began`);
+  gate(draftId).decide('complete');
+});

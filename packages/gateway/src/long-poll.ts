@@ -1,0 +1,84 @@
+/**
+ * `fetchRecordStatus(draftId, waitSeconds)`: a status still `RecordProcessing` is held until the
+ * draft's job reports progress, then read afresh, so a client asks about once per record instead
+ * of polling. The gateway learns of that progress from one BullMQ `QueueEvents` on the record
+ * queue (the job id is the draftId):
+ *
+ * - `completed`: processed or rejected; the answer is read from MongoDB as for any status;
+ * - `failed`: failed for good (attempts exhausted, or not retryable);
+ * - `delayed`: an attempt failed and the job waits for its retry (BullMQ emits `failed` only
+ *   for a job that will not run again; record jobs are never queued delayed, so a delay is a
+ *   retry): the answer is `RecordProcessing` with the new `attempts` and `lastError`.
+ *
+ * The waiter is registered before the status is first read, so a job that finishes between the
+ * two still wakes it. While Redis is down the QueueEvents reconnects by itself; a wait then
+ * simply ends at its timeout with whatever the status is (or the usual unavailable error).
+ */
+import { QueueEvents, type RedisOptions } from 'bullmq';
+import type { Logger } from '@steadfast/commons';
+import type { RecordStatus, StatusReader } from './status.js';
+import type { StatusWaiters, WakeReason } from './waiters.js';
+
+/** The longest wait a client may ask for, in seconds. */
+export const MAX_WAIT_SECONDS = 30;
+
+/**
+ * How a long-poll ended: `answered` (not in flight at the first read), a `WakeReason`, `full`
+ * (too many waiting: answered at once) or `stopping` (the gateway is stopping).
+ */
+export type LongPollOutcome = 'answered' | WakeReason | 'full' | 'stopping';
+
+export class LongPoll {
+  constructor(
+    private readonly reader: Pick<StatusReader, 'status'>,
+    private readonly waiters: StatusWaiters,
+    private readonly count: (outcome: LongPollOutcome) => void = () => undefined,
+  ) {}
+
+  /** The draft's status, waiting up to `waitMs` for its job to move on while it is in flight. */
+  async status(draftId: string, waitMs: number, signal?: AbortSignal): Promise<RecordStatus> {
+    const waiter = this.waiters.register(draftId, waitMs, signal);
+    if (!waiter) {
+      this.count(this.waiters.closed ? 'stopping' : 'full');
+      return this.reader.status(draftId);
+    }
+    try {
+      const first = await this.reader.status(draftId);
+      if (first.__typename !== 'RecordProcessing') {
+        this.count('answered');
+        return first;
+      }
+      const reason = await waiter.done;
+      this.count(reason);
+      // Nobody is listening any more: spare the stores a second read.
+      if (reason === 'aborted') return first;
+      return await this.reader.status(draftId);
+    } finally {
+      waiter.release();
+    }
+  }
+}
+
+/**
+ * One `QueueEvents` on the record queue that wakes the waiters of a draft whose job completed,
+ * failed, or failed an attempt. It reads the events from the moment it is created (not from its
+ * first read, which comes a little later), and after a Redis outage from where it stopped.
+ */
+export function watchRecordEvents(
+  queueName: string,
+  connection: RedisOptions,
+  waiters: StatusWaiters,
+  logger: Logger,
+): QueueEvents {
+  // A stream id is `<ms>-<seq>`: start at the gateway's "now" rather than at `$` (the stream's end
+  // when the first XREAD runs), so a job finishing while the connection is being made still wakes.
+  const events = new QueueEvents(queueName, { connection, lastEventId: `${Date.now()}-0` });
+  const wake = ({ jobId }: { jobId: string }) => {
+    waiters.wake(jobId);
+  };
+  events.on('completed', wake);
+  events.on('failed', wake);
+  events.on('delayed', wake);
+  events.on('error', (error: Error) => logger.warn({ err: error.message, queue: queueName }, 'record events connection error'));
+  return events;
+}
