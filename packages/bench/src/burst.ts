@@ -1,12 +1,14 @@
 /**
  * The offline burst: `drafts` distinct drafts held by `offices` offices that come back online at
  * once. Each office submits its drafts one after another (every tenth twice, as a flaky
- * reconnect would), then polls the pending ones with backoff until all are processed.
+ * reconnect would), then asks for the pending ones in turn until all are processed: each a
+ * long-poll the gateway holds while that draft is in flight, with backoff only on errors (and
+ * answers not held).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GatewayClient } from './client.js';
+import { LONG_POLL_SECONDS, Pacer, type GatewayClient } from './client.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface BurstResult {
@@ -16,8 +18,12 @@ export interface BurstResult {
   accepted: number;
   processed: number;
   submitErrors: number;
+  /** Status requests, long-polls included. */
   polls: number;
+  /** Of those, long-polls (waitSeconds > 0). */
+  longPolls: number;
   submitMs: Summary;
+  /** Time to answer of the status requests; a long-poll's includes its wait for the job. */
   pollMs: Summary;
   /** From the first submission until the last draft was seen processed. */
   allProcessedS: number;
@@ -31,6 +37,7 @@ export async function offlineBurst(
   const draftIds = Array.from({ length: options.drafts }, () => randomUUID());
   const submitMs: number[] = [];
   const pollMs: number[] = [];
+  let longPolls = 0;
   let submitErrors = 0;
   let resubmitted = 0;
   let processed = 0;
@@ -59,21 +66,27 @@ export async function offlineBurst(
       if (await submit(draftId)) pending.add(draftId);
       if (i % 10 === 0 && (await submit(draftId))) resubmitted++;
     }
-    for (let delay = 500; pending.size > 0 && performance.now() < deadline; delay = Math.min(5_000, delay * 1.5)) {
-      await sleep(delay);
+    const pacer = new Pacer({ initialMs: 500, factor: 1.5, maxMs: 5_000 });
+    while (pending.size > 0 && performance.now() < deadline) {
       for (const draftId of [...pending]) {
+        const waitSeconds = Math.max(0, Math.min(LONG_POLL_SECONDS, Math.floor((deadline - performance.now()) / 1_000)));
+        if (waitSeconds > 0) longPolls++;
         const t = performance.now();
         let status = 'error';
         try {
-          status = await client.status(draftId);
+          status = await client.status(draftId, waitSeconds);
         } catch {
-          // counted as a poll; the office asks again later
+          // counted as a status request; the office asks again after its backoff
         }
-        pollMs.push(performance.now() - t);
+        const took = performance.now() - t;
+        pollMs.push(took);
         if (status === 'RecordProcessed') {
           pending.delete(draftId);
           processed++;
+        } else {
+          await pacer.after(took, status === 'error');
         }
+        if (performance.now() >= deadline) break;
       }
     }
   };
@@ -89,6 +102,7 @@ export async function offlineBurst(
     processed,
     submitErrors,
     polls: pollMs.length,
+    longPolls,
     submitMs: summarize(submitMs),
     pollMs: summarize(pollMs),
     allProcessedS: (performance.now() - started) / 1000,

@@ -1,13 +1,18 @@
 /**
  * The load generator's GraphQL client: what a registration office's app does (submit a record
- * with its attachment, then poll `fetchRecordStatus` with backoff until `RecordProcessed`).
+ * with its attachment, then ask `fetchRecordStatus` until `RecordProcessed`: a long-poll the
+ * gateway holds until the job moves on, asked again at once while `RecordProcessing`, with
+ * backoff only when the gateway answers without holding, e.g. on an error).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sampleBirth } from '@steadfast/commons';
 
 const SUBMIT = `mutation($details: BirthRegistrationInput!) { createBirthRegistration(details: $details) { draftId } }`;
-const STATUS = `query($draftId: ID!) { fetchRecordStatus(draftId: $draftId) { __typename } }`;
+const STATUS = `query($draftId: ID!, $waitSeconds: Int) { fetchRecordStatus(draftId: $draftId, waitSeconds: $waitSeconds) { __typename } }`;
+
+/** How long a status request asks the gateway to hold it while the record is in flight. */
+export const LONG_POLL_SECONDS = 20;
 
 export interface Backoff {
   initialMs: number;
@@ -15,14 +20,43 @@ export interface Backoff {
   maxMs: number;
   /** Gives up (the record counts as not processed) after this long. */
   timeoutMs: number;
+  /** Long-poll wait per status request (default LONG_POLL_SECONDS); 0 polls plainly. */
+  waitSeconds?: number;
 }
 
 export interface Processed {
-  /** `performance.now()` when the poll that saw RecordProcessed answered; undefined on timeout. */
+  /** `performance.now()` when the request that saw RecordProcessed answered; undefined on timeout. */
   processedAt: number | undefined;
+  /** Status requests made, long-polls included. */
   polls: number;
+  /** How many of them were long-polls (waitSeconds > 0): their latency includes the wait. */
+  longPolls: number;
+  /** Time to answer of every status request. */
   pollLatenciesMs: number[];
   lastStatus: string;
+}
+
+/**
+ * Paces status requests: one the gateway held (a long-poll that waited) may be followed at once;
+ * one answered sooner than the current delay (an error; a gateway over its waiter bound or
+ * stopping; a plain poll) is spaced to that delay, which then grows by `factor` up to `maxMs`.
+ */
+export class Pacer {
+  private delay: number;
+
+  constructor(private readonly backoff: Pick<Backoff, 'initialMs' | 'factor' | 'maxMs'>) {
+    this.delay = backoff.initialMs;
+  }
+
+  /** Call after each request that did not end the wait: sleeps as long as the pace asks. */
+  async after(tookMs: number, failed: boolean): Promise<void> {
+    if (!failed && tookMs >= this.delay) {
+      this.delay = this.backoff.initialMs;
+      return;
+    }
+    await sleep(failed ? this.delay : this.delay - tookMs);
+    this.delay = Math.min(this.backoff.maxMs, this.delay * this.backoff.factor);
+  }
 }
 
 export class GatewayClient {
@@ -58,31 +92,42 @@ export class GatewayClient {
     await this.gql(SUBMIT, { details: sampleBirth(draftId) });
   }
 
-  async status(draftId: string): Promise<string> {
-    const data = await this.gql(STATUS, { draftId });
+  /** The draft's status; with `waitSeconds` > 0 the gateway holds it while the draft is in flight. */
+  async status(draftId: string, waitSeconds = 0): Promise<string> {
+    const data = await this.gql(STATUS, { draftId, waitSeconds });
     return (data['fetchRecordStatus'] as { __typename: string }).__typename;
   }
 
-  /** Polls with exponential backoff until RecordProcessed (or a terminal answer, or the timeout). */
+  /**
+   * Long-polls until RecordProcessed (or a terminal answer, or the timeout): asks again at once
+   * after a held RecordProcessing, backs off (see Pacer) after an error or an answer not held.
+   */
   async waitProcessed(draftId: string, backoff: Backoff): Promise<Processed> {
     const started = performance.now();
+    const deadline = started + backoff.timeoutMs;
+    const longPoll = backoff.waitSeconds ?? LONG_POLL_SECONDS;
+    const pacer = new Pacer(backoff);
     const pollLatenciesMs: number[] = [];
-    let delay = backoff.initialMs;
+    let longPolls = 0;
     let lastStatus = 'none';
-    while (performance.now() - started < backoff.timeoutMs) {
-      await sleep(delay);
+    while (performance.now() < deadline) {
+      // Never past the timeout: the last second is a plain poll.
+      const waitSeconds = Math.max(0, Math.min(longPoll, Math.floor((deadline - performance.now()) / 1_000)));
+      if (waitSeconds > 0) longPolls++;
       const polled = performance.now();
+      let failed = false;
       try {
-        lastStatus = await this.status(draftId);
+        lastStatus = await this.status(draftId, waitSeconds);
       } catch (error) {
         lastStatus = `error: ${(error as Error).message}`;
+        failed = true;
       }
       const answered = performance.now();
       pollLatenciesMs.push(answered - polled);
-      if (lastStatus === 'RecordProcessed') return { processedAt: answered, polls: pollLatenciesMs.length, pollLatenciesMs, lastStatus };
+      if (lastStatus === 'RecordProcessed') return { processedAt: answered, polls: pollLatenciesMs.length, longPolls, pollLatenciesMs, lastStatus };
       if (lastStatus === 'RecordRejected') break;
-      delay = Math.min(backoff.maxMs, delay * backoff.factor);
+      await pacer.after(answered - polled, failed);
     }
-    return { processedAt: undefined, polls: pollLatenciesMs.length, pollLatenciesMs, lastStatus };
+    return { processedAt: undefined, polls: pollLatenciesMs.length, longPolls, pollLatenciesMs, lastStatus };
   }
 }

@@ -1,6 +1,6 @@
 /**
- * One open-loop run at a fixed rate, against the system (submit, then poll until processed) or
- * against the naive gateway (the answer is the processing).
+ * One open-loop run at a fixed rate, against the system (submit, then long-poll the status until
+ * processed) or against the naive gateway (the answer is the processing).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -20,8 +20,12 @@ export interface SystemRun {
   firstError?: string;
   acceptMs: Summary;
   processedMs: Summary;
+  /** Time to answer of the status requests; a long-poll's includes its wait for the job. */
   pollMs: Summary;
+  /** Status requests (long-polls included) per accepted record. */
   pollsPerRecord: number;
+  /** Of those, long-polls (waitSeconds > 0) per accepted record. */
+  longPollsPerRecord: number;
   maxLagMs: number;
 }
 
@@ -29,6 +33,7 @@ export async function systemRun(client: GatewayClient, rate: number, durationMs:
   const accept: number[] = [];
   const processed: number[] = [];
   const polls: number[] = [];
+  let longPolls = 0;
   let errors = 0;
   let firstError: string | undefined;
   const { results, maxLagMs } = await runOpenLoop({
@@ -46,6 +51,7 @@ export async function systemRun(client: GatewayClient, rate: number, durationMs:
       accept.push(performance.now() - intendedAt);
       const outcome = await client.waitProcessed(draftId, backoff);
       polls.push(...outcome.pollLatenciesMs);
+      longPolls += outcome.longPolls;
       if (outcome.processedAt !== undefined) processed.push(outcome.processedAt - intendedAt);
       else firstError ??= `${draftId} not processed: ${outcome.lastStatus}`;
     },
@@ -61,6 +67,7 @@ export async function systemRun(client: GatewayClient, rate: number, durationMs:
     processedMs: summarize(processed),
     pollMs: summarize(polls),
     pollsPerRecord: accept.length === 0 ? 0 : polls.length / accept.length,
+    longPollsPerRecord: accept.length === 0 ? 0 : longPolls / accept.length,
     maxLagMs,
   };
 }
