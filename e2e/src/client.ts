@@ -8,6 +8,7 @@ import {
   createElasticsearch,
   createMinio,
   createMongo,
+  createRedis,
   storeConfigFrom,
   storeEnvSchema,
   type AuditEntry,
@@ -117,6 +118,25 @@ export function isolatedStores() {
 }
 
 /** Read-only views of the stores for the invariants; `drop()` removes the run's data. */
+/**
+ * Removes the run's BullMQ queues: every key of a queue whose name holds one of `names` (the
+ * record queue and those named after it: notification-, country-validation-, record-outcome-;
+ * the event partitions `<prefix>-p<N>`). A local Redis otherwise keeps every run's jobs.
+ */
+async function dropQueues(redisConfig: ReturnType<typeof storeConfigFrom>['redis'], names: ReadonlyArray<string | undefined>): Promise<void> {
+  const redis = createRedis(redisConfig);
+  try {
+    for (const name of names) {
+      if (!name) continue;
+      for await (const keys of redis.scanStream({ match: `bull:*${name}*`, count: 1_000 }) as AsyncIterable<string[]>) {
+        if (keys.length > 0) await redis.unlink(...keys);
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export function storesOf(env: Record<string, string>) {
   const config = storeConfigFrom(storeEnvSchema.parse({ ...process.env, ...env }));
   const mongo = createMongo(config.mongo);
@@ -163,6 +183,7 @@ export function storesOf(env: Record<string, string>) {
         if (names.length > 0) await minio.removeObjects(bucket, names).catch(() => undefined);
         await minio.removeBucket(bucket).catch(() => undefined);
       }
+      await dropQueues(config.redis, [env['RECORD_QUEUE_NAME'], env['EVENT_QUEUE_PREFIX']]).catch(() => undefined);
     },
     async close(): Promise<void> {
       await Promise.all([mongo.close(), es.close()]);

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, mock, test } from 'node:test';
 import {
+  createElasticsearch,
   createLogger,
   fingerprint,
   STEPS,
+  storeConfigFrom,
   recordIdFor,
   sampleBirth,
   type RecordJob,
@@ -21,21 +23,19 @@ import { createRecordProcessor } from './process-record.js';
 import { createWorkflow, type Workflow } from './server.js';
 
 const id = randomBytes(4).toString('hex');
+const env = readEnvironment({
+  ...process.env,
+  WORKFLOW_PORT: '0',
+  MONGO_DB: `wf_test_${id}`,
+  ES_INDEX: `wf-test-${id}`,
+  MINIO_BUCKET: `wf-test-${id}`,
+  MINIO_STAGING_BUCKET: `wf-test-${id}-staging`,
+  RECORD_QUEUE_NAME: `wf-test-${id}`,
+});
 let workflow: Workflow;
 
 before(async () => {
-  workflow = await createWorkflow(
-    readEnvironment({
-      ...process.env,
-      WORKFLOW_PORT: '0',
-      MONGO_DB: `wf_test_${id}`,
-      ES_INDEX: `wf-test-${id}`,
-      MINIO_BUCKET: `wf-test-${id}`,
-      MINIO_STAGING_BUCKET: `wf-test-${id}-staging`,
-      RECORD_QUEUE_NAME: `wf-test-${id}`,
-    }),
-    createLogger('workflow', { level: 'silent' }),
-  );
+  workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
   await workflow.ready();
 });
 
@@ -48,6 +48,10 @@ after(async () => {
     await minio.removeObjects(bucket, names);
     await minio.removeBucket(bucket);
   }
+  // A left-over index keeps refreshing every 250 ms, costing the machine CPU for nothing.
+  const es = createElasticsearch(storeConfigFrom(env).elasticsearch);
+  await es.indices.delete({ index: `${env.ES_INDEX}-*` }, { ignore: [404] });
+  await es.close();
   await workflow.close();
 });
 
