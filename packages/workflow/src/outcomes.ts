@@ -10,10 +10,7 @@
 import {
   allowsOnRecord,
   bearerToken,
-  hintOutbox,
   isDuplicateKey,
-  recordEvent,
-  withEvent,
   type Redis,
   type Collections,
   type Logger,
@@ -26,6 +23,7 @@ import { Queue, Worker, type RedisOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Notifications } from './notifications/notifications.js';
 import { actorChange, copiedActor, followDirectory } from './records/actors.js';
+import { changeRecord } from './records/change.js';
 import type { SearchIndex } from './search/search-index.js';
 
 type Decision = { outcome: 'confirmed'; registrationNumber: string } | { outcome: 'rejected'; reason: string };
@@ -54,42 +52,29 @@ export class Outcomes {
   }
 
   async apply(recordId: string, decision: Decision, user: TokenUser): Promise<{ code: number; body: object }> {
-    for (let round = 0; round < 5; round++) {
-      const record = await this.deps.db.records.findOne({ _id: recordId });
-      if (!record) return { code: 404, body: { error: `there is no record ${recordId}` } };
-      const decided = record.externalValidation;
-      if (decided) {
-        await this.followUp(recordId);
-        const same =
-          decided.outcome === decision.outcome &&
-          (decision.outcome === 'rejected' || decided.registrationNumber === decision.registrationNumber);
-        return same
-          ? { code: 200, body: { status: 'already-done', registrationStatus: record.status } }
-          : { code: 409, body: { error: `the record was already ${decided.outcome}; this answer changes nothing` } };
-      }
-      if (record.status !== 'WAITING_EXTERNAL_VALIDATION') {
-        return { code: 409, body: { error: `the record is ${record.status}, not waiting for external validation` } };
-      }
-      const now = new Date();
-      const status: RegistrationStatus = decision.outcome === 'confirmed' ? 'REGISTERED' : 'REJECTED';
-      const action = decision.outcome === 'confirmed' ? 'confirm-registration' : 'reject-registration';
-      const actor = await actorChange(this.deps.db, record, user.userId);
-      const event = recordEvent({
-        recordId,
-        sequence: record.version + 1,
-        type: decision.outcome === 'confirmed' ? 'record.registered' : 'record.rejected',
-        changes: {
-          status,
-          updatedAt: now.toISOString(),
-          ...(decision.outcome === 'confirmed' ? { registrationNumber: decision.registrationNumber } : {}),
-          ...(actor ? { actors: actor.actors } : {}),
-        },
-        at: now,
-      });
-      const result = await this.deps.db.records.updateOne(
-        { _id: recordId, version: record.version },
-        withEvent<RecordDocument>(
-          {
+    return changeRecord<{ code: number; body: object }>(
+      this.deps,
+      recordId,
+      async (record) => {
+        const decided = record.externalValidation;
+        if (decided) {
+          await this.followUp(recordId);
+          const same =
+            decided.outcome === decision.outcome &&
+            (decision.outcome === 'rejected' || decided.registrationNumber === decision.registrationNumber);
+          return same
+            ? { done: { code: 200, body: { status: 'already-done', registrationStatus: record.status } } }
+            : { done: { code: 409, body: { error: `the record was already ${decided.outcome}; this answer changes nothing` } } };
+        }
+        if (record.status !== 'WAITING_EXTERNAL_VALIDATION') {
+          return { done: { code: 409, body: { error: `the record is ${record.status}, not waiting for external validation` } } };
+        }
+        const now = new Date();
+        const status: RegistrationStatus = decision.outcome === 'confirmed' ? 'REGISTERED' : 'REJECTED';
+        const action = decision.outcome === 'confirmed' ? 'confirm-registration' : 'reject-registration';
+        const actor = await actorChange(this.deps.db, record, user.userId);
+        return {
+          update: {
             $set: {
               status,
               updatedAt: now,
@@ -98,20 +83,30 @@ export class Outcomes {
               ...actor?.set,
             },
             $push: { history: { draftId: record.draftId, action, userId: user.userId, at: now, status } },
-            $inc: { version: 1 },
           },
-          event,
-        ),
-      );
-      if (result.matchedCount === 1) {
-        await hintOutbox(this.deps.redis, this.deps.db.records, recordId, this.deps.logger);
-        if (actor) await followDirectory(this.deps.db, this.deps.redis, recordId, copiedActor(actor, user.userId), this.deps.logger);
-        this.deps.logger.info({ recordId, draftId: record.draftId, status }, 'external validation applied');
-        await this.followUp(recordId);
-        return { code: 200, body: { status: 'done', registrationStatus: status } };
-      }
-    }
-    return { code: 503, body: { error: 'the record kept changing; try again' } };
+          event: {
+            type: decision.outcome === 'confirmed' ? 'record.registered' : 'record.rejected',
+            changes: {
+              status,
+              updatedAt: now.toISOString(),
+              ...(decision.outcome === 'confirmed' ? { registrationNumber: decision.registrationNumber } : {}),
+              ...(actor ? { actors: actor.actors } : {}),
+            },
+            at: now,
+          },
+          after: async () => {
+            if (actor) await followDirectory(this.deps.db, this.deps.redis, recordId, copiedActor(actor, user.userId), this.deps.logger);
+            this.deps.logger.info({ recordId, draftId: record.draftId, status }, 'external validation applied');
+            await this.followUp(recordId);
+            return { code: 200, body: { status: 'done', registrationStatus: status } };
+          },
+        };
+      },
+      {
+        missing: () => ({ code: 404, body: { error: `there is no record ${recordId}` } }),
+        exhausted: () => ({ code: 503, body: { error: 'the record kept changing; try again' } }),
+      },
+    );
   }
 
   /** Queues the follow-ups; while a job for the record is queued, this is the same job. */

@@ -6,9 +6,6 @@
  * event), so repeated or late user events change nothing, and nothing here writes to auth.
  */
 import {
-  hintOutbox,
-  recordEvent,
-  withEvent,
   type ActorCopy,
   type Collections,
   type DirectoryEntry,
@@ -16,6 +13,7 @@ import {
   type RecordDocument,
   type Redis,
 } from '@steadfast/commons';
+import { changeRecord } from './change.js';
 
 export async function actorCopyFor(db: Collections, userId: string): Promise<ActorCopy> {
   const entry = await db.directory.findOne({ _id: userId });
@@ -50,28 +48,28 @@ export async function refreshActorCopy(
   entry: DirectoryEntry,
   logger?: Logger,
 ): Promise<boolean> {
-  for (let round = 0; round < 10; round++) {
-    const record = await db.records.findOne({ _id: recordId }, { projection: { version: 1, actors: 1 } });
-    const current = record?.actors?.[entry._id];
-    if (!record || !current || current.sequence >= entry.version) return false;
-    const copy: ActorCopy = { name: entry.name, office: entry.office, sequence: entry.version };
-    const event = recordEvent({
-      recordId,
-      sequence: record.version + 1,
-      type: 'record.actors-updated',
-      changes: { actors: { ...record.actors, [entry._id]: copy } },
-      at: new Date(),
-    });
-    const result = await db.records.updateOne(
-      { _id: recordId, version: record.version },
-      withEvent<RecordDocument>({ $set: { [`actors.${entry._id}`]: copy }, $inc: { version: 1 } }, event),
-    );
-    if (result.matchedCount === 1) {
-      await hintOutbox(redis, db.records, recordId, logger);
-      return true;
-    }
-  }
-  throw new Error(`record ${recordId} kept changing while its copy of user ${entry._id} was updated; retrying`);
+  return changeRecord<boolean>(
+    { db, redis, ...(logger ? { logger } : {}) },
+    recordId,
+    (record) => {
+      const current = record.actors?.[entry._id];
+      if (!current || current.sequence >= entry.version) return { done: false };
+      const copy: ActorCopy = { name: entry.name, office: entry.office, sequence: entry.version };
+      return {
+        update: { $set: { [`actors.${entry._id}`]: copy } },
+        event: { type: 'record.actors-updated', changes: { actors: { ...record.actors, [entry._id]: copy } }, at: new Date() },
+        after: () => true,
+      };
+    },
+    {
+      rounds: 10,
+      projection: { actors: 1 },
+      missing: () => false,
+      exhausted: () => {
+        throw new Error(`record ${recordId} kept changing while its copy of user ${entry._id} was updated; retrying`);
+      },
+    },
+  );
 }
 
 /**

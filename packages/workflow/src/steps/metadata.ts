@@ -11,7 +11,6 @@ import {
   recordEvent,
   recordIdFor,
   recordStateOf,
-  withEvent,
   type ActionState,
   type HistoryEntry,
   type RecordDocument,
@@ -22,6 +21,7 @@ import type { WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
 import { actorChange, actorCopyFor, copiedActor, followDirectory } from '../records/actors.js';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
+import { changeRecord } from '../records/change.js';
 import { ensureEarlierWorkFinished } from './ordering.js';
 
 export function storedAttachments(data: RecordJobData, recordId: string): StoredAttachment[] {
@@ -104,43 +104,27 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   }
 }
 
-const MAX_CAS_ROUNDS = 5;
-
 export async function applyCorrection(deps: WorkflowDeps, data: RecordJobData): Promise<RecordDocument> {
   const recordId = data.recordId;
   if (!recordId) throw new Rejection('RECORD_ID_MISSING', 'a correction must name the record it corrects');
-  for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-    const record = await deps.db.records.findOne({ _id: recordId });
-    if (!record) throw new Rejection('RECORD_NOT_FOUND', `there is no record ${recordId}`);
-    const applied = alreadyApplied(record, data);
-    if (applied) return applied;
-    if (data.operation === 'correct' && record.event !== data.event) {
-      throw new Rejection('EVENT_MISMATCH', `record ${recordId} is a ${record.event} record, not a ${data.event} record`);
-    }
-    await ensureEarlierWorkFinished(deps, record, data);
+  return changeRecord<RecordDocument>(
+    deps,
+    recordId,
+    async (record) => {
+      const applied = alreadyApplied(record, data);
+      if (applied) return { done: applied };
+      if (data.operation === 'correct' && record.event !== data.event) {
+        throw new Rejection('EVENT_MISMATCH', `record ${recordId} is a ${record.event} record, not a ${data.event} record`);
+      }
+      await ensureEarlierWorkFinished(deps, record, data);
 
-    const now = new Date();
-    const status = data.operation === 'correct' ? toCorrected(record.status) : toCorrectionRequested(record.status);
-    const entry: HistoryEntry = { draftId: data.draftId, action: data.action, userId: data.userId, at: now, status };
-    if (data.operation === 'request-correction') entry.correction = data.details;
-    const actor = await actorChange(deps.db, record, data.userId);
-    const event = recordEvent({
-      recordId,
-      sequence: record.version + 1,
-      type: data.operation === 'correct' ? 'record.corrected' : 'record.correction-requested',
-      changes: {
-        status,
-        updatedAt: now.toISOString(),
-        ...(data.operation === 'correct' ? { data: data.details } : {}),
-        ...(actor ? { actors: actor.actors } : {}),
-      },
-      at: now,
-      correlationId: data.correlationId,
-    });
-    const result = await deps.db.records.updateOne(
-      { _id: recordId, version: record.version },
-      withEvent<RecordDocument>(
-        {
+      const now = new Date();
+      const status = data.operation === 'correct' ? toCorrected(record.status) : toCorrectionRequested(record.status);
+      const entry: HistoryEntry = { draftId: data.draftId, action: data.action, userId: data.userId, at: now, status };
+      if (data.operation === 'request-correction') entry.correction = data.details;
+      const actor = await actorChange(deps.db, record, data.userId);
+      return {
+        update: {
           $set: {
             status,
             updatedAt: now,
@@ -149,18 +133,33 @@ export async function applyCorrection(deps: WorkflowDeps, data: RecordJobData): 
             ...actor?.set,
           },
           $push: { history: entry, attachments: { $each: storedAttachments(data, recordId) } },
-          $inc: { version: 1 },
         },
-        event,
-      ),
-    );
-    if (result.matchedCount === 1) {
-      await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-      if (actor) await followDirectory(deps.db, deps.redis, recordId, copiedActor(actor, data.userId), deps.logger);
-      const updated = await deps.db.records.findOne({ _id: recordId });
-      if (updated) return updated;
-    }
-    // The record changed between our read and write: read it again and re-decide.
-  }
-  throw new EarlierWorkPending(`record ${recordId} kept changing under this correction; retrying`);
+        event: {
+          type: data.operation === 'correct' ? 'record.corrected' : 'record.correction-requested',
+          changes: {
+            status,
+            updatedAt: now.toISOString(),
+            ...(data.operation === 'correct' ? { data: data.details } : {}),
+            ...(actor ? { actors: actor.actors } : {}),
+          },
+          at: now,
+          correlationId: data.correlationId,
+        },
+        after: async () => {
+          if (actor) await followDirectory(deps.db, deps.redis, recordId, copiedActor(actor, data.userId), deps.logger);
+          const updated = await deps.db.records.findOne({ _id: recordId });
+          if (!updated) throw new Rejection('RECORD_NOT_FOUND', `there is no record ${recordId}`);
+          return updated;
+        },
+      };
+    },
+    {
+      missing: () => {
+        throw new Rejection('RECORD_NOT_FOUND', `there is no record ${recordId}`);
+      },
+      exhausted: () => {
+        throw new EarlierWorkPending(`record ${recordId} kept changing under this correction; retrying`);
+      },
+    },
+  );
 }

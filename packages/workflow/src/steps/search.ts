@@ -4,9 +4,10 @@
  * one that queries later always sees the other, and marks both, so the outcome does not
  * depend on the order in which they were processed.
  */
-import { hintOutbox, recordEvent, withEvent, type RecordDocument } from '@steadfast/commons';
+import type { RecordDocument } from '@steadfast/commons';
 import type { StepContext, WorkflowDeps } from '../context.js';
 import { reload } from '../context.js';
+import { changeRecord } from '../records/change.js';
 
 export async function indexRecord(ctx: StepContext): Promise<void> {
   await ctx.deps.search.project(ctx.record, { visible: true });
@@ -23,30 +24,32 @@ export async function flagDuplicates(
   ids: readonly string[],
   correlationId?: string,
 ): Promise<RecordDocument | undefined> {
-  for (let round = 0; round < 10; round++) {
-    const record = await deps.db.records.findOne({ _id: recordId });
-    if (!record) return undefined;
-    const duplicates = [...new Set([...record.duplicates, ...ids])].sort();
-    if (duplicates.length === record.duplicates.length && record.hasPotentialDuplicates) return undefined;
-    const now = new Date();
-    const event = recordEvent({
-      recordId,
-      sequence: record.version + 1,
-      type: 'record.duplicates-flagged',
-      changes: { duplicates, hasPotentialDuplicates: true, updatedAt: now.toISOString() },
-      at: now,
-      ...(correlationId ? { correlationId } : {}),
-    });
-    const result = await deps.db.records.updateOne(
-      { _id: recordId, version: record.version },
-      withEvent<RecordDocument>({ $set: { duplicates, hasPotentialDuplicates: true, updatedAt: now }, $inc: { version: 1 } }, event),
-    );
-    if (result.matchedCount === 1) {
-      await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-      return { ...record, duplicates, hasPotentialDuplicates: true, updatedAt: now, version: record.version + 1 };
-    }
-  }
-  throw new Error(`record ${recordId} kept changing while its duplicates were flagged; retrying`);
+  return changeRecord<RecordDocument | undefined>(
+    deps,
+    recordId,
+    (record) => {
+      const duplicates = [...new Set([...record.duplicates, ...ids])].sort();
+      if (duplicates.length === record.duplicates.length && record.hasPotentialDuplicates) return { done: undefined };
+      const now = new Date();
+      return {
+        update: { $set: { duplicates, hasPotentialDuplicates: true, updatedAt: now } },
+        event: {
+          type: 'record.duplicates-flagged',
+          changes: { duplicates, hasPotentialDuplicates: true, updatedAt: now.toISOString() },
+          at: now,
+          ...(correlationId ? { correlationId } : {}),
+        },
+        after: (read, version) => ({ ...read, duplicates, hasPotentialDuplicates: true, updatedAt: now, version }),
+      };
+    },
+    {
+      rounds: 10,
+      missing: () => undefined,
+      exhausted: () => {
+        throw new Error(`record ${recordId} kept changing while its duplicates were flagged; retrying`);
+      },
+    },
+  );
 }
 
 export async function checkDuplicates(ctx: StepContext): Promise<void> {
