@@ -5,6 +5,7 @@
  */
 import {
   recordIdFor,
+  RecordJobProgress,
   STEPS,
   type Collections,
   type Logger,
@@ -81,7 +82,11 @@ export class StatusReader {
     return { __typename: 'RecordUnknown', draftId };
   }
 
-  /** The first step the record does not yet mark as done for this draft. */
+  /**
+   * The first step the record does not yet remember as done for this draft, or, when the last
+   * attempt failed further on (the record remembers steps only at checkpoints), the step it
+   * failed at.
+   */
   private async currentStep(job: RecordJob): Promise<string> {
     const recordId = job.data.recordId ?? recordIdFor(job.data.draftId);
     const record = await this.db.records.findOne(
@@ -89,6 +94,11 @@ export class StatusReader {
       { projection: { [`actions.${job.data.draftId}.steps`]: 1 } },
     );
     const done = record?.actions[job.data.draftId]?.steps ?? {};
-    return STEPS.find((step) => done[step] === undefined) ?? 'finish';
+    const remembered = STEPS.find((step) => done[step] === undefined) ?? 'finish';
+    const progress = RecordJobProgress.safeParse(job.progress);
+    if (job.failedReason && progress.success && STEPS.indexOf(progress.data.failedStep) > STEPS.indexOf(remembered)) {
+      return progress.data.failedStep;
+    }
+    return remembered;
   }
 }

@@ -107,7 +107,11 @@ test('a record is written at the checkpoints only, and a retry resumes at the la
   const updates = mock.method(db.records, 'updateOne');
   const enqueue = mock.method(notifications, 'enqueue', () => Promise.reject(new Error('notification queue down')));
   try {
-    await assert.rejects(process(asJob(data)), /notify step failed/);
+    const reported: unknown[] = [];
+    const job = { ...asJob(data), updateProgress: (progress: unknown) => Promise.resolve(void reported.push(progress)) } as unknown as RecordJob;
+    await assert.rejects(process(job), /notify step failed/);
+    // The status names the failed step from the job, since the record does not remember it.
+    assert.deepEqual(reported, [{ failedStep: 'notify' }]);
     const recordId = recordIdFor(data.draftId);
     const marked = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
     // The stores' steps are marked together; a declaration makes no validation call, so its

@@ -9,6 +9,7 @@ import {
   removePendingWork,
   type DraftOutcome,
   type RecordJob,
+  type RecordJobProgress,
   type RecordJobResult,
   type Step,
 } from '@steadfast/commons';
@@ -122,12 +123,23 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         return { outcome: 'rejected', reason: error.message };
       }
       deps.metrics?.stepFailures.inc({ step });
+      await reportFailedStep(job, step);
       const failed = new StepFailed(step, error);
       // Fails the job now (to the failed set, alerted) instead of retrying what cannot succeed.
       if (!isRetryable(error)) throw new UnrecoverableError(`${failed.message} (not retryable)`);
       throw failed;
     }
   };
+}
+
+/** Tells the status which step failed; best effort (the status falls back to the record's marks). */
+async function reportFailedStep(job: RecordJob, step: Step): Promise<void> {
+  const progress: RecordJobProgress = { failedStep: step };
+  try {
+    await job.updateProgress(progress);
+  } catch {
+    // Redis down: the failure itself cannot be recorded either; the retry will tell again.
+  }
 }
 
 /** Writes the draft's outcome once (a later, different outcome never replaces it), then settles. */

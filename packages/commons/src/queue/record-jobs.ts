@@ -63,6 +63,14 @@ export type RecordJobData = z.infer<typeof RecordJobData>;
 export const STEPS = ['metadata', 'attachments', 'search', 'duplicates', 'audit', 'validation', 'notify', 'cleanup', 'finish'] as const;
 export type Step = (typeof STEPS)[number];
 
+/**
+ * A record job's progress (BullMQ's `job.progress`): the step its last failed attempt stopped
+ * at. The record remembers steps only at checkpoints, so this is what names the step a client
+ * sees failing between two of them.
+ */
+export const RecordJobProgress = z.object({ failedStep: z.enum(STEPS) });
+export type RecordJobProgress = z.infer<typeof RecordJobProgress>;
+
 /** What happened to a record outside a submission: the country's answer to a registration. */
 export type OutcomeAction = 'confirm-registration' | 'reject-registration';
 
