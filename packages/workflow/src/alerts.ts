@@ -96,6 +96,8 @@ export class Alerter {
   /** Raises alerts for exhausted jobs nobody alerted on, and re-delivers undelivered ones. */
   async sweep(): Promise<void> {
     for (const job of await this.queue.queue.getFailed(0, 999)) await this.exhausted(job);
+    // No channel (a local run): nothing to re-deliver, and `$or` refuses an empty list.
+    if (this.channels.length === 0) return;
     const staleBefore = new Date(Date.now() - 30_000);
     const undelivered = await this.db.alerts
       .find({ createdAt: { $lt: staleBefore }, $or: this.channels.map((c) => ({ [`delivered.${c.name}`]: { $exists: false } })) })

@@ -170,6 +170,18 @@ export class SearchAliasMissing extends Error {
   }
 }
 
+/**
+ * The index behind the alias maps a field differently from this release (a changed type, not an
+ * added field). Retryable: jobs wait, saying what to do, until an operator rebuilds the index.
+ */
+export class SearchMappingConflict extends Error {
+  constructor(alias: string, options?: ErrorOptions) {
+    const reason = (options?.cause as Error | undefined)?.message.split('\n', 1)[0] ?? 'conflicting mapping';
+    super(`the index behind search alias ${alias} maps a field differently from this release (${reason}): run npm run search:rebuild`, options);
+    this.name = 'SearchMappingConflict';
+  }
+}
+
 export class SearchIndex {
   constructor(
     private readonly es: ElasticsearchClient,
@@ -177,13 +189,28 @@ export class SearchIndex {
     readonly alias: string,
   ) {}
 
-  /** Creates `<alias>-v1` with the alias unless the alias (or an index of that name) exists. */
+  /**
+   * Creates `<alias>-v1` with the alias unless the alias (or an index of that name) exists. An
+   * existing index gets the current mapping: a release that adds a field to the search document
+   * must not meet an index made by an earlier one (strict mapping: every write would be refused).
+   * Added fields are merged in place; a changed one cannot be, and needs a rebuild.
+   */
   async ensure(): Promise<void> {
-    if (await this.es.indices.exists({ index: this.alias })) return;
+    if (await this.es.indices.exists({ index: this.alias })) return this.updateMapping();
     try {
       await this.createIndex(`${this.alias}-v1`, { withAlias: true });
     } catch (error) {
       if (!isErrorType(error, 'resource_already_exists_exception')) throw error;
+      await this.updateMapping();
+    }
+  }
+
+  private async updateMapping(): Promise<void> {
+    try {
+      await this.es.indices.putMapping({ index: this.alias, ...SEARCH_MAPPINGS });
+    } catch (error) {
+      if (isErrorType(error, 'illegal_argument_exception')) throw new SearchMappingConflict(this.alias, { cause: error });
+      throw error;
     }
   }
 
