@@ -53,13 +53,22 @@ async function failForGood(draftId: string): Promise<void> {
 test('the sweep raises an exhausted job’s alert once, also with no delivery channel', async () => {
   await ensureIndexes(db);
   await failForGood('draft-no-channel');
-  const alerter = new Alerter(db, queue, [], logger);
+  let inserts = 0;
+  const alerts = new Proxy(db.alerts, {
+    get(target, property) {
+      if (property === 'insertOne') inserts++;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const alerter = new Alerter({ ...db, alerts }, queue, [], logger);
   await alerter.sweep();
   await alerter.sweep();
-  const alerts = await db.alerts.find({ draftId: 'draft-no-channel' }).toArray();
-  assert.equal(alerts.length, 1);
-  assert.equal(alerts[0]!.step, 'search');
-  assert.deepEqual(alerts[0]!.delivered, {});
+  assert.equal(inserts, 1, 'the second sweep knows the alert is raised: no insert per failed job per round');
+  const raised = await db.alerts.find({ draftId: 'draft-no-channel' }).toArray();
+  assert.equal(raised.length, 1);
+  assert.equal(raised[0]!.step, 'search');
+  assert.deepEqual(raised[0]!.delivered, {});
 });
 
 test('an alert a channel refused is delivered again by a later sweep', async () => {

@@ -43,6 +43,12 @@ export function webhookChannel(url: string): AlertChannel {
 
 export class Alerter {
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Alerts known to be raised: the sweep lists every job in the failed set each round, and
+   * failed jobs stay there for admins, so without this each round would try an insert per job.
+   * Pruned to the jobs of the last sweep's list.
+   */
+  private readonly raised = new Set<string>();
 
   constructor(
     private readonly db: Collections,
@@ -57,8 +63,10 @@ export class Alerter {
     // the same in the 'failed' event and in the sweep, new after an admin retry fails again.
     if (!job.id || !job.finishedOn || !isFinalFailure(job)) return;
     const failedAt = new Date(job.finishedOn);
+    const id = this.alertId(job.id, failedAt);
+    if (this.raised.has(id)) return;
     const alert: AlertDocument = {
-      _id: `${this.queue.name}:${job.id}:${failedAt.getTime()}`,
+      _id: id,
       kind: 'job-exhausted',
       queue: this.queue.name,
       draftId: job.id,
@@ -72,11 +80,17 @@ export class Alerter {
     try {
       await this.db.alerts.insertOne(alert);
     } catch (error) {
-      if (isDuplicateKey(error)) return; // raised by another worker, or by an earlier sweep
-      throw error;
+      if (!isDuplicateKey(error)) throw error;
+      this.raised.add(id); // raised by another worker, or by an earlier sweep
+      return;
     }
+    this.raised.add(id);
     this.logger.error({ draftId: alert.draftId, step: alert.step, attempts: alert.attempts, err: alert.error }, 'alert: job exhausted its attempts');
     await this.deliver(alert);
+  }
+
+  private alertId(jobId: string, failedAt: Date): string {
+    return `${this.queue.name}:${jobId}:${failedAt.getTime()}`;
   }
 
   private async deliver(alert: AlertDocument): Promise<void> {
@@ -95,7 +109,10 @@ export class Alerter {
 
   /** Raises alerts for exhausted jobs nobody alerted on, and re-delivers undelivered ones. */
   async sweep(): Promise<void> {
-    for (const job of await this.queue.queue.getFailed(0, 999)) await this.exhausted(job);
+    const failed = await this.queue.queue.getFailed(0, 999);
+    for (const job of failed) await this.exhausted(job);
+    const listed = new Set(failed.flatMap((job) => (job.id && job.finishedOn ? [this.alertId(job.id, new Date(job.finishedOn))] : [])));
+    for (const id of this.raised) if (!listed.has(id)) this.raised.delete(id);
     // No channel (a local run): nothing to re-deliver, and `$or` refuses an empty list.
     if (this.channels.length === 0) return;
     const staleBefore = new Date(Date.now() - 30_000);
