@@ -10,8 +10,9 @@
  *   for a job that will not run again; record jobs are never queued delayed, so a delay is a
  *   retry): the answer is `RecordProcessing` with the new `attempts` and `lastError`.
  *
- * The waiter is registered before the status is first read, so a job that finishes between the
- * two still wakes it. While Redis is down the QueueEvents reconnects by itself; a wait then
+ * The first look is at the job alone (Redis): a request held is read in full once, when it is
+ * answered. The waiter is registered before that look, so a job that finishes between the two
+ * still wakes it. While Redis is down the QueueEvents reconnects by itself; a wait then
  * simply ends at its timeout with whatever the status is (or the usual unavailable error).
  */
 import { QueueEvents, type RedisOptions } from 'bullmq';
@@ -30,7 +31,7 @@ export type LongPollOutcome = 'answered' | WakeReason | 'full' | 'stopping';
 
 export class LongPoll {
   constructor(
-    private readonly reader: Pick<StatusReader, 'status'>,
+    private readonly reader: Pick<StatusReader, 'status' | 'unlessInFlight'>,
     private readonly waiters: StatusWaiters,
     private readonly count: (outcome: LongPollOutcome) => void = () => undefined,
   ) {}
@@ -43,15 +44,16 @@ export class LongPoll {
       return this.reader.status(draftId);
     }
     try {
-      const first = await this.reader.status(draftId);
-      if (first.__typename !== 'RecordProcessing') {
+      // In flight (known from Redis alone): wait, and read the full status once, at the end.
+      const first = await this.reader.unlessInFlight(draftId);
+      if (first && first.__typename !== 'RecordProcessing') {
         this.count('answered');
         return first;
       }
       const reason = await waiter.done;
       this.count(reason);
       // Nobody is listening any more: spare the stores a second read.
-      if (reason === 'aborted') return first;
+      if (reason === 'aborted' && first) return first;
       return await this.reader.status(draftId);
     } finally {
       waiter.release();

@@ -1,7 +1,8 @@
 /**
- * `fetchRecordStatus`: a decided draft is answered from MongoDB (kept as long as the record);
- * one still in flight from its job in Redis, with the step it is at read from the record's
- * remembered steps. It never answers "unknown" when it could not look.
+ * `fetchRecordStatus`: a decided draft is answered from MongoDB (kept as long as the record), by
+ * way of its completed job's result while Redis keeps that; one still in flight from its job in
+ * Redis, with the step it is at read from the record's remembered steps. It never answers
+ * "unknown" when it could not look.
  */
 import {
   recordIdFor,
@@ -10,6 +11,7 @@ import {
   type Collections,
   type Logger,
   type RecordJob,
+  type RecordJobResult,
   type RecordQueue,
   type RegistrationStatus,
 } from '@steadfast/commons';
@@ -37,38 +39,39 @@ export class StatusReader {
   ) {}
 
   async status(draftId: string): Promise<RecordStatus> {
+    return (await this.read(draftId, false))!;
+  }
+
+  /**
+   * The status unless the draft's job is in flight (waiting, running or waiting to retry):
+   * undefined then, read from Redis alone. A long-poll holds such a request, and answers it
+   * with a full read once the job moves on.
+   */
+  async unlessInFlight(draftId: string): Promise<RecordStatus | undefined> {
+    return this.read(draftId, true);
+  }
+
+  private async read(draftId: string, skipInFlight: boolean): Promise<RecordStatus | undefined> {
+    let job: RecordJob | undefined;
+    let redisDown = false;
+    try {
+      job = await this.queue.getJob(draftId);
+    } catch (error) {
+      redisDown = true;
+      this.logger.warn({ draftId, err: (error as Error).message }, 'status: Redis unreachable');
+    }
+    if (skipInFlight && job && !job.finishedOn) return undefined;
+
     let mongoDown = false;
     try {
-      const decided = await this.db.drafts.findOne({ _id: draftId });
-      if (decided?.status === 'rejected') {
-        return { __typename: 'RecordRejected', draftId, reason: decided.reason, code: decided.code };
-      }
-      if (decided?.status === 'processed') {
-        const record = await this.db.records.findOne({ _id: decided.recordId });
-        if (record) {
-          return {
-            __typename: 'RecordProcessed',
-            draftId,
-            recordId: record._id,
-            trackingId: record.trackingId,
-            hasPotentialDuplicates: record.hasPotentialDuplicates,
-            registrationStatus: record.status,
-            registrationNumber: record.registrationNumber ?? null,
-          };
-        }
-      }
+      const decided = await this.decidedStatus(draftId, job);
+      if (decided) return decided;
     } catch (error) {
       mongoDown = true;
       this.logger.warn({ draftId, err: (error as Error).message }, 'status: MongoDB unreachable');
     }
 
-    let job: RecordJob | undefined;
-    try {
-      job = await this.queue.getJob(draftId);
-    } catch (error) {
-      this.logger.warn({ draftId, err: (error as Error).message }, 'status: Redis unreachable');
-      throw unavailable('the status of submissions in flight (Redis)');
-    }
+    if (redisDown) throw unavailable('the status of submissions in flight (Redis)');
     if (job) {
       return {
         __typename: 'RecordProcessing',
@@ -80,6 +83,38 @@ export class StatusReader {
     }
     if (mongoDown) throw unavailable('the status of processed submissions (MongoDB)');
     return { __typename: 'RecordUnknown', draftId };
+  }
+
+  /**
+   * The answer for a decided draft, undefined for one not decided. A completed job is kept a
+   * while with its result, which names the record: no need to ask MongoDB for the draft then.
+   * A job in flight has not been decided (but for a crash between deciding and completing,
+   * which the job's next run settles at once).
+   */
+  private async decidedStatus(draftId: string, job: RecordJob | undefined): Promise<RecordStatus | undefined> {
+    const result = job?.returnvalue as RecordJobResult | null | undefined;
+    if (result?.outcome === 'processed') return this.processed(draftId, result.recordId);
+    if (job && !job.finishedOn) return undefined;
+    const decided = await this.db.drafts.findOne({ _id: draftId });
+    if (decided?.status === 'rejected') {
+      return { __typename: 'RecordRejected', draftId, reason: decided.reason, code: decided.code };
+    }
+    if (decided?.status === 'processed') return this.processed(draftId, decided.recordId);
+    return undefined;
+  }
+
+  private async processed(draftId: string, recordId: string): Promise<RecordStatus | undefined> {
+    const record = await this.db.records.findOne({ _id: recordId }, { projection: { trackingId: 1, hasPotentialDuplicates: 1, status: 1, registrationNumber: 1 } });
+    if (!record) return undefined;
+    return {
+      __typename: 'RecordProcessed',
+      draftId,
+      recordId: record._id,
+      trackingId: record.trackingId,
+      hasPotentialDuplicates: record.hasPotentialDuplicates,
+      registrationStatus: record.status,
+      registrationNumber: record.registrationNumber ?? null,
+    };
   }
 
   /**

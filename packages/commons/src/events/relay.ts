@@ -46,13 +46,18 @@ export interface RelayOptions {
   sweepMs: number;
   /** Aggregates per round. */
   batch: number;
+  /**
+   * How often a source without hints is swept (default 1 s, never more often than `pollMs`):
+   * its changes are rare (a user renamed), and each sweep is a query.
+   */
+  unhintedMs?: number;
 }
 
 export interface OutboxSource {
   collection: Collection<OutboxDocument>;
   /**
    * Whether its writers leave hints. A source without them (a small collection, like users)
-   * is swept every round instead.
+   * is swept every `unhintedMs` instead.
    */
   hinted: boolean;
 }
@@ -66,6 +71,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSweep = 0;
+  private lastUnhintedSweep = 0;
   private sweepInterval = 0;
   private stopped = false;
   readonly stats: RelayStats = { published: 0, aggregates: 0 };
@@ -106,10 +112,12 @@ export class OutboxRelay {
   async round(): Promise<number> {
     let published = 0;
     const sweepDue = Date.now() - this.lastSweep >= Math.max(this.options.sweepMs, this.sweepInterval);
+    const unhintedDue = Date.now() - this.lastUnhintedSweep >= (this.options.unhintedMs ?? 1_000);
+    if (unhintedDue) this.lastUnhintedSweep = Date.now();
     let sweptMs = 0;
     for (const { collection, hinted } of this.sources) {
       if (hinted) published += await this.relayHinted(collection);
-      if (!hinted || sweepDue) {
+      if (hinted ? sweepDue : unhintedDue) {
         const swept = await this.sweep(collection);
         published += swept.published;
         if (hinted) sweptMs += swept.queryMs;
