@@ -106,7 +106,7 @@ async function completed(draftId: string): Promise<void> {
   assert.fail(`job ${draftId} did not complete`);
 }
 
-test('a repeat of a completed draft while MongoDB is down is answered from its job and stages nothing', async () => {
+test('a repeat of a completed draft while MongoDB is down is answered from its job and leaves nothing staged', async () => {
   const submission = birth();
   const { draftId } = submission;
   assert.deepEqual(await submissions('up').submit(submission), { draftId });
@@ -116,9 +116,26 @@ test('a repeat of a completed draft while MongoDB is down is answered from its j
 
   const repeat = { ...submission, correlationId: randomUUID() };
   assert.deepEqual(await submissions('down').submit(repeat), { draftId, recordId: recordIdFor(draftId) });
-  assert.deepEqual(await staged(draftId), [], 'nothing staged for a job that will not run again');
+  assert.deepEqual(await staged(draftId), [], 'nothing left staged for a job that will not run again');
   assert.equal(await stores.redis.exists(draftClaimKey(draftId)), 0, 'the claim of a decided draft is released');
   assert.equal((await queue.getJob(draftId))?.attemptsMade, 1, 'the job did not run again');
+});
+
+test('a repeat of a decided draft stages while MongoDB is asked, then removes what it staged', async () => {
+  const submission = birth();
+  const { draftId } = submission;
+  assert.deepEqual(await submissions('up').submit(submission), { draftId });
+  const job = await queue.getJob(draftId);
+  assert.equal(job?.data.attachments.length, 1, 'a new draft is queued with its staged upload');
+  assert.deepEqual(await staged(draftId), [job.data.attachments[0]!.stagingKey]);
+  await completed(draftId);
+  await stores.minio.removeObjects(config.minio.stagingBucket, await staged(draftId));
+  await queue.queue.remove(draftId); // the completed job is gone: MongoDB alone knows the outcome
+
+  const repeat = { ...submission, correlationId: randomUUID() };
+  assert.deepEqual(await submissions('up').submit(repeat), { draftId, recordId: recordIdFor(draftId) });
+  assert.deepEqual(await staged(draftId), [], 'the repeat’s staged copy is removed');
+  assert.equal(await queue.getJob(draftId), undefined, 'no second job');
 });
 
 test('a different payload under a completed draftId is refused while MongoDB is down, and changes nothing', async () => {

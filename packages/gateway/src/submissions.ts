@@ -119,12 +119,20 @@ export class Submissions {
     }
 
     // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
+    // The uploads are staged meanwhile, since nearly every draft that gets here is new; a repeat
+    // removes them again. Staging that failed matters only to a draft that is queued.
+    const { attachments = [] } = submission.details;
+    const staging = this.store('the attachment store (MinIO)', () => this.stage(draftId, attachments));
+    staging.catch(() => undefined);
     const decided = await this.decided(draftId, log);
     if (decided === 'unknown') {
       // MongoDB cannot say, but the job of a decided draft is kept a while after it completed;
-      // queueing again would stage the uploads for a job BullMQ then refuses to add.
+      // queueing again would be refused by BullMQ.
       const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
       if (job) {
+        // A finished job needs no staged uploads. One in flight may still need them (the same
+        // keys, the same bytes): those its own cleanup removes.
+        if (job.finishedOn || job.data.fingerprint !== print) await this.unstage(staging, log);
         if (job.data.fingerprint !== print) {
           await releaseDraft(this.deps.redis, draftId);
           throw idempotencyKeyReused(draftId);
@@ -132,6 +140,8 @@ export class Submissions {
         return { ids: await this.repeatOf(job, log), outcome: 'repeat' };
       }
     } else if (decided) {
+      // Decided: its job is done with the staged uploads, and this repeat's copies can go.
+      await this.unstage(staging, log);
       await releaseDraft(this.deps.redis, draftId);
       if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
       const ids = decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
@@ -139,7 +149,7 @@ export class Submissions {
     }
 
     try {
-      await this.enqueue(submission, action, print);
+      await this.enqueue(submission, action, print, await staging);
     } catch (error) {
       // Let the next attempt start clean; if this fails too, the next attempt finds no job and queues.
       await releaseDraft(this.deps.redis, draftId).catch(() => undefined);
@@ -149,9 +159,9 @@ export class Submissions {
     return { ids: { draftId }, outcome: 'queued' };
   }
 
-  private async enqueue(submission: Submission, action: RecordAction, print: string): Promise<void> {
-    const { attachments = [], ...details } = submission.details;
-    const refs = await this.store('the attachment store (MinIO)', () => this.stage(submission.draftId, attachments));
+  private async enqueue(submission: Submission, action: RecordAction, print: string, refs: AttachmentRef[]): Promise<void> {
+    const details: Record<string, unknown> = { ...submission.details };
+    delete details['attachments']; // staged: the job carries references, never the bytes
     const acceptedAt = new Date();
     const data: RecordJobData = {
       draftId: submission.draftId,
@@ -190,6 +200,18 @@ export class Submissions {
         return { index, stagingKey, type: a.type, subject: a.subject, contentType: a.contentType, size: bytes.length, sha256 };
       }),
     );
+  }
+
+  /** Best effort: `npm run reconcile` removes a staged upload left behind. */
+  private async unstage(staging: Promise<AttachmentRef[]>, log: Logger): Promise<void> {
+    try {
+      const refs = await staging;
+      if (refs.length === 0) return;
+      await this.deps.minio.removeObjects(this.deps.stagingBucket, refs.map((r) => r.stagingKey));
+    } catch (error) {
+      // Staging itself failed (nothing to remove), or the removal did.
+      log.warn({ err: (error as Error).message }, 'a repeat’s staged uploads were not removed; reconcile will');
+    }
   }
 
   /** The draft's outcome, null when it has none, 'unknown' when MongoDB cannot be asked. */
