@@ -14,3 +14,7 @@ test('service URLs follow the environment', () => {
   assert.equal(serviceUrl(gateway, {}), 'http://127.0.0.1:7070');
   assert.equal(serviceUrl(gateway, { GATEWAY_HOST: '0.0.0.0', GATEWAY_PORT: '8080' }), 'http://localhost:8080');
 });
+
+test('the services nobody waits on run in the background; the gateway and auth do not', () => {
+  assert.deepEqual(SERVICES.filter((s) => s.background).map((s) => s.name), ['workflow', 'events']);
+});

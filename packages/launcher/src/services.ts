@@ -10,13 +10,21 @@ export interface ServiceSpec {
   /** The variable other services read its URL from. */
   urlVar: string;
   public: boolean;
+  /**
+   * Work nobody waits on: the service runs at a lower CPU priority (`BACKGROUND_NICE`), so on a
+   * busy machine accepting a submission is not slowed by processing the ones already accepted.
+   */
+  background?: true;
 }
+
+/** The nice value of background services (docker-compose gives them half the CPU shares). */
+export const BACKGROUND_NICE = 10;
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'auth', packageName: '@steadfast/auth', hostVar: 'AUTH_HOST', portVar: 'AUTH_PORT', defaultPort: 7071, urlVar: 'AUTH_URL', public: false },
   { name: 'config', packageName: '@steadfast/config', hostVar: 'COUNTRY_CONFIG_HOST', portVar: 'COUNTRY_CONFIG_PORT', defaultPort: 7073, urlVar: 'COUNTRY_CONFIG_URL', public: false },
-  { name: 'workflow', packageName: '@steadfast/workflow', hostVar: 'WORKFLOW_HOST', portVar: 'WORKFLOW_PORT', defaultPort: 7072, urlVar: 'WORKFLOW_URL', public: false },
-  { name: 'events', packageName: '@steadfast/events', hostVar: 'EVENTS_HOST', portVar: 'EVENTS_PORT', defaultPort: 7075, urlVar: 'EVENTS_URL', public: false },
+  { name: 'workflow', packageName: '@steadfast/workflow', hostVar: 'WORKFLOW_HOST', portVar: 'WORKFLOW_PORT', defaultPort: 7072, urlVar: 'WORKFLOW_URL', public: false, background: true },
+  { name: 'events', packageName: '@steadfast/events', hostVar: 'EVENTS_HOST', portVar: 'EVENTS_PORT', defaultPort: 7075, urlVar: 'EVENTS_URL', public: false, background: true },
   { name: 'gateway', packageName: '@steadfast/gateway', hostVar: 'GATEWAY_HOST', portVar: 'GATEWAY_PORT', defaultPort: 7070, urlVar: 'GATEWAY_URL', public: true },
 ];
 

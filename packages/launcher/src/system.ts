@@ -4,10 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SERVICES, serviceUrl, serviceUrlEnv, type ServiceSpec } from './services.js';
+import { BACKGROUND_NICE, SERVICES, serviceUrl, serviceUrlEnv, type ServiceSpec } from './services.js';
 
 export interface SystemOptions {
   env?: NodeJS.ProcessEnv;
@@ -59,6 +60,13 @@ export class System {
       const file = createWriteStream(join(logs.dir, `${name}.log`), { flags: 'a' });
       child.stdout?.pipe(file);
       child.stderr?.pipe(file);
+    }
+    if (spec.background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, BACKGROUND_NICE);
+      } catch {
+        // Already gone (its exit is handled below), or the platform refuses: it runs as is.
+      }
     }
     const service: RunningService = { spec, url: serviceUrl(spec, this.env), child };
     this.running.set(name, service);
