@@ -94,7 +94,6 @@ const jobData = (draftId: string): RecordJobData => ({
   event: 'birth',
   action: 'declare',
   userId: 'user-1',
-  scopes: ['declare'],
   fingerprint: 'a'.repeat(64),
   correlationId: randomUUID(),
   acceptedAt: new Date().toISOString(),

@@ -20,6 +20,7 @@ import {
   RecordQueue,
   releaseDraft,
   sampleBirth,
+  stagingKeyFor,
   storeConfigFrom,
   storeEnvSchema,
   type RecordJob,
@@ -127,7 +128,7 @@ test('a repeat of a decided draft stages while MongoDB is asked, then removes wh
   assert.deepEqual(await submissions('up').submit(submission), { draftId });
   const job = await queue.getJob(draftId);
   assert.equal(job?.data.attachments.length, 1, 'a new draft is queued with its staged upload');
-  assert.deepEqual(await staged(draftId), [job.data.attachments[0]!.stagingKey]);
+  assert.deepEqual(await staged(draftId), [stagingKeyFor(draftId, job.data.attachments[0]!)]);
   await completed(draftId);
   await stores.minio.removeObjects(config.minio.stagingBucket, await staged(draftId));
   await queue.queue.remove(draftId); // the completed job is gone: MongoDB alone knows the outcome

@@ -9,6 +9,7 @@ import {
   claimDraft,
   fingerprint,
   releaseDraft,
+  stagingKeyFor,
   type AttachmentRef,
   type Collections,
   type EventType,
@@ -132,7 +133,7 @@ export class Submissions {
       if (job) {
         // A finished job needs no staged uploads. One in flight may still need them (the same
         // keys, the same bytes): those its own cleanup removes.
-        if (job.finishedOn || job.data.fingerprint !== print) await this.unstage(staging, log);
+        if (job.finishedOn || job.data.fingerprint !== print) await this.unstage(draftId, staging, log);
         if (job.data.fingerprint !== print) {
           await releaseDraft(this.deps.redis, draftId);
           throw idempotencyKeyReused(draftId);
@@ -141,7 +142,7 @@ export class Submissions {
       }
     } else if (decided) {
       // Decided: its job is done with the staged uploads, and this repeat's copies can go.
-      await this.unstage(staging, log);
+      await this.unstage(draftId, staging, log);
       await releaseDraft(this.deps.redis, draftId);
       if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
       const ids = decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
@@ -170,7 +171,6 @@ export class Submissions {
       ...(submission.recordId ? { recordId: submission.recordId } : {}),
       action,
       userId: submission.user.userId,
-      scopes: [...submission.user.scopes],
       fingerprint: print,
       correlationId: submission.correlationId,
       acceptedAt: acceptedAt.toISOString(),
@@ -193,21 +193,20 @@ export class Submissions {
       attachments.map(async (a, index) => {
         const bytes = Buffer.from(a.data, 'base64');
         const sha256 = createHash('sha256').update(bytes).digest('hex');
-        const stagingKey = `${draftId}/${index}-${sha256}`;
-        await this.deps.minio.putObject(this.deps.stagingBucket, stagingKey, bytes, bytes.length, {
+        await this.deps.minio.putObject(this.deps.stagingBucket, stagingKeyFor(draftId, { index, sha256 }), bytes, bytes.length, {
           'Content-Type': a.contentType,
         });
-        return { index, stagingKey, type: a.type, subject: a.subject, contentType: a.contentType, size: bytes.length, sha256 };
+        return { index, type: a.type, subject: a.subject, contentType: a.contentType, size: bytes.length, sha256 };
       }),
     );
   }
 
   /** Best effort: `npm run reconcile` removes a staged upload left behind. */
-  private async unstage(staging: Promise<AttachmentRef[]>, log: Logger): Promise<void> {
+  private async unstage(draftId: string, staging: Promise<AttachmentRef[]>, log: Logger): Promise<void> {
     try {
       const refs = await staging;
       if (refs.length === 0) return;
-      await this.deps.minio.removeObjects(this.deps.stagingBucket, refs.map((r) => r.stagingKey));
+      await this.deps.minio.removeObjects(this.deps.stagingBucket, refs.map((r) => stagingKeyFor(draftId, r)));
     } catch (error) {
       // Staging itself failed (nothing to remove), or the removal did.
       log.warn({ err: (error as Error).message }, 'a repeat’s staged uploads were not removed; reconcile will');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, mock, test } from 'node:test';
 import {
+  stagingKeyFor,
   createElasticsearch,
   createLogger,
   fingerprint,
@@ -69,12 +70,11 @@ async function stagedJob(details = sampleBirth(randomUUID())): Promise<RecordJob
     event: 'birth',
     action: 'declare',
     userId: 'user-1',
-    scopes: ['declare'],
     fingerprint: fingerprint(details),
     correlationId: randomUUID(),
     acceptedAt: new Date().toISOString(),
     details: rest,
-    attachments: [{ index: 0, stagingKey, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: bytes.length, sha256 }],
+    attachments: [{ index: 0, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: bytes.length, sha256 }],
   };
 }
 
@@ -96,7 +96,7 @@ test('a job processed three times, twice at once, leaves one record, document, a
   assert.equal((await search.get(recordId))?.trackingId, (await db.records.findOne({ _id: recordId }))?.trackingId);
   const stat = await minio.statObject(buckets.attachments, `${recordId}/${data.draftId}-0-${data.attachments[0]!.sha256.slice(0, 16)}`);
   assert.equal(stat.size, data.attachments[0]!.size);
-  await assert.rejects(minio.statObject(buckets.staging, data.attachments[0]!.stagingKey));
+  await assert.rejects(minio.statObject(buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!)));
 });
 
 test('a record is written at the checkpoints only, and a retry resumes at the last one', async () => {
@@ -151,15 +151,15 @@ test('a repeat of a decided draft, staged again while MongoDB could not be asked
   await process(asJob(data));
   // The gateway stages the upload again when its look-up of the decided draft fails.
   const bytes = Buffer.from('staged again');
-  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey, bytes, bytes.length);
+  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!), bytes, bytes.length);
   assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId: recordIdFor(data.draftId) });
-  await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey));
+  await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!)));
 
   // So does a repeat carrying a different payload, which is refused.
-  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey, bytes, bytes.length);
+  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!), bytes, bytes.length);
   const other = { ...data, fingerprint: 'e'.repeat(64) };
   assert.equal((await process(asJob(other))).outcome, 'rejected');
-  await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, data.attachments[0]!.stagingKey));
+  await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!)));
 });
 
 test('two similar records mark each other as duplicates, whichever is processed first', async () => {

@@ -1,8 +1,10 @@
 /**
  * The `record` queue's payloads. One job per submission; the job id is the submission's
- * draftId. A job carries who asked (user id and the scopes they held), what they may do, and
- * the validated details with attachments replaced by references to staged objects: never a
- * token, never attachment bytes.
+ * draftId. A job carries who asked (the user id), what their scopes allow (the action, decided
+ * by the gateway), and the validated details with attachments replaced by references to staged
+ * objects: never a token, never attachment bytes. Every waiting job is held in Redis's memory,
+ * so it carries nothing the workflow can derive or does not use. Fields an earlier release sent
+ * (`scopes`, `stagingKey`) are dropped when parsed.
  */
 import { z } from 'zod';
 
@@ -23,11 +25,14 @@ export type Operation = z.infer<typeof Operation>;
 export const RecordAction = z.enum(['declare', 'validate', 'register', 'request-correction', 'correct']);
 export type RecordAction = z.infer<typeof RecordAction>;
 
-/** An attachment staged by the gateway, to be moved under the record's prefix by the worker. */
+/**
+ * An attachment staged by the gateway, to be moved under the record's prefix by the worker. Its
+ * key in the staging bucket follows from the draft, index and digest (`stagingKeyFor`), so the
+ * job does not carry it: every waiting job is held in Redis's memory. (A job queued by an
+ * earlier release still carries `stagingKey`; parsing drops it, and it is the same key.)
+ */
 export const AttachmentRef = z.object({
   index: z.number().int().min(0),
-  /** Object key in the staging bucket; deterministic: `<draftId>/<index>-<sha256>`. */
-  stagingKey: z.string().min(1),
   type: z.string().min(1),
   subject: z.string().min(1),
   contentType: z.string().min(1),
@@ -35,6 +40,9 @@ export const AttachmentRef = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type AttachmentRef = z.infer<typeof AttachmentRef>;
+
+/** Where the gateway stages a draft's attachment: `<draftId>/<index>-<sha256>`. */
+export const stagingKeyFor = (draftId: string, a: { index: number; sha256: string }): string => `${draftId}/${a.index}-${a.sha256}`;
 
 export const RecordJobData = z.object({
   draftId: z.guid(),
@@ -45,7 +53,6 @@ export const RecordJobData = z.object({
   recordId: z.guid().optional(),
   action: RecordAction,
   userId: z.string().min(1),
-  scopes: z.array(z.string()),
   /** SHA-256 of the canonical validated input: the same draftId must always carry the same. */
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
   correlationId: z.string().min(1),

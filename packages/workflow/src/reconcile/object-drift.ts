@@ -8,7 +8,7 @@
  * Work in flight is left alone: objects younger than the grace period are never deleted, and an
  * attachment whose copy step has not run yet (recently) is not reported missing.
  */
-import type { MinioClient, RecordDocument, StoredAttachment } from '@steadfast/commons';
+import { stagingKeyFor, type MinioClient, type RecordDocument, type StoredAttachment } from '@steadfast/commons';
 import { attempt, isNotFound, type CheckResult, type Drift, type ReconcileDeps, type ReconcileOptions } from './drift.js';
 
 interface ObjectInfo {
@@ -39,8 +39,8 @@ async function stat(minio: MinioClient, bucket: string, key: string): Promise<{ 
   }
 }
 
-/** Where the gateway staged an attachment: `<draftId>/<index>-<sha256>`. */
-export const stagingKeyOf = (a: StoredAttachment): string => `${a.draftId}/${a.index}-${a.sha256}`;
+/** Where the gateway staged an attachment. */
+export const stagingKeyOf = (a: StoredAttachment): string => stagingKeyFor(a.draftId, a);
 
 /** Jobs that may still read their staged uploads. */
 const HOLDING_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed']);

@@ -2,7 +2,7 @@
  * Step 2, attachments: server-side copies from the staging bucket to `<recordId>/…` in the
  * attachments bucket. Keys are deterministic, so a copy already made is seen and skipped.
  */
-import type { RecordJobData } from '@steadfast/commons';
+import { stagingKeyFor, type RecordJobData } from '@steadfast/commons';
 import type { StepContext, WorkflowDeps } from '../context.js';
 
 const isNotFound = (error: unknown): boolean => {
@@ -30,7 +30,7 @@ export async function moveAttachments(ctx: StepContext): Promise<void> {
     // not a look first. Only a missing staged object needs a second look: a retry after the
     // cleanup step removed it finds the copy in place.
     try {
-      await minio.copyObject(buckets.attachments, stored.key, `/${buckets.staging}/${staged.stagingKey}`);
+      await minio.copyObject(buckets.attachments, stored.key, `/${buckets.staging}/${stagingKeyFor(ctx.data.draftId, staged)}`);
     } catch (error) {
       if (!isNotFound(error) || !(await exists(ctx, buckets.attachments, stored.key))) throw error;
     }
@@ -45,7 +45,7 @@ export async function moveAttachments(ctx: StepContext): Promise<void> {
  * Removing a key that is gone already is not an error, so a retry or a second call is harmless.
  */
 export async function discardStaged(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, data: RecordJobData): Promise<void> {
-  const keys = data.attachments.map((a) => a.stagingKey);
+  const keys = data.attachments.map((a) => stagingKeyFor(data.draftId, a));
   // One key (the usual case) is a plain DELETE; several, one multi-object delete.
   if (keys.length === 1) await deps.minio.removeObject(deps.buckets.staging, keys[0]!);
   else if (keys.length > 1) await deps.minio.removeObjects(deps.buckets.staging, keys);
