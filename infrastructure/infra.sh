@@ -58,6 +58,9 @@ appendonly yes
 appendfsync everysec
 maxmemory-policy noeviction
 save 3600 1 300 100 60 10000
+# A job is a hash whose data field (the submission) is 1-2 KB. Past 64 B a value makes Redis keep
+# the hash as a table, ~500 B more per waiting job than the compact listpack it keeps below this.
+hash-max-listpack-value 4096
 EOF
   spawn redis redis-server "$DATA_DIR/redis/redis.conf"
 }

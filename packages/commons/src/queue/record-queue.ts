@@ -58,7 +58,7 @@ export class RecordQueue {
       attempts: this.policy.attempts,
       backoff: { type: 'jittered' },
       removeOnComplete: { count: 1_000 },
-      removeOnFail: false,
+      // Failed jobs are kept (BullMQ's default, not repeated here: opts are stored in every job).
     });
   }
 
