@@ -13,3 +13,4 @@ export * from './store-clients.js';
 export * from './redis-policy.js';
 export * from './metrics.js';
 export * from './events/index.js';
+export * from './alerts.js';

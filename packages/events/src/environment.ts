@@ -19,6 +19,8 @@ export const environmentSchema = storeEnvSchema.extend(eventEnvSchema.shape).ext
   RELAY_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
   /** A killed consumer's event is taken up again after this long. */
   EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(10_000),
+  /** How often the dead letters of every partition are checked for alerts nobody raised. */
+  ALERT_SWEEP_MS: z.coerce.number().int().min(1_000).default(30_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -1,7 +1,7 @@
 /**
  * The relay, the channel and the projections against the real Redis, MongoDB and Elasticsearch,
  * under names of their own: every change reaches every projection once and in order, a lost
- * hint is found by the sweep, a poison event is dead-lettered while others flow and applies
+ * hint is found by the sweep, a poison event is dead-lettered (raising one alert) while others flow and applies
  * once when replayed after the fix, and a renamed user's copies follow.
  */
 import assert from 'node:assert/strict';
@@ -128,6 +128,16 @@ test('a poison event is dead-lettered, others flow past it, and a replay after t
   try {
     const deadId = `record.${poisoned}.${poisonSequence}`;
     await until('the poison event is in the failed set', async () => (await queue.getJob(deadId))?.finishedOn !== undefined && (await queue.getJobState(deadId)) === 'failed');
+    await until('the dead letter raised its alert', async () => (await db.alerts.countDocuments({ kind: 'event-dead-lettered' })) > 0);
+    const alerts = await db.alerts.find({ kind: 'event-dead-lettered' }).toArray();
+    assert.equal(alerts.length, 1, 'one alert for the one dead letter');
+    const alert = alerts[0]!;
+    assert.ok(alert.kind === 'event-dead-lettered');
+    assert.deepEqual(
+      { eventId: alert.eventId, eventType: alert.eventType, aggregateId: alert.aggregateId, attempts: alert.attempts, delivered: alert.delivered },
+      { eventId: `record:${poisoned}:${poisonSequence}`, eventType: 'record.corrected', aggregateId: poisoned, attempts: 3, delivered: {} },
+    );
+    assert.ok(!alert.error.includes('DDDD'), 'the alert holds no record content');
     await until('the healthy record moved on', () => projectionsMatch([healthy]));
     const stuck = await search.getVersioned(poisoned);
     assert.equal(stuck?.version, poisonSequence - 1, 'the poisoned record waits at the event before the poison');

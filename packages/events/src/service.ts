@@ -5,6 +5,7 @@
 import {
   collections,
   createRegistry,
+  FailedJobAlerts,
   createServiceServer,
   ensureIndexes,
   eventChannelFrom,
@@ -19,6 +20,7 @@ import {
   registerQueueDepth,
   startEventConsumers,
   storeConfigFrom,
+  type AlertSource,
   type Collection,
   type ConsumerMetrics,
   type Logger,
@@ -89,8 +91,37 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   }
 
   let consumers: RunningConsumers | undefined;
+  let alertSweep: NodeJS.Timeout | undefined;
   if (env.EVENTS_ROLES.includes('consumer')) {
     const log = logger.child({ role: 'consumer' });
+    // A dead-lettered event raises an alert document; the workflow's alert sweep delivers it
+    // (Sentry, webhook) with its own, and /admin/alerts lists it.
+    const sources: AlertSource[] = channel.queues.map((queue) => ({
+      queue,
+      describe: (job, base) => {
+        const event = job.data as Partial<{ id: string; type: string; aggregate: string; aggregateId: string }>;
+        return {
+          ...base,
+          kind: 'event-dead-lettered',
+          eventId: event.id ?? String(job.id),
+          eventType: event.type ?? job.name,
+          aggregate: event.aggregate ?? 'unknown',
+          aggregateId: event.aggregateId ?? 'unknown',
+        };
+      },
+    }));
+    const deadLetters = new FailedJobAlerts(db.alerts, sources, log);
+    const sweep = (): void => {
+      alertSweep = setTimeout(() => {
+        deadLetters
+          .sweep()
+          .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'dead-letter alert sweep failed'))
+          .finally(() => {
+            if (alertSweep) sweep();
+          });
+      }, env.ALERT_SWEEP_MS);
+    };
+    sweep();
     const projections = [searchProjection(search), auditTrailProjection(db), userCopiesProjection(db, redis, log)].map((p) => ({
       ...p,
       apply: async (event: Parameters<typeof p.apply>[0]) => {
@@ -103,6 +134,10 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
       logger: log,
       metrics: consumerMetrics(registry),
       lockDurationMs: env.EVENT_LOCK_MS,
+      onDeadLetter: async (queueName, job) => {
+        const source = sources.find((s) => s.queue.name === queueName);
+        if (source) await deadLetters.raise(source, job);
+      },
     });
   }
 
@@ -117,6 +152,8 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
     async close() {
       await server.stop({ timeout: 10_000 });
       await relay?.stop();
+      clearTimeout(alertSweep);
+      alertSweep = undefined;
       // Waits for the events in hand; one cut short is taken up again by another consumer.
       await consumers?.close();
       await channel.close();

@@ -1,7 +1,7 @@
 /**
  * The admin side of the gateway, sysadmin only: Bull Board at `/admin/queues` (see and retry
  * jobs; a retried job resumes at the step that failed) and `/admin/alerts` (the alerts raised
- * for exhausted jobs). Access needs `Authorization: Bearer <token>` carrying the sysadmin
+ * for exhausted record jobs and dead-lettered events). Access needs `Authorization: Bearer <token>` carrying the sysadmin
  * scope: no or a bad token is 401, any other scope 403.
  */
 import Boom from '@hapi/boom';

@@ -23,15 +23,20 @@ export function sentryChannel(dsn: string, environment: string): AlertChannel {
     name: 'sentry',
     async deliver(alert: AlertDocument) {
       const error = new Error(alert.error);
-      error.name = 'RecordJobExhausted';
+      const common = { attempts: alert.attempts, failedAt: alert.failedAt.toISOString() };
+      const context =
+        alert.kind === 'job-exhausted'
+          ? { name: 'RecordJobExhausted', tags: { queue: alert.queue, step: alert.step }, extra: { draftId: alert.draftId, ...common }, fingerprint: ['record-job-exhausted', alert.step] }
+          : {
+              name: 'EventDeadLettered',
+              tags: { queue: alert.queue, eventType: alert.eventType },
+              extra: { eventId: alert.eventId, aggregate: alert.aggregate, aggregateId: alert.aggregateId, ...common },
+              fingerprint: ['event-dead-lettered', alert.eventType],
+            };
+      error.name = context.name;
       Sentry.captureException(error, {
         event_id: createHash('sha256').update(alert._id).digest('hex').slice(0, 32),
-        captureContext: {
-          level: 'error',
-          tags: { queue: alert.queue, step: alert.step },
-          extra: { draftId: alert.draftId, attempts: alert.attempts, failedAt: alert.failedAt.toISOString() },
-          fingerprint: ['record-job-exhausted', alert.step],
-        },
+        captureContext: { level: 'error', tags: context.tags, extra: context.extra, fingerprint: context.fingerprint },
       });
       if (!(await Sentry.flush(5_000))) throw new Error('Sentry did not accept the event within 5 s');
     },

@@ -47,6 +47,8 @@ export interface ConsumerOptions {
   metrics?: ConsumerMetrics;
   /** A killed consumer's job is taken up again after this long. */
   lockDurationMs?: number;
+  /** Called when an event is dead-lettered (left in the failed set for good): raise the alert. */
+  onDeadLetter?: (queueName: string, job: Job<DomainEvent>) => Promise<void>;
 }
 
 /**
@@ -115,8 +117,14 @@ export function startEventConsumers(
       if (!job || error.name === 'DelayedError') return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
       const fields = { queue: name, eventId: job.data.id, aggregate: job.data.aggregate, aggregateId: job.data.aggregateId, type: job.data.type, attempts: job.attemptsMade, err: error.message.split('\n', 1)[0] };
-      if (final) log.error(fields, 'event dead-lettered: left in the failed set for an admin to replay');
-      else log.warn(fields, 'event not applied; will retry');
+      if (!final) {
+        log.warn(fields, 'event not applied; will retry');
+        return;
+      }
+      log.error(fields, 'event dead-lettered: left in the failed set for an admin to replay');
+      options.onDeadLetter?.(name, job).catch((error: unknown) =>
+        log.warn({ queue: name, eventId: job.data.id, err: (error as Error).message }, 'dead-letter alert not raised; the sweep will'),
+      );
     });
     worker.on('error', (error) => log.warn({ queue: name, err: error.message }, 'event worker error'));
     return worker;

@@ -173,21 +173,44 @@ export interface AuditEntry {
 }
 
 /**
- * An admin alert: a job that exhausted its attempts. `_id` = `<queue>:<jobId>:<failedAt ms>`,
- * one per exhaustion, so it is raised once however many workers notice it; each channel's
- * delivery time is kept, so a crash between raising and sending is caught up later.
+ * An admin alert: a job that failed for good. `_id` = `<queue>:<jobId>:<failedAt ms>`, one per
+ * failure, so it is raised once however many workers notice it; each channel's delivery time is
+ * kept, so a crash between raising and sending is caught up later. Alerts hold ids, counts and
+ * the first line of the error: never a record's content.
  */
-export interface AlertDocument {
+interface AlertBase {
   _id: string;
-  kind: 'job-exhausted';
   queue: string;
-  draftId: string;
-  step: string;
   attempts: number;
   error: string;
   failedAt: Date;
   createdAt: Date;
   delivered: { sentry?: Date; webhook?: Date };
+}
+
+/** A record job that exhausted its attempts (or failed with an error not worth retrying). */
+export interface JobExhaustedAlert extends AlertBase {
+  kind: 'job-exhausted';
+  draftId: string;
+  step: string;
+}
+
+/** A domain event no projection could apply, left in its partition's failed set. */
+export interface EventDeadLetteredAlert extends AlertBase {
+  kind: 'event-dead-lettered';
+  eventId: string;
+  eventType: string;
+  aggregate: string;
+  aggregateId: string;
+}
+
+export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert;
+
+/** One line naming what failed, for logs, webhooks and Sentry. */
+export function alertSummary(alert: AlertDocument): string {
+  return alert.kind === 'job-exhausted'
+    ? `a ${alert.queue} job exhausted its attempts at the ${alert.step} step (draft ${alert.draftId}): ${alert.error}`
+    : `event ${alert.eventId} (${alert.eventType}) was dead-lettered in ${alert.queue} after ${alert.attempts} attempts: ${alert.error}`;
 }
 
 export interface Collections {
