@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SERVICES, serviceUrl } from './services.js';
+import { BACKGROUND_NICE, backgroundNice, SERVICES, serviceUrl } from './services.js';
 
 test('only the gateway is public, and every service has its own port', () => {
   assert.deepEqual(SERVICES.filter((s) => s.public).map((s) => s.name), ['gateway']);
@@ -17,4 +17,13 @@ test('service URLs follow the environment', () => {
 
 test('the services nobody waits on run in the background; the gateway and auth do not', () => {
   assert.deepEqual(SERVICES.filter((s) => s.background).map((s) => s.name), ['workflow', 'events']);
+});
+
+test('the background priority follows STEADFAST_BACKGROUND_NICE, and a bad value is refused by name', () => {
+  assert.equal(backgroundNice({}), BACKGROUND_NICE);
+  assert.equal(backgroundNice({ STEADFAST_BACKGROUND_NICE: '0' }), 0);
+  assert.equal(backgroundNice({ STEADFAST_BACKGROUND_NICE: '19' }), 19);
+  for (const bad of ['-1', '20', '2.5', 'low']) {
+    assert.throws(() => backgroundNice({ STEADFAST_BACKGROUND_NICE: bad }), /STEADFAST_BACKGROUND_NICE must be a whole number from 0 to 19/);
+  }
 });

@@ -20,6 +20,17 @@ export interface ServiceSpec {
 /** The nice value of background services (docker-compose gives them half the CPU shares). */
 export const BACKGROUND_NICE = 10;
 
+/** `STEADFAST_BACKGROUND_NICE` (0 = same priority as the gateway … 19), default BACKGROUND_NICE. */
+export function backgroundNice(env: NodeJS.ProcessEnv): number {
+  const raw = env['STEADFAST_BACKGROUND_NICE'];
+  if (raw === undefined || raw === '') return BACKGROUND_NICE;
+  const nice = Number(raw);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+    throw new Error(`STEADFAST_BACKGROUND_NICE must be a whole number from 0 to 19, not "${raw}"`);
+  }
+  return nice;
+}
+
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'auth', packageName: '@steadfast/auth', hostVar: 'AUTH_HOST', portVar: 'AUTH_PORT', defaultPort: 7071, urlVar: 'AUTH_URL', public: false },
   { name: 'config', packageName: '@steadfast/config', hostVar: 'COUNTRY_CONFIG_HOST', portVar: 'COUNTRY_CONFIG_PORT', defaultPort: 7073, urlVar: 'COUNTRY_CONFIG_URL', public: false },

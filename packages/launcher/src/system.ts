@@ -8,7 +8,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { BACKGROUND_NICE, SERVICES, serviceUrl, serviceUrlEnv, type ServiceSpec } from './services.js';
+import { backgroundNice, SERVICES, serviceUrl, serviceUrlEnv, type ServiceSpec } from './services.js';
 
 export interface SystemOptions {
   env?: NodeJS.ProcessEnv;
@@ -61,9 +61,10 @@ export class System {
       child.stdout?.pipe(file);
       child.stderr?.pipe(file);
     }
-    if (spec.background && child.pid !== undefined) {
+    const nice = spec.background ? backgroundNice(this.env) : 0;
+    if (nice > 0 && child.pid !== undefined) {
       try {
-        setPriority(child.pid, BACKGROUND_NICE);
+        setPriority(child.pid, nice);
       } catch {
         // Already gone (its exit is handled below), or the platform refuses: it runs as is.
       }
