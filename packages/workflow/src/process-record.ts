@@ -4,6 +4,7 @@
  * done, and leaves one record, one search document, one audit entry per action.
  */
 import {
+  errorLine,
   RecordJobData,
   releaseDraft,
   removePendingWork,
@@ -48,9 +49,7 @@ const STEPS: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<Step
  * lines (Elasticsearch quotes document fields), and those may be personal data.
  */
 function summary(cause: unknown): string {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const line = message.split('\n', 1)[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+  return errorLine(cause instanceof Error ? cause.message : String(cause));
 }
 
 export class StepFailed extends Error {
