@@ -14,3 +14,4 @@ export * from './redis-policy.js';
 export * from './metrics.js';
 export * from './events/index.js';
 export * from './alerts.js';
+export * from './repeat.js';

@@ -18,6 +18,7 @@ import {
   OutboxRelay,
   redisOptions,
   registerQueueDepth,
+  repeatEvery,
   startEventConsumers,
   storeConfigFrom,
   type AlertSource,
@@ -25,6 +26,7 @@ import {
   type ConsumerMetrics,
   type Logger,
   type OutboxDocument,
+  type Repeating,
   type RunningConsumers,
 } from '@steadfast/commons';
 import { SearchIndex } from '@steadfast/workflow';
@@ -91,7 +93,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   }
 
   let consumers: RunningConsumers | undefined;
-  let alertSweep: NodeJS.Timeout | undefined;
+  let alertSweep: Repeating | undefined;
   if (env.EVENTS_ROLES.includes('consumer')) {
     const log = logger.child({ role: 'consumer' });
     // A dead-lettered event raises an alert document; the workflow's alert sweep delivers it
@@ -111,17 +113,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
       },
     }));
     const deadLetters = new FailedJobAlerts(db.alerts, sources, log);
-    const sweep = (): void => {
-      alertSweep = setTimeout(() => {
-        deadLetters
-          .sweep()
-          .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'dead-letter alert sweep failed'))
-          .finally(() => {
-            if (alertSweep) sweep();
-          });
-      }, env.ALERT_SWEEP_MS);
-    };
-    sweep();
+    alertSweep = repeatEvery(env.ALERT_SWEEP_MS, () => deadLetters.sweep(), (error) => log.warn({ err: error.message }, 'dead-letter alert sweep failed'));
     const projections = [searchProjection(search), auditTrailProjection(db), userCopiesProjection(db, redis, log)].map((p) => ({
       ...p,
       apply: async (event: Parameters<typeof p.apply>[0]) => {
@@ -152,8 +144,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
     async close() {
       await server.stop({ timeout: 10_000 });
       await relay?.stop();
-      clearTimeout(alertSweep);
-      alertSweep = undefined;
+      alertSweep?.stop();
       // Waits for the events in hand; one cut short is taken up again by another consumer.
       await consumers?.close();
       await channel.close();

@@ -9,12 +9,14 @@
 import {
   alertSummary,
   FailedJobAlerts,
+  repeatEvery,
   type AlertDocument,
   type AlertSource,
   type Collections,
   type Logger,
   type RecordJob,
   type RecordQueue,
+  type Repeating,
 } from '@steadfast/commons';
 
 export interface AlertChannel {
@@ -51,7 +53,7 @@ export function webhookChannel(url: string): AlertChannel {
 }
 
 export class Alerter {
-  private timer: NodeJS.Timeout | undefined;
+  private repeating: Repeating | undefined;
   private readonly raising: FailedJobAlerts;
   private readonly source: AlertSource;
 
@@ -107,18 +109,10 @@ export class Alerter {
   }
 
   start(intervalMs: number): void {
-    const tick = () => {
-      this.sweep()
-        .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'alert sweep failed'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, intervalMs);
+    this.repeating = repeatEvery(intervalMs, () => this.sweep(), (error) => this.logger.warn({ err: error.message }, 'alert sweep failed'));
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.repeating?.stop();
   }
 }
