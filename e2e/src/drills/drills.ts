@@ -1,14 +1,14 @@
 /**
  * The fault drills: the whole system started on its own names, a steady load with duplicate
  * submissions, and one fault per drill in the middle of the load: each store stopped and
- * started, the workflow and the gateway SIGKILLed and restarted (as an orchestrator would), the
- * country config slow and failing. After each drill: wait until every client has its answer,
+ * started, the workflow and the gateway SIGKILLed and restarted (as an orchestrator would), every
+ * service SIGTERMed and restarted (a deploy), the country config slow and failing. After each drill: wait until every client has its answer,
  * then read the invariants from the stores.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@steadfast/commons';
-import { System } from '@steadfast/launcher';
+import { RecordQueue, redisOptions, storeConfigFrom, storeEnvSchema, type Logger } from '@steadfast/commons';
+import { SERVICES, System, type StopResult } from '@steadfast/launcher';
 import { isolatedStores, storesOf } from '../client.js';
 import { E2E_PORTS, REPO_ROOT, infra } from '../support.js';
 import { checkInvariants, failures, minus, type Invariants } from './invariants.js';
@@ -60,7 +60,8 @@ interface DrillContext {
 export interface Drill {
   name: string;
   description: string;
-  fault(ctx: DrillContext): Promise<void>;
+  /** Causes the fault; returns what the fault itself showed wrong (e.g. a stop that hung). */
+  fault(ctx: DrillContext): Promise<string[] | void>;
 }
 
 type Store = 'redis' | 'mongo' | 'minio' | 'elasticsearch';
@@ -85,6 +86,48 @@ async function kill(ctx: DrillContext, service: 'workflow' | 'gateway'): Promise
     ctx.logger.info({ service }, 'service restarted');
     if (i === 0) await sleep(ctx.options.outageMs / 2);
   }
+}
+
+/** What was wrong with a graceful stop: it had to be forced, or the process did not exit cleanly. */
+export function ungraceful(service: string, stop: StopResult | undefined): string[] {
+  if (!stop) return [`${service} was not running when the deploy reached it`];
+  if (stop.forced) return [`${service} ignored SIGTERM for ${stop.ms} ms and was SIGKILLed`];
+  if (stop.code !== 0) return [`${service} exited with ${stop.code ?? stop.signal} on SIGTERM, not 0`];
+  return [];
+}
+
+/**
+ * A deploy: every service in turn SIGTERMed and started again at once, under load (a rolling
+ * restart with one instance each). Each must stop by itself with exit code 0, and the workflow
+ * must end every record job it was running before it exits: a job still active afterwards
+ * was left to another worker's stall check (after WORKFLOW_LOCK_MS), which a graceful stop
+ * must not need.
+ */
+async function deploy(ctx: DrillContext): Promise<string[]> {
+  const problems: string[] = [];
+  const config = storeConfigFrom(storeEnvSchema.parse({ ...process.env, ...ctx.env }));
+  const queue = new RecordQueue(redisOptions(config.redis), undefined, ctx.env['RECORD_QUEUE_NAME']);
+  try {
+    for (const { name } of [...SERVICES].reverse()) {
+      const running = name === 'workflow' ? await queue.queue.getActive() : [];
+      const stop = await ctx.system.stopService(name, 'SIGTERM');
+      problems.push(...ungraceful(name, stop));
+      // Checked before the next workflow starts: no worker runs, so a job still active now
+      // was abandoned, not taken up again.
+      const abandoned: string[] = [];
+      for (const job of running) {
+        if (job.id && (await queue.queue.getJobState(job.id)) === 'active') abandoned.push(job.id);
+      }
+      if (abandoned.length > 0) problems.push(`workflow left ${abandoned.length} of ${running.length} active jobs behind on SIGTERM (e.g. ${abandoned[0]})`);
+      ctx.logger.info({ service: name, ...stop, activeJobs: running.length, abandoned: abandoned.length }, 'service stopped (SIGTERM)');
+      await ctx.system.startService(name);
+      ctx.logger.info({ service: name }, 'service started again');
+      await sleep(ctx.options.outageMs / 3);
+    }
+  } finally {
+    await queue.close();
+  }
+  return problems;
 }
 
 /** The country config replaced by one that answers 503 to half the requests and is slow with
@@ -113,6 +156,7 @@ export const DRILLS: readonly Drill[] = [
   { name: 'elasticsearch', description: 'Elasticsearch stopped, then started', fault: (ctx) => outage(ctx, 'elasticsearch') },
   { name: 'workflow-kill', description: 'the workflow workers SIGKILLed twice, each restarted 1 s later', fault: (ctx) => kill(ctx, 'workflow') },
   { name: 'gateway-kill', description: 'the gateway SIGKILLed twice, each restarted 1 s later', fault: (ctx) => kill(ctx, 'gateway') },
+  { name: 'deploy', description: 'every service SIGTERMed and started again in turn (a rolling deploy); each must stop by itself and the workflow finish its active jobs', fault: deploy },
   { name: 'country-config', description: 'country config answering 503 to half, the rest late (up to 15 s: a third past the 10 s timeout of the workflow), then SIGKILLed and restarted', fault: troubledCountry },
 ];
 
@@ -176,7 +220,7 @@ export async function runDrills(options: DrillOptions, onResult?: (result: Drill
       await sleep(options.loadMs / 4);
       const ctx: DrillContext = { system, env, options, logger: logger.child({ drill: drill.name }) };
       const faultStarted = Date.now();
-      await drill.fault(ctx);
+      const faultProblems = (await drill.fault(ctx)) ?? [];
       // The load goes on for its time, and a little past the fault's end.
       await sleep(Math.max(options.loadMs - (Date.now() - started), 2_000));
       logger.info({ drill: drill.name, sinceFaultMs: Date.now() - faultStarted }, 'load stopped; settling');
@@ -205,7 +249,7 @@ export async function runDrills(options: DrillOptions, onResult?: (result: Drill
         exits: exits - exitsBefore,
         invariants,
         cumulative,
-        failed: failures(invariants),
+        failed: [...faultProblems, ...failures(invariants)],
         ms: Date.now() - started,
       };
       if (result.failed.length > 0) passed = false;

@@ -1,2 +1,2 @@
-export { System, type RunningService, type SystemOptions } from './system.js';
+export { System, type RunningService, type StopResult, type SystemOptions } from './system.js';
 export { SERVICES, serviceUrl, type ServiceSpec } from './services.js';

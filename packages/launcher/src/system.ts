@@ -19,6 +19,15 @@ export interface SystemOptions {
   readyTimeoutMs?: number;
 }
 
+/** How a stopped service ended: its exit code or the signal that ended it, and how long it took. */
+export interface StopResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  /** It did not stop within the timeout and was SIGKILLed. */
+  forced: boolean;
+}
+
 export interface RunningService {
   spec: ServiceSpec;
   url: string;
@@ -79,16 +88,28 @@ export class System {
     return service;
   }
 
-  /** Stops one service: SIGTERM (graceful), or any signal a drill wants, e.g. SIGKILL. */
-  async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<void> {
+  /**
+   * Stops one service: SIGTERM (graceful), or any signal a drill wants, e.g. SIGKILL. A service
+   * still running after `timeoutMs` is SIGKILLed (`forced`). Says how it ended, so a drill can
+   * tell a graceful stop from one that had to be forced; undefined when it was not running.
+   */
+  async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<StopResult | undefined> {
     const service = this.running.get(name);
-    if (!service) return;
+    if (!service) return undefined;
     this.stopping.add(name);
-    const exited = new Promise<void>((resolve) => service.child.once('exit', () => resolve()));
+    const started = Date.now();
+    let forced = false;
+    const exited = new Promise<Pick<StopResult, 'code' | 'signal'>>((resolve) =>
+      service.child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal })),
+    );
     service.child.kill(signal);
-    const timer = setTimeout(() => service.child.kill('SIGKILL'), timeoutMs);
-    await exited;
+    const timer = setTimeout(() => {
+      forced = true;
+      service.child.kill('SIGKILL');
+    }, timeoutMs);
+    const how = await exited;
     clearTimeout(timer);
+    return { ...how, ms: Date.now() - started, forced };
   }
 
   /** Stops every service, the gateway first so no new work arrives while workers finish. */
