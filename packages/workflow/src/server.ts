@@ -116,11 +116,11 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     ready,
     async close() {
       await server.stop({ timeout: 10_000 });
+      // The workers first, each waiting for its active jobs: those jobs still use the
+      // notification queue and the clients, and a job that fails as it stops is alerted.
+      await Promise.all([worker.close(), outcomes.close()]);
       alerter.stop();
-      await outcomes.close();
       await deps.notifications?.close();
-      // Waits for active jobs to finish; a job cut short is retried by another worker.
-      await worker.close();
       await deps.queue.close();
       await clients.close();
     },

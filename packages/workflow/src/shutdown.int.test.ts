@@ -1,0 +1,103 @@
+/**
+ * A graceful stop (SIGTERM → `close()`) lets every active record job run to its end: the
+ * workflow's other parts (the notification queue, the country's outcome worker, the clients)
+ * close only after the record worker has finished its jobs. A job that failed an attempt
+ * because something it uses was closed under it would reach the client as a lastError and
+ * spend one of its attempts on a deploy.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, test } from 'node:test';
+import {
+  createElasticsearch,
+  createLogger,
+  createMongo,
+  createMinio,
+  fingerprint,
+  RecordQueue,
+  redisOptions,
+  sampleBirth,
+  storeConfigFrom,
+  type RecordJobData,
+} from '@steadfast/commons';
+import { Queue } from 'bullmq';
+import { readEnvironment } from './environment.js';
+import { createWorkflow } from './server.js';
+
+const id = randomBytes(4).toString('hex');
+const env = readEnvironment({
+  ...process.env,
+  WORKFLOW_PORT: '0',
+  MONGO_DB: `wf_stop_${id}`,
+  ES_INDEX: `wf-stop-${id}`,
+  MINIO_BUCKET: `wf-stop-${id}`,
+  MINIO_STAGING_BUCKET: `wf-stop-${id}-staging`,
+  RECORD_QUEUE_NAME: `wf-stop-${id}`,
+});
+const stores = storeConfigFrom(env);
+const connection = redisOptions(stores.redis);
+
+after(async () => {
+  const mongo = createMongo(stores.mongo);
+  await mongo.db(stores.mongo.dbName).dropDatabase();
+  await mongo.close();
+  const es = createElasticsearch(stores.elasticsearch);
+  await es.indices.delete({ index: `${env.ES_INDEX}-*` }, { ignore: [404] });
+  await es.close();
+  const minio = createMinio(stores.minio);
+  for (const bucket of [env.MINIO_BUCKET, env.MINIO_STAGING_BUCKET]) {
+    if (await minio.bucketExists(bucket)) await minio.removeBucket(bucket);
+  }
+  for (const name of [env.RECORD_QUEUE_NAME, `notification-${env.RECORD_QUEUE_NAME}`, `record-outcome-${env.RECORD_QUEUE_NAME}`]) {
+    const queue = new Queue(name, { connection });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
+/** A new record with a contact to notify and no attachment. */
+function declaration(): RecordJobData {
+  const details: Record<string, unknown> & { registration: { draftId: string } } = { ...sampleBirth(randomUUID()) };
+  delete details['attachments'];
+  return {
+    draftId: details.registration.draftId,
+    operation: 'create',
+    event: 'birth',
+    action: 'declare',
+    userId: 'user-1',
+    fingerprint: fingerprint(details),
+    correlationId: randomUUID(),
+    acceptedAt: new Date().toISOString(),
+    details,
+    attachments: [],
+  };
+}
+
+test('close() while record jobs are active lets each of them complete, notification included', async () => {
+  const workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
+  await workflow.ready();
+  const queue = new RecordQueue(connection, undefined, env.RECORD_QUEUE_NAME);
+  try {
+    const jobs = Array.from({ length: 4 }, declaration);
+    for (const data of jobs) await queue.add(data);
+    // Closed the moment the jobs are taken: the search step alone waits for a refresh (≤ 250 ms),
+    // so they are still early in their steps.
+    const deadline = Date.now() + 10_000;
+    while ((await queue.queue.getActiveCount()) < jobs.length && Date.now() < deadline) await sleep(5);
+    await workflow.close();
+
+    for (const data of jobs) {
+      const job = await queue.getJob(data.draftId);
+      assert.ok(job, `job ${data.draftId} is kept`);
+      const state = await job.getState();
+      assert.equal(state, 'completed', `job ${data.draftId} is ${state} after a graceful stop: ${job.failedReason ?? ''}`);
+      assert.equal(job.attemptsMade, 1, 'no attempt was spent on the stop');
+    }
+    const notifications = new Queue(`notification-${env.RECORD_QUEUE_NAME}`, { connection });
+    assert.equal(await notifications.getJobCountByTypes('waiting', 'completed', 'active', 'delayed'), jobs.length, 'every notification was queued');
+    await notifications.close();
+  } finally {
+    await queue.close();
+  }
+});
