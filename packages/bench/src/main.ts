@@ -23,6 +23,7 @@ import {
   type StoreConfig,
 } from '@steadfast/commons';
 import { queueBaseline, storesBaseline, type QueueBaseline, type StoresBaseline } from './baselines.js';
+import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { offlineBurst } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
@@ -211,6 +212,19 @@ async function main(): Promise<void> {
     const cpuPerRecord = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN)) / records]));
     log(`  accept p50 ${fmt(half.acceptMs.p50, 1)} p99 ${fmt(half.acceptMs.p99, 1)} ms; processed p50 ${fmt(half.processedMs.p50, 0)} p99 ${fmt(half.processedMs.p99, 0)} ms`);
 
+    log(`the queue's floor: one no-op BullMQ job per record at ${fmt(halfRate)}/s, after an idle window of the same length`);
+    const floor = await queueFloor({
+      redis: redisTarget,
+      stats: redis,
+      proxyPort: settings.portBase + 21,
+      queueName: `${names.RECORD_QUEUE_NAME}-floor`,
+      ratePerS: halfRate,
+      durationMs: settings.halfRateMs,
+      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? 16),
+      scriptNames,
+    });
+    log(`  ${fmt(floor.roundTripsPerJob, 2)} round trips, ${fmt(floor.executedCommandsPerJob, 1)} commands executed per job (idle system ${fmt(floor.idleCommandsPerS, 1)} commands/s)`);
+
     log(`Redis memory per waiting job: workflow stopped, ${settings.memoryJobs} submissions`);
     await steadfast.stopService('workflow');
     await sleep(500);
@@ -298,6 +312,8 @@ async function main(): Promise<void> {
       `  MongoDB commands (serverStatus) ${fmt(mongostats.total / records, 2)}   = ${Object.entries(mongostats.byCommand).sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${fmt(n / records, 2)}`).join(', ')}`,
       `  CPU ms                      ${Object.entries(cpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`,
       `  Redis memory per waiting job ${fmt(memoryPerJob, 0)} B (${waiting} waiting)`,
+      `  the queue's floor at the same rate: one no-op BullMQ job per record costs ${fmt(floor.roundTripsPerJob, 2)} round trips and ` +
+        `${fmt(floor.executedCommandsPerJob, 1)} executed commands (${Object.entries(floor.byCommand).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')})`,
       '',
       `offline burst: ${burst.drafts} drafts, ${burst.offices} offices, ${burst.resubmitted} resubmitted`,
       `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}; submit errors (retried) ${burst.submitErrors}`,
@@ -339,6 +355,7 @@ async function main(): Promise<void> {
             cpuMsPerRecord: cpuPerRecord,
             memoryPerWaitingJobBytes: memoryPerJob,
             waitingJobs: waiting,
+            queueFloor: floor,
           },
           burst: { ...burstSummary, checks: burstChecks, ok: burstOk },
           targets,
