@@ -15,3 +15,4 @@ export * from './metrics.js';
 export * from './events/index.js';
 export * from './alerts.js';
 export * from './repeat.js';
+export * from './sentry.js';

@@ -14,6 +14,8 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   ATTACHMENT_MAX_COUNT: z.coerce.number().int().min(0).default(10),
   /** fetchRecordStatus long-polls held at once; past it a long-poll is answered at once. */
   GATEWAY_LONG_POLL_MAX_WAITERS: z.coerce.number().int().min(0).default(20_000),
+  /** Unexpected errors in GraphQL operations are reported here (no personal data), and logged. */
+  SENTRY_DSN: z.url().optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

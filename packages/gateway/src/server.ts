@@ -19,6 +19,7 @@ import {
   registerQueueDepth,
   eventChannelFrom,
   eventQueueNames,
+  initSentry,
   openStores,
   RecordQueue,
   recordInputSchemas,
@@ -36,6 +37,7 @@ import { Queue } from 'bullmq';
 import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
+import { sentryReporter, unexpectedErrors } from './graphql/unexpected-errors.js';
 import { mountAdmin, registerTokenAuth } from './admin.js';
 import { LongPoll, watchRecordEvents } from './long-poll.js';
 import { loginRoute } from './login.js';
@@ -109,6 +111,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   // Blocking XREADs: the queue's connection options without its fail-fast ones (a command
   // timeout would cut every read; BullMQ wants maxRetriesPerRequest null on a blocking client).
   const recordEvents = watchRecordEvents(queue.name, redisOptions(stores.redis), waiters, logger);
+  const sentry = env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: [recordInputsSdlFor(limits), operationsSdl],
     resolvers: createResolvers({
@@ -118,6 +121,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       schemas: recordInputSchemas(limits),
     }),
     includeStacktraceInErrorResponses: false,
+    plugins: [unexpectedErrors<GatewayContext>(logger, sentry && sentryReporter(sentry, 'gateway'))],
     logger: {
       debug: (m: string) => logger.debug(m),
       info: (m: string) => logger.info(m),
@@ -188,6 +192,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       await queue.close();
       await Promise.all(eventQueues.map((q) => q.close()));
       await clients.close();
+      await sentry?.close(2_000);
     },
   };
 }

@@ -5,20 +5,11 @@
  * the alert id, so a re-delivery after a crash is the same event to Sentry.
  */
 import { createHash } from 'node:crypto';
-import * as Sentry from '@sentry/node';
-import type { AlertDocument } from '@steadfast/commons';
+import { initSentry, type AlertDocument } from '@steadfast/commons';
 import type { AlertChannel } from './alerts.js';
 
-export function sentryChannel(dsn: string, environment: string): AlertChannel {
-  Sentry.init({
-    dsn,
-    environment,
-    defaultIntegrations: false,
-    integrations: [],
-    // Nothing about users, requests or bodies: an event carries only what deliver() sets.
-    dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [], urlQueryParams: false },
-    sendClientReports: false,
-  });
+export async function sentryChannel(dsn: string, environment: string): Promise<AlertChannel> {
+  const Sentry = await initSentry(dsn, environment);
   return {
     name: 'sentry',
     async deliver(alert: AlertDocument) {

@@ -73,7 +73,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     await search.ensure();
   });
   const channels: AlertChannel[] = [];
-  if (env.SENTRY_DSN) channels.push(sentryChannel(env.SENTRY_DSN, env.NODE_ENV));
+  if (env.SENTRY_DSN) channels.push(await sentryChannel(env.SENTRY_DSN, env.NODE_ENV));
   if (env.ALERT_WEBHOOK_URL) channels.push(webhookChannel(env.ALERT_WEBHOOK_URL));
   const alerter = new Alerter(db, deps.queue, channels, logger);
   const process = createRecordProcessor(deps);
