@@ -52,6 +52,7 @@ before(async () => {
     SENTRY_DSN: `${sink.url.replace('http://', 'http://publickey@')}/1`,
     ALERT_WEBHOOK_URL: `${sink.url}/alert`,
     ALERT_SWEEP_MS: '1500',
+    LOGIN_MAX_FAILURES: '3',
   });
   await system.start();
   for (const user of ['field.agent', 'registration.agent', 'registrar', 'sysadmin']) tokens[user] = await login(user);
@@ -82,6 +83,19 @@ test('the dashboard is for sysadmins only', async () => {
   }
   assert.equal((await admin('/admin/queues')).status, 401);
   assert.equal((await admin('/admin/queues', 'forged.token.value')).status, 401);
+});
+
+test('repeated failed logins of a username are refused for a while; other users still log in', async () => {
+  const attempt = (username: string, password: string) =>
+    fetch(`${GATEWAY}/auth/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const guessed = `nobody-${randomUUID()}`;
+  for (let i = 0; i < 3; i++) assert.equal((await attempt(guessed, 'guess')).status, 401, `failure ${i + 1}`);
+  const refused = await attempt(guessed, 'guess');
+  assert.equal(refused.status, 429);
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  assert.ok(retryAfter > 0 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+  assert.match(((await refused.json()) as { error: string }).error, /too many failed logins for this username; try again in 15 minutes/);
+  assert.ok((await login('registrar')).length > 0, 'a real user from the same address is unaffected');
 });
 
 test('drill: a job exhausted while Elasticsearch is down alerts once; an admin retry completes it', { timeout: 240_000 }, async () => {

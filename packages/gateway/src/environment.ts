@@ -14,6 +14,11 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   ATTACHMENT_MAX_COUNT: z.coerce.number().int().min(0).default(10),
   /** fetchRecordStatus long-polls held at once; past it a long-poll is answered at once. */
   GATEWAY_LONG_POLL_MAX_WAITERS: z.coerce.number().int().min(0).default(20_000),
+  /** Failed logins of one username, and from one client address, before login is refused for a while. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  /** The window those failures are counted in, from the first one; also the longest refusal. */
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** Unexpected errors in GraphQL operations are reported here (no personal data), and logged. */
   SENTRY_DSN: z.url().optional(),
 });

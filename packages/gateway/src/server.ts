@@ -41,6 +41,7 @@ import { sentryReporter, unexpectedErrors } from './graphql/unexpected-errors.js
 import { mountAdmin, registerTokenAuth } from './admin.js';
 import { LongPoll, watchRecordEvents } from './long-poll.js';
 import { loginRoute } from './login.js';
+import { LoginThrottle } from './login-throttle.js';
 import { StatusReader } from './status.js';
 import { Submissions } from './submissions.js';
 import { StatusWaiters } from './waiters.js';
@@ -172,7 +173,12 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   await server.register<HapiApolloPluginOptions<GatewayContext>, void>({ plugin: hapiApollo, options: apolloOptions });
   registerTokenAuth(server, verify);
   await mountAdmin(server, [queue.queue, ...eventQueues], db);
-  server.route(loginRoute(env.AUTH_URL, logger));
+  const throttle = new LoginThrottle(
+    redis,
+    { perUsername: env.LOGIN_MAX_FAILURES, perAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
+    logger,
+  );
+  server.route(loginRoute(env.AUTH_URL, throttle, logger));
   // Held long-polls answer (their status read afresh) as soon as the gateway starts stopping,
   // however it is stopped (close() below, or runService's signal handler).
   server.ext('onPreStop', () => waiters.close());
