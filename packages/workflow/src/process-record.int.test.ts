@@ -4,35 +4,24 @@
  * marked as duplicates of each other whatever order they are processed in.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, mock, test } from 'node:test';
 import {
   stagingKeyFor,
-  createElasticsearch,
   createLogger,
   fingerprint,
   STEPS,
-  storeConfigFrom,
   recordIdFor,
   sampleBirth,
   type RecordJob,
   type RecordJobData,
 } from '@steadfast/commons';
 import { UnrecoverableError } from 'bullmq';
-import { readEnvironment } from './environment.js';
 import { createRecordProcessor } from './process-record.js';
 import { createWorkflow, type Workflow } from './server.js';
+import { dropIsolated, isolatedEnvironment } from './testing.js';
 
-const id = randomBytes(4).toString('hex');
-const env = readEnvironment({
-  ...process.env,
-  WORKFLOW_PORT: '0',
-  MONGO_DB: `wf_test_${id}`,
-  ES_INDEX: `wf-test-${id}`,
-  MINIO_BUCKET: `wf-test-${id}`,
-  MINIO_STAGING_BUCKET: `wf-test-${id}-staging`,
-  RECORD_QUEUE_NAME: `wf-test-${id}`,
-});
+const env = isolatedEnvironment('test');
 let workflow: Workflow;
 
 before(async () => {
@@ -41,19 +30,8 @@ before(async () => {
 });
 
 after(async () => {
-  const { db, minio, buckets } = workflow.deps;
-  await db.records.db.dropDatabase();
-  for (const bucket of [buckets.attachments, buckets.staging]) {
-    const names: string[] = [];
-    for await (const o of minio.listObjectsV2(bucket, '', true) as AsyncIterable<{ name?: string }>) if (o.name) names.push(o.name);
-    await minio.removeObjects(bucket, names);
-    await minio.removeBucket(bucket);
-  }
-  // A left-over index keeps refreshing every 250 ms, costing the machine CPU for nothing.
-  const es = createElasticsearch(storeConfigFrom(env).elasticsearch);
-  await es.indices.delete({ index: `${env.ES_INDEX}-*` }, { ignore: [404] });
-  await es.close();
   await workflow.close();
+  await dropIsolated(env);
 });
 
 /** A job as the gateway would queue it, with its attachment staged. */

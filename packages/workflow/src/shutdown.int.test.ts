@@ -6,55 +6,18 @@
  * spend one of its attempts on a deploy.
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
-import {
-  createElasticsearch,
-  createLogger,
-  createMongo,
-  createMinio,
-  fingerprint,
-  RecordQueue,
-  redisOptions,
-  sampleBirth,
-  storeConfigFrom,
-  type RecordJobData,
-} from '@steadfast/commons';
+import { createLogger, fingerprint, RecordQueue, redisOptions, sampleBirth, storeConfigFrom, type RecordJobData } from '@steadfast/commons';
 import { Queue } from 'bullmq';
-import { readEnvironment } from './environment.js';
 import { createWorkflow } from './server.js';
+import { dropIsolated, isolatedEnvironment } from './testing.js';
 
-const id = randomBytes(4).toString('hex');
-const env = readEnvironment({
-  ...process.env,
-  WORKFLOW_PORT: '0',
-  MONGO_DB: `wf_stop_${id}`,
-  ES_INDEX: `wf-stop-${id}`,
-  MINIO_BUCKET: `wf-stop-${id}`,
-  MINIO_STAGING_BUCKET: `wf-stop-${id}-staging`,
-  RECORD_QUEUE_NAME: `wf-stop-${id}`,
-});
-const stores = storeConfigFrom(env);
-const connection = redisOptions(stores.redis);
+const env = isolatedEnvironment('stop');
+const connection = redisOptions(storeConfigFrom(env).redis);
 
-after(async () => {
-  const mongo = createMongo(stores.mongo);
-  await mongo.db(stores.mongo.dbName).dropDatabase();
-  await mongo.close();
-  const es = createElasticsearch(stores.elasticsearch);
-  await es.indices.delete({ index: `${env.ES_INDEX}-*` }, { ignore: [404] });
-  await es.close();
-  const minio = createMinio(stores.minio);
-  for (const bucket of [env.MINIO_BUCKET, env.MINIO_STAGING_BUCKET]) {
-    if (await minio.bucketExists(bucket)) await minio.removeBucket(bucket);
-  }
-  for (const name of [env.RECORD_QUEUE_NAME, `notification-${env.RECORD_QUEUE_NAME}`, `record-outcome-${env.RECORD_QUEUE_NAME}`]) {
-    const queue = new Queue(name, { connection });
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-});
+after(() => dropIsolated(env));
 
 /** A new record with a contact to notify and no attachment. */
 function declaration(): RecordJobData {
