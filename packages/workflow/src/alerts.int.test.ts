@@ -78,7 +78,7 @@ test('an alert a channel refused is delivered again by a later sweep', async () 
     name: 'webhook',
     deliver(alert: AlertDocument) {
       if (refuse) return Promise.reject(new Error('webhook down'));
-      delivered.push(alert.kind === 'job-exhausted' ? alert.draftId : alert.eventId);
+      delivered.push(alert.kind === 'job-exhausted' ? alert.draftId : alert._id);
       return Promise.resolve();
     },
   };

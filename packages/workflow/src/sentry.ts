@@ -15,15 +15,7 @@ export async function sentryChannel(dsn: string, environment: string): Promise<A
     async deliver(alert: AlertDocument) {
       const error = new Error(alert.error);
       const common = { attempts: alert.attempts, failedAt: alert.failedAt.toISOString() };
-      const context =
-        alert.kind === 'job-exhausted'
-          ? { name: 'RecordJobExhausted', tags: { queue: alert.queue, step: alert.step }, extra: { draftId: alert.draftId, ...common }, fingerprint: ['record-job-exhausted', alert.step] }
-          : {
-              name: 'EventDeadLettered',
-              tags: { queue: alert.queue, eventType: alert.eventType },
-              extra: { eventId: alert.eventId, aggregate: alert.aggregate, aggregateId: alert.aggregateId, ...common },
-              fingerprint: ['event-dead-lettered', alert.eventType],
-            };
+      const context = sentryContext(alert, common);
       error.name = context.name;
       Sentry.captureException(error, {
         event_id: createHash('sha256').update(alert._id).digest('hex').slice(0, 32),
@@ -32,4 +24,26 @@ export async function sentryChannel(dsn: string, environment: string): Promise<A
       if (!(await Sentry.flush(5_000))) throw new Error('Sentry did not accept the event within 5 s');
     },
   };
+}
+
+/** How each kind of alert shows in Sentry: its name, what it is grouped by, and its ids. */
+function sentryContext(alert: AlertDocument, common: { attempts: number; failedAt: string }) {
+  switch (alert.kind) {
+    case 'job-exhausted':
+      return { name: 'RecordJobExhausted', tags: { queue: alert.queue, step: alert.step }, extra: { draftId: alert.draftId, ...common }, fingerprint: ['record-job-exhausted', alert.step] };
+    case 'event-dead-lettered':
+      return {
+        name: 'EventDeadLettered',
+        tags: { queue: alert.queue, eventType: alert.eventType },
+        extra: { eventId: alert.eventId, aggregate: alert.aggregate, aggregateId: alert.aggregateId, ...common },
+        fingerprint: ['event-dead-lettered', alert.eventType],
+      };
+    case 'notification-unknown':
+      return {
+        name: 'NotificationOutcomeUnknown',
+        tags: { queue: alert.queue, kind: alert.notificationKind, channel: alert.channel },
+        extra: { notificationId: alert.notificationId, recordId: alert.recordId, ...common },
+        fingerprint: ['notification-unknown', alert.notificationKind],
+      };
+  }
 }

@@ -204,13 +204,31 @@ export interface EventDeadLetteredAlert extends AlertBase {
   aggregateId: string;
 }
 
-export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert;
+/**
+ * A notification whose send was cut short (the process stopped between claiming it and hearing
+ * back from the provider): it may or may not have reached the informant, and it is never sent
+ * again on its own (at most once). An admin checks with the provider and resends by hand.
+ */
+export interface NotificationUnknownAlert extends AlertBase {
+  kind: 'notification-unknown';
+  notificationId: string;
+  recordId: string;
+  notificationKind: string;
+  channel: string;
+}
+
+export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert | NotificationUnknownAlert;
 
 /** One line naming what failed, for logs, webhooks and Sentry. */
 export function alertSummary(alert: AlertDocument): string {
-  return alert.kind === 'job-exhausted'
-    ? `a ${alert.queue} job exhausted its attempts at the ${alert.step} step (draft ${alert.draftId}): ${alert.error}`
-    : `event ${alert.eventId} (${alert.eventType}) was dead-lettered in ${alert.queue} after ${alert.attempts} attempts: ${alert.error}`;
+  switch (alert.kind) {
+    case 'job-exhausted':
+      return `a ${alert.queue} job exhausted its attempts at the ${alert.step} step (draft ${alert.draftId}): ${alert.error}`;
+    case 'event-dead-lettered':
+      return `event ${alert.eventId} (${alert.eventType}) was dead-lettered in ${alert.queue} after ${alert.attempts} attempts: ${alert.error}`;
+    case 'notification-unknown':
+      return `the ${alert.notificationKind} ${alert.channel} notification of record ${alert.recordId} may not have been sent: ${alert.error}`;
+  }
 }
 
 export interface Collections {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
-import { createLogger, createMongo, redisOptions, storeConfigFrom, storeEnvSchema, type RecordDocument } from '@steadfast/commons';
+import { createLogger, createMongo, redisOptions, storeConfigFrom, storeEnvSchema, type AlertDocument, type RecordDocument } from '@steadfast/commons';
 import type { Notification, NotificationAdapter } from './adapters.js';
 import { notificationFor, Notifications } from './notifications.js';
 
@@ -47,6 +47,15 @@ test('a failed send is retried; a send cut short is never repeated', async () =>
   assert.equal(sent.length, 1);
 
   const other = { ...message, id: randomUUID() };
-  await db.collection('notifications').insertOne({ _id: other.id as never, status: 'sending' });
-  assert.equal(await n.deliver(other), 'skipped', 'outcome unknown: at most once wins');
+  await db.collection('notifications').insertOne({ _id: other.id as never, status: 'sending', createdAt: new Date() });
+  assert.equal(await n.deliver(other, 1), 'skipped', 'outcome unknown: at most once wins');
+  assert.equal(await n.deliver(other, 2), 'skipped');
+  const alerts = await db.collection<AlertDocument>('alerts').find({ kind: 'notification-unknown' }).toArray();
+  assert.equal(alerts.length, 1, 'one alert however often the unknown send is met');
+  assert.ok(alerts[0]?.kind === 'notification-unknown');
+  assert.equal(alerts[0].notificationId, other.id);
+  assert.equal(alerts[0].recordId, record._id);
+  assert.equal(alerts[0].channel, 'sms');
+  assert.doesNotMatch(JSON.stringify(alerts[0]), /\+254/, 'the alert holds no phone number');
+  assert.equal(alerts.filter((a) => a._id === `notification:${message.id}`).length, 0, 'a send that failed and was retried raises none');
 });

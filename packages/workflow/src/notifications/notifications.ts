@@ -2,10 +2,11 @@
  * Notifications to the informant, through the `notification` queue, sent at most once per
  * record, kind and recipient: a send is claimed in MongoDB (`notifications`, `_id` = hash of
  * the three) before it goes out. A send that failed releases its claim and is retried; one cut
- * short by a crash (claimed, outcome unknown) is not sent again, and is left for an admin.
+ * short by a crash (claimed, outcome unknown) is not sent again: its job, run again after the
+ * crash, finds the claim and raises a `notification-unknown` alert for an admin, once.
  */
 import { createHash } from 'node:crypto';
-import { isDuplicateKey, type Collection, type Db, type Logger, type RecordDocument } from '@steadfast/commons';
+import { isDuplicateKey, type AlertDocument, type Collection, type Db, type Logger, type RecordDocument } from '@steadfast/commons';
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import type { Notification, NotificationAdapter, NotificationKind } from './adapters.js';
 
@@ -43,6 +44,7 @@ export function notificationFor(record: RecordDocument, kind: NotificationKind):
 export class Notifications {
   readonly queue: Queue<Notification>;
   private readonly sent: Collection<NotificationDocument>;
+  private readonly alerts: Collection<AlertDocument>;
   private worker: Worker<Notification> | undefined;
 
   constructor(
@@ -54,6 +56,7 @@ export class Notifications {
   ) {
     this.queue = new Queue<Notification>(queueName, { connection });
     this.sent = db.collection<NotificationDocument>('notifications');
+    this.alerts = db.collection<AlertDocument>('alerts');
   }
 
   /** Queues the record's notification of this kind (a repeat while queued is the same job). */
@@ -69,9 +72,9 @@ export class Notifications {
     });
   }
 
-  /** Sends one notification unless it was claimed before. */
-  async deliver(n: Notification): Promise<'sent' | 'skipped'> {
-    if (!(await this.claim(n))) return 'skipped';
+  /** Sends one notification unless it was claimed before; `attempts`: its job's, for an alert. */
+  async deliver(n: Notification, attempts = 0): Promise<'sent' | 'skipped'> {
+    if (!(await this.claim(n, attempts))) return 'skipped';
     try {
       await this.adapter.send(n);
     } catch (error) {
@@ -83,7 +86,7 @@ export class Notifications {
     return 'sent';
   }
 
-  private async claim(n: Notification): Promise<boolean> {
+  private async claim(n: Notification, attempts: number): Promise<boolean> {
     try {
       await this.sent.insertOne({ _id: n.id, recordId: n.recordId, kind: n.kind, channel: n.channel, status: 'sending', createdAt: new Date() });
       return true;
@@ -96,12 +99,36 @@ export class Notifications {
     const existing = await this.sent.findOne({ _id: n.id });
     if (existing?.status === 'sending') {
       this.logger.warn({ recordId: n.recordId, kind: n.kind }, 'notification outcome unknown (a send was cut short); not sending twice');
+      await this.raiseUnknown(n, existing, attempts);
     }
     return false;
   }
 
+  /** One alert per notification whose outcome is unknown; the workflow's alert sweep delivers it. */
+  private async raiseUnknown(n: Notification, claim: NotificationDocument, attempts: number): Promise<void> {
+    try {
+      await this.alerts.insertOne({
+        _id: `notification:${n.id}`,
+        kind: 'notification-unknown',
+        queue: this.queueName,
+        attempts,
+        error: 'the send was cut short (the worker stopped mid-send); whether it reached the informant is unknown, and it is not sent again',
+        failedAt: claim.createdAt,
+        createdAt: new Date(),
+        delivered: {},
+        notificationId: n.id,
+        recordId: n.recordId,
+        notificationKind: n.kind,
+        channel: n.channel,
+      });
+      this.logger.error({ recordId: n.recordId, kind: n.kind, channel: n.channel }, 'alert: a notification may not have been sent; check with the provider');
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
   start(concurrency = 4): void {
-    this.worker = new Worker<Notification>(this.queueName, async (job) => this.deliver(job.data), { connection: this.connection, concurrency });
+    this.worker = new Worker<Notification>(this.queueName, async (job) => this.deliver(job.data, job.attemptsMade), { connection: this.connection, concurrency });
     this.worker.on('error', (error) => this.logger.warn({ err: error.message }, 'notification worker error'));
   }
 
