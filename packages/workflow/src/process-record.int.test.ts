@@ -9,7 +9,6 @@ import { after, before, mock, test } from 'node:test';
 import {
   stagingKeyFor,
   createLogger,
-  fingerprint,
   STEPS,
   recordIdFor,
   sampleBirth,
@@ -19,7 +18,7 @@ import {
 import { UnrecoverableError } from 'bullmq';
 import { createRecordProcessor } from './process-record.js';
 import { createWorkflow, type Workflow } from './server.js';
-import { dropIsolated, isolatedEnvironment } from './testing.js';
+import { declarationJob, dropIsolated, isolatedEnvironment } from './testing.js';
 
 const env = isolatedEnvironment('test');
 let workflow: Workflow;
@@ -37,23 +36,11 @@ after(async () => {
 /** A job as the gateway would queue it, with its attachment staged. */
 async function stagedJob(details = sampleBirth(randomUUID())): Promise<RecordJobData> {
   const { attachments, ...rest } = details;
-  const draftId = details.registration.draftId;
   const bytes = Buffer.from(attachments[0]!.data, 'base64');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const stagingKey = `${draftId}/0-${sha256}`;
+  const stagingKey = `${details.registration.draftId}/0-${sha256}`;
   await workflow.deps.minio.putObject(workflow.deps.buckets.staging, stagingKey, bytes, bytes.length);
-  return {
-    draftId,
-    operation: 'create',
-    event: 'birth',
-    action: 'declare',
-    userId: 'user-1',
-    fingerprint: fingerprint(details),
-    correlationId: randomUUID(),
-    acceptedAt: new Date().toISOString(),
-    details: rest,
-    attachments: [{ index: 0, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: bytes.length, sha256 }],
-  };
+  return declarationJob(rest, [{ index: 0, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: bytes.length, sha256 }]);
 }
 
 const asJob = (data: RecordJobData) => ({ id: data.draftId, data, attemptsMade: 0 }) as unknown as RecordJob;

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
-import { createLogger, fingerprint, RecordQueue, redisOptions, sampleBirth, storeConfigFrom, type RecordJobData } from '@steadfast/commons';
+import { createLogger, RecordQueue, redisOptions, sampleBirth, storeConfigFrom, type RecordJobData } from '@steadfast/commons';
 import { Queue } from 'bullmq';
 import { createWorkflow } from './server.js';
-import { dropIsolated, isolatedEnvironment } from './testing.js';
+import { declarationJob, dropIsolated, isolatedEnvironment } from './testing.js';
 
 const env = isolatedEnvironment('stop');
 const connection = redisOptions(storeConfigFrom(env).redis);
@@ -23,18 +23,7 @@ after(() => dropIsolated(env));
 function declaration(): RecordJobData {
   const details: Record<string, unknown> & { registration: { draftId: string } } = { ...sampleBirth(randomUUID()) };
   delete details['attachments'];
-  return {
-    draftId: details.registration.draftId,
-    operation: 'create',
-    event: 'birth',
-    action: 'declare',
-    userId: 'user-1',
-    fingerprint: fingerprint(details),
-    correlationId: randomUUID(),
-    acceptedAt: new Date().toISOString(),
-    details,
-    attachments: [],
-  };
+  return declarationJob(details);
 }
 
 test('close() while record jobs are active lets each of them complete, notification included', async () => {

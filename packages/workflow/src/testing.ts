@@ -2,8 +2,8 @@
  * For integration tests: a workflow environment whose database, index, buckets and queues are
  * the test's own, and the removal of everything such a run leaves in the stores.
  */
-import { randomBytes } from 'node:crypto';
-import { createElasticsearch, createMinio, createMongo, redisOptions, storeConfigFrom } from '@steadfast/commons';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createElasticsearch, createMinio, createMongo, fingerprint, redisOptions, storeConfigFrom, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
 import { Queue } from 'bullmq';
 import { readEnvironment, type Environment } from './environment.js';
 
@@ -19,6 +19,25 @@ export function isolatedEnvironment(tag: string): Environment {
     MINIO_STAGING_BUCKET: `wf-${id}-staging`,
     RECORD_QUEUE_NAME: `wf-${id}`,
   });
+}
+
+/**
+ * A field agent's new birth record as the gateway queues it: `details` without their attachments,
+ * which are given as references to objects staged already (none by default).
+ */
+export function declarationJob(details: Record<string, unknown> & { registration: { draftId: string } }, attachments: AttachmentRef[] = []): RecordJobData {
+  return {
+    draftId: details.registration.draftId,
+    operation: 'create',
+    event: 'birth',
+    action: 'declare',
+    userId: 'user-1',
+    fingerprint: fingerprint(details),
+    correlationId: randomUUID(),
+    acceptedAt: new Date().toISOString(),
+    details,
+    attachments,
+  };
 }
 
 /** The queues a workflow makes for its record queue (see createWorkflow). */
