@@ -4,6 +4,7 @@
  */
 import Hapi from '@hapi/hapi';
 import type { z } from 'zod';
+import { errorLine } from './alerts.js';
 import { checkDependencies, type HealthCheck } from './health.js';
 import type { Logger } from './logger.js';
 
@@ -21,6 +22,9 @@ export async function createServiceServer(options: ServiceOptions): Promise<Hapi
     host: options.host,
     port: options.port,
     routes: { response: { emptyStatusCode: 204 } },
+    // Hapi's own report of a failing handler is a stack trace on stderr; it goes to the
+    // structured log below instead.
+    debug: false,
   });
   const checks = options.checks ?? {};
 
@@ -43,6 +47,23 @@ export async function createServiceServer(options: ServiceOptions): Promise<Hapi
       const report = await checkDependencies(checks);
       return h.response({ service: options.name, ...report }).code(report.status === 'ok' ? 200 : 503);
     },
+  });
+
+  // A handler that threw (a bug, or a failure nobody mapped to an HTTP answer): the client gets
+  // a bare 500, the log gets the route and the error's first line (later lines of store errors
+  // may quote personal data).
+  server.events.on({ name: 'request', channels: 'error' }, (request, event) => {
+    const error = event.error as Error | undefined;
+    options.logger.error(
+      {
+        method: request.method,
+        path: request.route.path,
+        correlationId: request.headers['x-correlation-id'],
+        err: errorLine(error?.message ?? 'unknown'),
+        errName: error?.name,
+      },
+      'unexpected error in a route',
+    );
   });
 
   server.events.on('response', (request) => {
