@@ -6,7 +6,7 @@
  * crash, finds the claim and raises a `notification-unknown` alert for an admin, once.
  */
 import { createHash } from 'node:crypto';
-import { isDuplicateKey, type AlertDocument, type Collection, type Db, type Logger, type RecordDocument } from '@steadfast/commons';
+import { collections, isDuplicateKey, type AlertDocument, type Collection, type Db, type Logger, type RecordDocument } from '@steadfast/commons';
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import type { Notification, NotificationAdapter, NotificationKind } from './adapters.js';
 
@@ -56,7 +56,7 @@ export class Notifications {
   ) {
     this.queue = new Queue<Notification>(queueName, { connection });
     this.sent = db.collection<NotificationDocument>('notifications');
-    this.alerts = db.collection<AlertDocument>('alerts');
+    this.alerts = collections(db).alerts;
   }
 
   /** Queues the record's notification of this kind (a repeat while queued is the same job). */
