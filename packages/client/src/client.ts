@@ -1,0 +1,382 @@
+/**
+ * SteadfastClient: keeps every draft in a local store before anything goes over the network,
+ * sends it until the gateway has it, follows it until it is processed, and only then lets its
+ * payload go. The decisions are decide.ts; this file reads, sends and writes.
+ */
+import type { RecordStatus, SubmitAnswer, TransientAnswer } from './answers.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
+import { afterStatus, afterSubmit } from './decide.js';
+import {
+  MutationName,
+  summaryOf,
+  TERMINAL_STATES,
+  type DraftState,
+  type DraftStore,
+  type DraftSummary,
+  type StoredDraft,
+} from './drafts.js';
+import { preparePayload, samePayload } from './payloads.js';
+import { Backoff, Limiter, sleep, TokenCache } from './pacing.js';
+import {
+  mutationDocument,
+  post,
+  STATUS_QUERY,
+  STATUSES_QUERY,
+  statusesAnswerOf,
+  submitAnswerOf,
+  type Reply,
+  type StatusesAnswer,
+} from './transport.js';
+
+export interface SteadfastClientOptions {
+  /** The gateway, e.g. http://localhost:7070 (the client posts to `<url>/graphql`). */
+  url: string;
+  /** Gives a bearer token; asked again when the gateway refuses the last one (expired). */
+  token: () => Promise<string> | string;
+  store: DraftStore;
+  /** Requests in flight at most (writes and status queries together). Default 4. */
+  maxConcurrentRequests?: number;
+  /** Backoff after failures (full jitter). Default: base 500 ms, cap 60 s, Retry-After at most 10 min. */
+  retry?: Partial<RetryPolicy>;
+  /** How long the gateway may hold a status query (long-poll), 0-30. Default 20. */
+  waitSeconds?: number;
+  /** Per write request. Default 60 s (attachments on a slow line). */
+  submitTimeoutMs?: number;
+  /** Every stored change and every retry, for logs and tests. Must not throw (it is ignored if it does). */
+  onEvent?: (event: ClientEvent) => void;
+  /** For tests. */
+  fetch?: typeof fetch;
+  random?: () => number;
+}
+
+export type ClientEvent =
+  | {
+      type: 'stored';
+      draftId: string;
+      from: DraftState | undefined;
+      to: DraftState;
+      /** What caused it: 'submit', an answer ('queued', 'conflict', 'refused', 'transient') or a status (__typename). */
+      cause: string;
+      /** This write removed the payload (only ever with cause RecordProcessed). */
+      purged: boolean;
+    }
+  | { type: 'retry'; delayMs: number; message: string }
+  | { type: 'fallback'; message: string };
+
+export interface SyncSummary {
+  processed: number;
+  rejected: number;
+  conflict: number;
+  /** Not yet decided: pending (to send) and queued (sent, not yet processed). */
+  pending: number;
+}
+
+/** The draftId is already in the store with another payload: a new submission needs a new draftId. */
+export class DraftExistsError extends Error {
+  constructor(draftId: string) {
+    super(`draft ${draftId} is already stored with a different payload; use a new draftId for a new submission`);
+    this.name = 'DraftExistsError';
+  }
+}
+
+/** Only a decided draft (processed, rejected, conflict) may be discarded: a pending one may already be on its way. */
+export class DraftNotDecidedError extends Error {
+  constructor(draftId: string, state: string) {
+    super(`draft ${draftId} is ${state}; only a processed, rejected or conflicting draft can be discarded`);
+    this.name = 'DraftNotDecidedError';
+  }
+}
+
+/** The gateway answers at most this many drafts per fetchRecordStatuses. */
+const STATUS_BATCH = 100;
+/** After a gateway said it has no fetchRecordStatuses, ask one draft at a time this long before trying again. */
+const BATCH_RECHECK_MS = 10 * 60_000;
+/** A round of sync that changed nothing lasts at least this long: never a tight loop. */
+const MIN_IDLE_ROUND_MS = 1_000;
+
+export class SteadfastClient {
+  private readonly store: DraftStore;
+  private readonly url: string;
+  private readonly tokens: TokenCache;
+  private readonly limiter: Limiter;
+  private readonly backoff: Backoff;
+  private readonly policy: RetryPolicy;
+  private readonly random: () => number;
+  private readonly fetch: typeof fetch;
+  private readonly waitSeconds: number;
+  private readonly submitTimeoutMs: number;
+  private readonly onEvent: ((event: ClientEvent) => void) | undefined;
+  /** The drafts of the running sync, kept current by every write. */
+  private working: Map<string, StoredDraft> | undefined;
+  private running: Promise<SyncSummary> | undefined;
+  private batchUnsupportedUntil = 0;
+  /** Drafts the gateway forgot after queuing them, more than once: resent with backoff. */
+  private readonly lostAcks = new Map<string, { count: number; until: number }>();
+
+  constructor(options: SteadfastClientOptions) {
+    this.url = options.url;
+    this.store = options.store;
+    this.tokens = new TokenCache(options.token);
+    this.limiter = new Limiter(options.maxConcurrentRequests ?? 4);
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(this.policy, this.random);
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.waitSeconds = Math.max(0, Math.min(30, Math.floor(options.waitSeconds ?? 20)));
+    this.submitTimeoutMs = options.submitTimeoutMs ?? 60_000;
+    this.onEvent = options.onEvent;
+  }
+
+  /**
+   * Stores a write of `mutation` (for a correction, `input` is `{ id, details }`; else the
+   * details) and answers its draftId once it is in the store. Nothing is sent: `sync` does that.
+   */
+  async submit(mutation: MutationName, input: unknown): Promise<string> {
+    const name = MutationName.parse(mutation);
+    const { draftId, payload } = preparePayload(name, input);
+    const existing = await this.store.get(draftId);
+    if (existing) {
+      // The same submission again is the same draft; anything else under its key is refused
+      // here, before the gateway would (a processed draft's payload is gone: it cannot match).
+      if (existing.mutation === name && samePayload(existing.payload, payload)) return draftId;
+      throw new DraftExistsError(draftId);
+    }
+    const now = new Date().toISOString();
+    const draft: StoredDraft = { draftId, mutation: name, state: 'pending', payload, attempts: 0, createdAt: now, updatedAt: now };
+    await this.store.put(draft);
+    this.working?.set(draftId, draft);
+    this.emit({ type: 'stored', draftId, from: undefined, to: 'pending', cause: 'submit', purged: false });
+    return draftId;
+  }
+
+  /** Every draft in the store, oldest first, without payloads. */
+  async drafts(): Promise<DraftSummary[]> {
+    const all = await this.store.list();
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(summaryOf);
+  }
+
+  /** One draft with its payload (while it has one): to show a conflict or a rejection to its user. */
+  async draft(draftId: string): Promise<StoredDraft | undefined> {
+    return this.store.get(draftId);
+  }
+
+  /** Removes a decided draft at its user's request (e.g. a conflict resolved by a new submission). */
+  async discard(draftId: string): Promise<void> {
+    const draft = await this.store.get(draftId);
+    if (!draft) return;
+    if (!TERMINAL_STATES.has(draft.state)) throw new DraftNotDecidedError(draftId, draft.state);
+    await this.store.delete(draftId);
+    this.working?.delete(draftId);
+  }
+
+  /**
+   * Sends every pending draft and follows every queued one until all are decided or
+   * `timeoutMs` (default 60 s) passes; answers the counts by state. Calls made while a sync
+   * runs join it.
+   */
+  sync(options: { timeoutMs?: number } = {}): Promise<SyncSummary> {
+    if (!this.running) {
+      this.running = this.runSync(options.timeoutMs ?? 60_000).finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async runSync(timeoutMs: number): Promise<SyncSummary> {
+    const deadline = Date.now() + timeoutMs;
+    const working = new Map((await this.store.list()).map((d) => [d.draftId, d]));
+    this.working = working;
+    try {
+      for (;;) {
+        const open = [...working.values()].filter((d) => !TERMINAL_STATES.has(d.state));
+        if (open.length === 0 || Date.now() >= deadline) break;
+        const roundStarted = Date.now();
+        const writesBefore = this.writes;
+        const pause = this.backoff.delay();
+        if (pause > 0) {
+          await sleep(Math.min(pause, deadline - Date.now()));
+          continue;
+        }
+        const due = open.filter((d) => d.state === 'pending' && (this.lostAcks.get(d.draftId)?.until ?? 0) <= roundStarted);
+        await Promise.all(due.map((d) => this.send(d.draftId, deadline)));
+        const queued = [...working.values()].filter((d) => d.state === 'queued');
+        if (queued.length > 0) await this.follow(queued.map((d) => d.draftId), deadline);
+        if (this.writes === writesBefore) await sleep(Math.min(MIN_IDLE_ROUND_MS - (Date.now() - roundStarted), deadline - Date.now()));
+      }
+      return summarise(working.values());
+    } finally {
+      this.working = undefined;
+    }
+  }
+
+  private writes = 0;
+
+  /** Stores `next` if it differs from what is stored, and says so. */
+  private async write(before: StoredDraft, next: StoredDraft, cause: string): Promise<StoredDraft> {
+    if (next === before) return before;
+    await this.store.put(next);
+    this.writes += 1;
+    this.working?.set(next.draftId, next);
+    if (next.state !== before.state || (before.payload && !next.payload)) {
+      this.emit({ type: 'stored', draftId: next.draftId, from: before.state, to: next.state, cause, purged: before.payload !== undefined && next.payload === undefined });
+    }
+    return next;
+  }
+
+  /** Sends one pending draft until the gateway answers something other than "try again", or the deadline. */
+  private async send(draftId: string, deadline: number): Promise<void> {
+    let tokenRetried = false;
+    while (Date.now() < deadline) {
+      const draft = this.working?.get(draftId);
+      if (!draft || draft.state !== 'pending' || !draft.payload) return;
+      const pause = this.backoff.delay();
+      if (pause > 0) {
+        if (Date.now() + pause >= deadline) return;
+        await sleep(pause);
+        continue;
+      }
+      const payload = draft.payload;
+      const attempt = await this.request(async (token) => {
+        const reply = await post({
+          url: this.url,
+          query: mutationDocument(draft.mutation),
+          variables: payload,
+          token,
+          timeoutMs: Math.max(1_000, Math.min(this.submitTimeoutMs, deadline - Date.now())),
+          correlationId: draftId,
+          fetch: this.fetch,
+        });
+        return submitAnswerOf(reply, draft.mutation);
+      });
+      if (!attempt) continue; // the backoff closed while it waited for a slot
+      const answer: SubmitAnswer = attempt.answer;
+      if (answer.kind === 'transient' && this.retryAfterToken(answer, attempt.token, tokenRetried)) {
+        tokenRetried = true;
+        continue;
+      }
+      await this.write(draft, afterSubmit(draft, answer, new Date().toISOString()), answer.kind);
+      if (answer.kind !== 'transient') return;
+      this.failed(attempt.started, answer);
+    }
+  }
+
+  /** Follows queued drafts: one held status query per hundred, or one per draft from an older gateway. */
+  private async follow(draftIds: string[], deadline: number): Promise<void> {
+    const waitSeconds = Math.max(0, Math.min(this.waitSeconds, Math.floor((deadline - Date.now()) / 1_000) - 1));
+    const chunks: string[][] = [];
+    for (let i = 0; i < draftIds.length; i += STATUS_BATCH) chunks.push(draftIds.slice(i, i + STATUS_BATCH));
+    await Promise.all(
+      chunks.map(async (ids) => {
+        const statuses = await this.statuses(ids, waitSeconds);
+        for (const status of statuses) await this.applyStatus(status);
+      }),
+    );
+  }
+
+  private async applyStatus(status: RecordStatus): Promise<void> {
+    const draft = this.working?.get(status.draftId) ?? [...(this.working?.values() ?? [])].find((d) => d.draftId.toLowerCase() === status.draftId.toLowerCase());
+    if (!draft) return;
+    const next = await this.write(draft, afterStatus(draft, status, new Date().toISOString()), status.__typename);
+    if (draft.state === 'queued' && next.state === 'pending') {
+      // Acknowledged, then unknown: send again at once; if it keeps happening, with backoff.
+      const count = (this.lostAcks.get(draft.draftId)?.count ?? 0) + 1;
+      const delay = count === 1 ? 0 : backoffDelay(count - 2, this.policy, this.random);
+      this.lostAcks.set(draft.draftId, { count, until: Date.now() + delay });
+    }
+  }
+
+  /** The statuses of `draftIds` the gateway gave (all, some, or none after a failure). */
+  private async statuses(draftIds: string[], waitSeconds: number): Promise<RecordStatus[]> {
+    if (Date.now() >= this.batchUnsupportedUntil) {
+      const answer = await this.statusQuery(STATUSES_QUERY, { draftIds, waitSeconds }, 'fetchRecordStatuses', draftIds, waitSeconds);
+      if (answer?.kind === 'statuses') return answer.statuses;
+      if (answer?.kind !== 'unsupported') return [];
+      this.batchUnsupportedUntil = Date.now() + BATCH_RECHECK_MS;
+      this.emit({ type: 'fallback', message: 'the gateway has no fetchRecordStatuses; asking one draft at a time' });
+    }
+    // An older gateway: hold one query on the first draft, then read the others at once.
+    const [first, ...rest] = draftIds;
+    if (first === undefined) return [];
+    const one = (id: string, wait: number) => this.statusQuery(STATUS_QUERY, { draftId: id, waitSeconds: wait }, 'fetchRecordStatus', [id], wait);
+    const held = await one(first, waitSeconds);
+    if (held?.kind !== 'statuses') return [];
+    const others = await Promise.all(rest.map((id) => one(id, 0)));
+    return [...held.statuses, ...others.flatMap((a) => (a?.kind === 'statuses' ? a.statuses : []))];
+  }
+
+  /** One status query, with one retry on a refused token; a failure closes the backoff and answers undefined. */
+  private async statusQuery(
+    query: string,
+    variables: Record<string, unknown>,
+    field: string,
+    draftIds: string[],
+    waitSeconds: number,
+  ): Promise<StatusesAnswer | undefined> {
+    for (let tokenRetried = false; ; tokenRetried = true) {
+      const attempt = await this.request(async (token) => {
+        const reply: Reply = await post({ url: this.url, query, variables, token, timeoutMs: (waitSeconds + 15) * 1_000, fetch: this.fetch });
+        return statusesAnswerOf(reply, field, draftIds);
+      });
+      if (!attempt) return undefined;
+      const { answer } = attempt;
+      if (answer.kind !== 'transient') return answer;
+      if (this.retryAfterToken(answer, attempt.token, tokenRetried)) continue;
+      this.failed(attempt.started, answer);
+      return undefined;
+    }
+  }
+
+  /**
+   * One request in a concurrency slot, with the current token. Undefined when the backoff
+   * closed while it waited for its slot. A token provider that fails is a transient failure.
+   */
+  private async request<A extends { kind: string }>(
+    send: (token: string) => Promise<A>,
+  ): Promise<{ answer: A | TransientAnswer; token: string | undefined; started: number } | undefined> {
+    return this.limiter.run(async () => {
+      if (this.backoff.delay() > 0) return undefined;
+      const started = Date.now();
+      let token: string;
+      try {
+        token = await this.tokens.get();
+      } catch (error) {
+        const message = `token provider failed: ${error instanceof Error ? error.message.slice(0, 200) : 'unknown'}`;
+        const answer: TransientAnswer = { kind: 'transient', message };
+        return { answer, token: undefined, started };
+      }
+      const answer = await send(token);
+      if (answer.kind !== 'transient') this.backoff.succeed();
+      return { answer, token, started };
+    });
+  }
+
+  /** A refused token is forgotten; the first refusal is retried at once with a new one. */
+  private retryAfterToken(answer: TransientAnswer, token: string | undefined, alreadyRetried: boolean): boolean {
+    if (!answer.unauthenticated || token === undefined) return false;
+    this.tokens.refused(token);
+    return !alreadyRetried;
+  }
+
+  private failed(started: number, answer: TransientAnswer): void {
+    const delayMs = this.backoff.fail(started, answer.retryAfterMs);
+    this.emit({ type: 'retry', delayMs, message: answer.message });
+  }
+
+  private emit(event: ClientEvent): void {
+    try {
+      this.onEvent?.(event);
+    } catch {
+      // An observer's failure must not stop a draft.
+    }
+  }
+}
+
+function summarise(drafts: Iterable<StoredDraft>): SyncSummary {
+  const summary: SyncSummary = { processed: 0, rejected: 0, conflict: 0, pending: 0 };
+  for (const d of drafts) {
+    if (d.state === 'processed' || d.state === 'rejected' || d.state === 'conflict') summary[d.state] += 1;
+    else summary.pending += 1;
+  }
+  return summary;
+}
