@@ -35,7 +35,8 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   if (!header) return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1_000;
-  const date = Date.parse(value);
+  // An HTTP date has a weekday and a month name; anything else (e.g. "-5", which Date.parse takes as a year) is unreadable.
+  const date = /^[A-Za-z]{3}, /.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
 }

@@ -249,7 +249,11 @@ export class SteadfastClient {
         });
         return submitAnswerOf(reply, draft.mutation);
       });
-      if (!attempt) continue; // the backoff closed while it waited for a slot
+      if (!attempt) {
+        // Not admitted (the backoff closed, or a probe is out): wait for its answer.
+        await Promise.race([this.backoff.changed(), sleep(MIN_IDLE_ROUND_MS)]);
+        continue;
+      }
       const answer: SubmitAnswer = attempt.answer;
       if (answer.kind === 'transient' && this.retryAfterToken(answer, attempt.token, tokenRetried)) {
         tokenRetried = true;
@@ -328,14 +332,14 @@ export class SteadfastClient {
   }
 
   /**
-   * One request in a concurrency slot, with the current token. Undefined when the backoff
-   * closed while it waited for its slot. A token provider that fails is a transient failure.
+   * One request in a concurrency slot, with the current token. Undefined when the backoff did
+   * not admit it (closed, or another request is probing after failures). A token provider that fails is a transient failure.
    */
   private async request<A extends { kind: string }>(
     send: (token: string) => Promise<A>,
   ): Promise<{ answer: A | TransientAnswer; token: string | undefined; started: number } | undefined> {
     return this.limiter.run(async () => {
-      if (this.backoff.delay() > 0) return undefined;
+      if (!this.backoff.admit()) return undefined;
       const started = Date.now();
       let token: string;
       try {
@@ -343,10 +347,13 @@ export class SteadfastClient {
       } catch (error) {
         const message = `token provider failed: ${error instanceof Error ? error.message.slice(0, 200) : 'unknown'}`;
         const answer: TransientAnswer = { kind: 'transient', message };
+        this.backoff.release();
         return { answer, token: undefined, started };
       }
       const answer = await send(token);
-      if (answer.kind !== 'transient') this.backoff.succeed();
+      // A failure's caller counts it (fail) or retries at once with a new token.
+      if (answer.kind === 'transient') this.backoff.release();
+      else this.backoff.succeed();
       return { answer, token, started };
     });
   }

@@ -28,11 +28,17 @@ export class Limiter {
   }
 }
 
-/** The shared backoff: closed after a failure for a jittered, growing delay; a success resets it. */
+/**
+ * The shared backoff: closed after a failure for a jittered, growing delay. When it opens again
+ * one request goes first (a probe); the others follow only once it succeeded, so a client with
+ * 500 drafts on a dead line sends one request per delay, not one per slot.
+ */
 export class Backoff {
   private failures = 0;
   private openAt = 0;
   private lastFailureAt = Number.NEGATIVE_INFINITY;
+  private probing = false;
+  private waiters: Array<() => void> = [];
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -43,6 +49,20 @@ export class Backoff {
   /** Milliseconds until requests may go again (0: now). */
   delay(): number {
     return Math.max(0, this.openAt - this.now());
+  }
+
+  /** Whether a request may go now; after failures only one at a time, until one succeeds. */
+  admit(): boolean {
+    if (this.delay() > 0) return false;
+    if (this.failures === 0) return true;
+    if (this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  /** Resolves at the next success or failure (for requests that were not admitted). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /**
@@ -56,11 +76,21 @@ export class Backoff {
       this.lastFailureAt = now;
       this.openAt = Math.max(this.openAt, now + retryDelay(this.failures - 1, retryAfterMs, this.policy, this.random));
     }
+    this.release();
     return this.delay();
   }
 
   succeed(): void {
     this.failures = 0;
+    this.release();
+  }
+
+  /** The probe answered (or will be retried at once with a new token): the next may go. */
+  release(): void {
+    this.probing = false;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 

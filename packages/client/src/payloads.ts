@@ -46,7 +46,18 @@ export function preparePayload(mutation: MutationName, input: unknown): { draftI
   return { draftId, payload: id === undefined ? { details: copy } : { id, details: copy } };
 }
 
-/** Equal payloads serialise alike: the caller's own resubmission of a draft is not a new one. */
+/** Equal payloads, whatever the order of their keys: the caller's own resubmission of a draft is not a new one. */
 export function samePayload(a: DraftPayload | undefined, b: DraftPayload): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  return a !== undefined && canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (isObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

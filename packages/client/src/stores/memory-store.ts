@@ -4,9 +4,9 @@ import { parseStoredDraft, type DraftStore, type StoredDraft } from '../drafts.j
 export class MemoryDraftStore implements DraftStore {
   private readonly drafts = new Map<string, StoredDraft>();
 
-  put(draft: StoredDraft): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a refused draft is a rejected promise, as in every store
+  async put(draft: StoredDraft): Promise<void> {
     this.drafts.set(draft.draftId, structuredClone(parseStoredDraft(draft, draft.draftId)));
-    return Promise.resolve();
   }
 
   get(draftId: string): Promise<StoredDraft | undefined> {
