@@ -226,7 +226,6 @@ export class SteadfastClient {
 
   /** Sends one pending draft until the gateway answers something other than "try again", or the deadline. */
   private async send(draftId: string, deadline: number): Promise<void> {
-    let tokenRetried = false;
     while (Date.now() < deadline) {
       const draft = this.working?.get(draftId);
       if (!draft || draft.state !== 'pending' || !draft.payload) return;
@@ -237,7 +236,7 @@ export class SteadfastClient {
         continue;
       }
       const payload = draft.payload;
-      const attempt = await this.request(async (token) => {
+      const answer = await this.request<SubmitAnswer>(async (token) => {
         const reply = await post({
           url: this.url,
           query: mutationDocument(draft.mutation),
@@ -249,19 +248,13 @@ export class SteadfastClient {
         });
         return submitAnswerOf(reply, draft.mutation);
       });
-      if (!attempt) {
+      if (!answer) {
         // Not admitted (the backoff closed, or a probe is out): wait for its answer.
         await Promise.race([this.backoff.changed(), sleep(MIN_IDLE_ROUND_MS)]);
         continue;
       }
-      const answer: SubmitAnswer = attempt.answer;
-      if (answer.kind === 'transient' && this.retryAfterToken(answer, attempt.token, tokenRetried)) {
-        tokenRetried = true;
-        continue;
-      }
       await this.write(draft, afterSubmit(draft, answer, new Date().toISOString()), answer.kind);
       if (answer.kind !== 'transient') return;
-      this.failed(attempt.started, answer);
     }
   }
 
@@ -309,7 +302,7 @@ export class SteadfastClient {
     return [...held.statuses, ...others.flatMap((a) => (a?.kind === 'statuses' ? a.statuses : []))];
   }
 
-  /** One status query, with one retry on a refused token; a failure closes the backoff and answers undefined. */
+  /** One status query; undefined when it was not admitted or failed (the backoff has it). */
   private async statusQuery(
     query: string,
     variables: Record<string, unknown>,
@@ -317,57 +310,49 @@ export class SteadfastClient {
     draftIds: string[],
     waitSeconds: number,
   ): Promise<StatusesAnswer | undefined> {
-    for (let tokenRetried = false; ; tokenRetried = true) {
-      const attempt = await this.request(async (token) => {
-        const reply: Reply = await post({ url: this.url, query, variables, token, timeoutMs: (waitSeconds + 15) * 1_000, fetch: this.fetch });
-        return statusesAnswerOf(reply, field, draftIds);
-      });
-      if (!attempt) return undefined;
-      const { answer } = attempt;
-      if (answer.kind !== 'transient') return answer;
-      if (this.retryAfterToken(answer, attempt.token, tokenRetried)) continue;
-      this.failed(attempt.started, answer);
-      return undefined;
-    }
+    const answer = await this.request<StatusesAnswer>(async (token) => {
+      const reply: Reply = await post({ url: this.url, query, variables, token, timeoutMs: (waitSeconds + 15) * 1_000, fetch: this.fetch });
+      return statusesAnswerOf(reply, field, draftIds);
+    });
+    return answer?.kind === 'transient' ? undefined : answer;
   }
 
   /**
-   * One request in a concurrency slot, with the current token. Undefined when the backoff did
-   * not admit it (closed, or another request is probing after failures). A token provider that fails is a transient failure.
+   * One request in a concurrency slot, with the current token; a token the gateway refused is
+   * replaced and the request sent again at once, once. A failure (a token provider that failed
+   * included) closes the backoff before the slot is given up, so nothing slips out meanwhile.
+   * Undefined when the backoff did not admit it (closed, or another request is probing).
    */
-  private async request<A extends { kind: string }>(
-    send: (token: string) => Promise<A>,
-  ): Promise<{ answer: A | TransientAnswer; token: string | undefined; started: number } | undefined> {
+  private async request<A extends { kind: string }>(send: (token: string) => Promise<A>): Promise<A | TransientAnswer | undefined> {
     return this.limiter.run(async () => {
-      if (!this.backoff.admit()) return undefined;
+      const admitted = this.backoff.admit();
+      if (!admitted) return undefined;
       const started = Date.now();
-      let token: string;
-      try {
-        token = await this.tokens.get();
-      } catch (error) {
-        const message = `token provider failed: ${error instanceof Error ? error.message.slice(0, 200) : 'unknown'}`;
-        const answer: TransientAnswer = { kind: 'transient', message };
-        this.backoff.release();
-        return { answer, token: undefined, started };
+      let answer: A | TransientAnswer | undefined;
+      for (let tries = 0; tries < 2 && answer === undefined; tries++) {
+        let token: string;
+        try {
+          token = await this.tokens.get();
+        } catch (error) {
+          answer = { kind: 'transient', message: `token provider failed: ${error instanceof Error ? error.message.slice(0, 200) : 'unknown'}` };
+          break;
+        }
+        const sent = await send(token);
+        if (isTransient(sent) && sent.unauthenticated) {
+          this.tokens.refused(token);
+          if (tries === 0) continue;
+        }
+        answer = sent;
       }
-      const answer = await send(token);
-      // A failure's caller counts it (fail) or retries at once with a new token.
-      if (answer.kind === 'transient') this.backoff.release();
-      else this.backoff.succeed();
-      return { answer, token, started };
+      if (answer === undefined || isTransient(answer)) {
+        const failure: TransientAnswer = answer ?? { kind: 'transient', message: 'no answer' };
+        const delayMs = this.backoff.fail(started, failure.retryAfterMs);
+        this.emit({ type: 'retry', delayMs, message: failure.message });
+        return failure;
+      }
+      this.backoff.succeed();
+      return answer;
     });
-  }
-
-  /** A refused token is forgotten; the first refusal is retried at once with a new one. */
-  private retryAfterToken(answer: TransientAnswer, token: string | undefined, alreadyRetried: boolean): boolean {
-    if (!answer.unauthenticated || token === undefined) return false;
-    this.tokens.refused(token);
-    return !alreadyRetried;
-  }
-
-  private failed(started: number, answer: TransientAnswer): void {
-    const delayMs = this.backoff.fail(started, answer.retryAfterMs);
-    this.emit({ type: 'retry', delayMs, message: answer.message });
   }
 
   private emit(event: ClientEvent): void {
@@ -377,6 +362,10 @@ export class SteadfastClient {
       // An observer's failure must not stop a draft.
     }
   }
+}
+
+function isTransient(answer: { kind: string }): answer is TransientAnswer {
+  return answer.kind === 'transient';
 }
 
 function summarise(drafts: Iterable<StoredDraft>): SyncSummary {

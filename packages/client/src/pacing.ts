@@ -51,7 +51,7 @@ export class Backoff {
     return Math.max(0, this.openAt - this.now());
   }
 
-  /** Whether a request may go now; after failures only one at a time, until one succeeds. */
+  /** Whether a request may go now; after failures only one at a time (a probe), until one succeeds. */
   admit(): boolean {
     if (this.delay() > 0) return false;
     if (this.failures === 0) return true;
@@ -71,23 +71,26 @@ export class Backoff {
    */
   fail(startedAt: number, retryAfterMs?: number): number {
     const now = this.now();
-    if (startedAt >= this.lastFailureAt || retryAfterMs !== undefined) {
-      if (startedAt >= this.lastFailureAt) this.failures += 1;
+    // After a failure only probes are admitted: a request begun since the last failure is the probe.
+    const fresh = startedAt >= this.lastFailureAt;
+    if (fresh) this.failures += 1;
+    if (fresh || retryAfterMs !== undefined) {
       this.lastFailureAt = now;
       this.openAt = Math.max(this.openAt, now + retryDelay(this.failures - 1, retryAfterMs, this.policy, this.random));
     }
-    this.release();
+    if (fresh) this.probing = false;
+    this.wake();
     return this.delay();
   }
 
   succeed(): void {
     this.failures = 0;
-    this.release();
+    this.probing = false;
+    this.wake();
   }
 
-  /** The probe answered (or will be retried at once with a new token): the next may go. */
-  release(): void {
-    this.probing = false;
+  /** Waiting requests look again. */
+  private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
