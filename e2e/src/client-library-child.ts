@@ -1,7 +1,8 @@
 /**
  * A field office's sync as its own process, for client-library.test.ts to SIGKILL: opens the
  * FileDraftStore in argv[2], syncs every draft with the gateway at argv[3] as field.agent, and
- * appends every event of the client to argv[4] (one JSON line each, written before it goes on).
+ * appends every event of the client, and every call of its token provider, to argv[4] (one JSON
+ * line each, written before it goes on).
  * Exit 0 once nothing is pending.
  */
 import { appendFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ const [dir, url, eventsFile] = process.argv.slice(2);
 if (!dir || !url || !eventsFile) throw new Error('usage: client-library-child <drafts dir> <gateway url> <events file>');
 
 async function token(): Promise<string> {
+  appendFileSync(eventsFile!, `${JSON.stringify({ at: Date.now(), pid: process.pid, type: 'token' })}\n`);
   const response = await fetch(new URL('/auth/authenticate', url), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

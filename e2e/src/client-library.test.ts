@@ -3,7 +3,8 @@
  * synced by a child process that is SIGKILLed twice mid-sync and started again. Every draft
  * ends processed exactly once in every store, and no payload leaves the store before the
  * gateway says RecordProcessed: a watcher reads the store's files as they change and asks the
- * gateway about each draft the moment its payload is gone.
+ * gateway about each draft the moment its payload is gone. User tokens live 8 s here, so the
+ * client must ask its token provider again when the gateway refuses an expired one.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,18 +21,24 @@ import { expectProcessedOnce, fetchStatus, GATEWAY, isolatedStores, login, store
 import { eventually, startSystem } from './support.js';
 
 const DRAFTS = 200;
-const env = { ...isolatedStores(), RECORD_BACKOFF_MS: '300', RECORD_BACKOFF_MAX_MS: '3000' };
+const TOKEN_TTL_SECONDS = 8;
+const env = { ...isolatedStores(), RECORD_BACKOFF_MS: '300', RECORD_BACKOFF_MAX_MS: '3000', AUTH_TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS) };
 const stores = storesOf(env);
 const child = new URL('./client-library-child.js', import.meta.url).pathname;
 let system: System;
-let token: string;
 let dir: string;
+let token = { value: '', at: 0 };
+
+/** The test's own token, renewed well before it expires. */
+async function freshToken(): Promise<string> {
+  if (Date.now() - token.at > (TOKEN_TTL_SECONDS / 2) * 1_000) token = { value: await login('field.agent'), at: Date.now() };
+  return token.value;
+}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'steadfast-client-e2e-'));
   system = startSystem(env);
   await system.start();
-  token = await login('field.agent');
 });
 
 after(async () => {
@@ -63,7 +70,8 @@ class PurgeWatcher {
       const drafts = await this.store.list();
       const purged = drafts.filter((d) => d.payload === undefined && !this.purgedWithStatus.has(d.draftId));
       for (const d of drafts) this.seen.set(d.draftId, d);
-      const statuses = await Promise.all(purged.map((d) => fetchStatus(d.draftId, token)));
+      const current = await freshToken();
+      const statuses = await Promise.all(purged.map((d) => fetchStatus(d.draftId, current)));
       purged.forEach((d, i) => this.purgedWithStatus.set(d.draftId, statuses[i]!.__typename));
       await sleep(50);
     }
@@ -135,17 +143,19 @@ test('200 drafts through the FileDraftStore, the syncing process SIGKILLed twice
   const early = [...watcher.purgedWithStatus].filter(([, status]) => status !== 'RecordProcessed');
   assert.deepEqual(early, [], 'payloads purged while the gateway did not yet say RecordProcessed');
   const events = (await readFile(eventsFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; draftId?: string; cause?: string; purged?: boolean; to?: string });
+  const tokensAsked = events.filter((e) => e.type === 'token').length;
+  assert.ok(tokensAsked > 3, `the token provider was asked again after a token expired (${tokensAsked} calls by 3 processes)`);
   const purges = events.filter((e) => e.type === 'stored' && e.purged);
   assert.ok(purges.every((e) => e.cause === 'RecordProcessed' && e.to === 'processed'), 'every purge was caused by RecordProcessed');
   assert.equal(new Set(purges.map((e) => e.draftId)).size, purges.length, 'no draft purged twice');
 
   // Exactly once in every store.
-  await expectProcessedOnce(stores, draftIds, token, 'declare', 120_000);
+  await expectProcessedOnce(stores, draftIds, await freshToken(), 'declare', 120_000);
   assert.equal((await stores.attachments()).length, DRAFTS, 'one attachment per record in MinIO');
 
   const sends = events.filter((e) => e.type === 'stored' && e.to === 'queued').length;
   console.log(
     `client-library: ${DRAFTS} drafts, ${queuedAtFirstKill} sent at the first kill, ${processedAtSecondKill} processed at the second; ` +
-      `all processed ${elapsed} ms after the first start; ${sends} queued answers recorded, ${purges.length} purges`,
+      `all processed ${elapsed} ms after the first start; ${sends} queued answers recorded, ${purges.length} purges, ${tokensAsked} tokens asked for`,
   );
 });
