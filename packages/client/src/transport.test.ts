@@ -33,6 +33,9 @@ describe('submitAnswerOf', () => {
     const unavailable = submitAnswerOf(http(503, error('SERVICE_UNAVAILABLE', 'Temporarily unavailable'), 2_000), m);
     assert.deepEqual(unavailable, { kind: 'transient', message: 'Temporarily unavailable', retryAfterMs: 2_000 });
     assert.equal(submitAnswerOf(http(502, '<html>bad gateway</html>'), m).kind, 'transient');
+    const limited = { errors: [{ message: 'Too many submissions', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 12 } }] };
+    assert.deepEqual(submitAnswerOf(http(429, limited), m), { kind: 'transient', message: 'Too many submissions', retryAfterMs: 12_000 }, 'Retry-After from the error when the header is gone');
+    assert.equal((submitAnswerOf(http(429, limited, 3_000), m) as { retryAfterMs: number }).retryAfterMs, 3_000, 'the header first');
     assert.equal(submitAnswerOf(http(200, error('INTERNAL_SERVER_ERROR')), m).kind, 'transient');
   });
   test('no answer, or one that is not GraphQL, is transient', () => {

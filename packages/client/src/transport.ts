@@ -64,7 +64,10 @@ export async function post(options: PostOptions): Promise<Reply> {
 function transientOf(reply: Reply, body: GraphQLBody | undefined): TransientAnswer | undefined {
   if (reply.kind === 'network') return { kind: 'transient', message: `no answer: ${reply.message.slice(0, 200)}` };
   const first = body?.errors?.[0];
-  const retryAfter = reply.retryAfterMs === undefined ? {} : { retryAfterMs: reply.retryAfterMs };
+  // The header, or the same figure in the error (RATE_LIMITED carries retryAfterSeconds) when a proxy dropped the header.
+  const inError = first?.extensions?.['retryAfterSeconds'];
+  const retryAfterMs = reply.retryAfterMs ?? (typeof inError === 'number' && inError >= 0 ? inError * 1_000 : undefined);
+  const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (reply.status === 401 || first?.extensions?.code === 'UNAUTHENTICATED') {
     return { kind: 'transient', unauthenticated: true, message: first?.message ?? 'HTTP 401' };
   }
