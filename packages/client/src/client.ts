@@ -275,6 +275,7 @@ export class SteadfastClient {
     const draft = this.working?.get(status.draftId) ?? [...(this.working?.values() ?? [])].find((d) => d.draftId.toLowerCase() === status.draftId.toLowerCase());
     if (!draft) return;
     const next = await this.write(draft, afterStatus(draft, status, new Date().toISOString()), status.__typename);
+    if (TERMINAL_STATES.has(next.state)) this.lostAcks.delete(next.draftId);
     if (draft.state === 'queued' && next.state === 'pending') {
       // Acknowledged, then unknown: send again at once; if it keeps happening, with backoff.
       const count = (this.lostAcks.get(draft.draftId)?.count ?? 0) + 1;
