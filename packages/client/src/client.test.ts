@@ -26,6 +26,8 @@ class ScriptedGateway {
   /** Drafts whose acknowledgement gets lost once (the gateway forgets them after queuing). */
   readonly forgetOnce = new Set<string>();
   validToken = 'token-1';
+  /** RecordProcessing carries a new lastError on every read (a failing step): each read changes the draft. */
+  newErrorEachRead = false;
 
   readonly fetch: typeof fetch = async (_input, init) => {
     const request = JSON.parse(init?.body as string) as { query: string; variables: Record<string, unknown> };
@@ -67,7 +69,9 @@ class ScriptedGateway {
     if (!this.received.has(draftId)) return { __typename: 'RecordUnknown', draftId };
     const r = this.received.get(draftId)!;
     r.reads += 1;
-    if (r.reads <= this.readsToProcess) return { __typename: 'RecordProcessing', draftId, attempts: 0, step: 'metadata', lastError: null };
+    if (r.reads <= this.readsToProcess) {
+      return { __typename: 'RecordProcessing', draftId, attempts: r.reads, step: 'metadata', lastError: this.newErrorEachRead ? `attempt ${r.reads} failed` : null };
+    }
     return { __typename: 'RecordProcessed', draftId, recordId: `rec-${draftId}`, trackingId: 'B000000001', registrationStatus: 'DECLARED', registrationNumber: null };
   }
 
@@ -203,6 +207,18 @@ describe('SteadfastClient', { timeout: 30_000 }, () => {
     for (let i = 0; i < 60; i++) await client.submit('createBirthRegistration', birth(undefined, `C${i}`));
     assert.equal((await client.sync({ timeoutMs: 20_000 })).processed, 60);
     assert.equal(gateway.mostInFlight, 3);
+  });
+
+  test('minStatusIntervalMs: status queries start at least that far apart', async () => {
+    const { gateway, store } = setup();
+    gateway.readsToProcess = 3;
+    gateway.newErrorEachRead = true; // every round changes a draft: no idle pause between rounds
+    const client = new SteadfastClient({ url: 'http://gateway.test', token: () => 'token-1', store, fetch: gateway.fetch, waitSeconds: 0, minStatusIntervalMs: 400 });
+    await client.submit('createBirthRegistration', birth());
+    assert.equal((await client.sync({ timeoutMs: 10_000 })).processed, 1);
+    const reads = gateway.calls.filter((c) => c.op === 'fetchRecordStatuses').map((c) => c.at);
+    assert.equal(reads.length, 4);
+    for (let i = 1; i < reads.length; i++) assert.ok(reads[i]! - reads[i - 1]! >= 395, `${reads[i]! - reads[i - 1]!} ms apart`);
   });
 
   test('a refused payload ends rejected with the server message, kept', async () => {

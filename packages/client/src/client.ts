@@ -40,6 +40,12 @@ export interface SteadfastClientOptions {
   retry?: Partial<RetryPolicy>;
   /** How long the gateway may hold a status query (long-poll), 0-30. Default 20. */
   waitSeconds?: number;
+  /**
+   * Status queries start at least this far apart (default 0: again as soon as one answers). A
+   * held query answers at the first change among its drafts; a larger interval lets changes
+   * gather, fewer requests per draft at the cost of later news.
+   */
+  minStatusIntervalMs?: number;
   /** Per write request. Default 60 s (attachments on a slow line). */
   submitTimeoutMs?: number;
   /** Every stored change and every retry, for logs and tests. Must not throw (it is ignored if it does). */
@@ -105,6 +111,8 @@ export class SteadfastClient {
   private readonly fetch: typeof fetch;
   private readonly waitSeconds: number;
   private readonly submitTimeoutMs: number;
+  private readonly minStatusIntervalMs: number;
+  private lastFollowAt = Number.NEGATIVE_INFINITY;
   private readonly onEvent: ((event: ClientEvent) => void) | undefined;
   /** The drafts of the running sync, kept current by every write. */
   private working: Map<string, StoredDraft> | undefined;
@@ -124,6 +132,7 @@ export class SteadfastClient {
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.waitSeconds = Math.max(0, Math.min(30, Math.floor(options.waitSeconds ?? 20)));
     this.submitTimeoutMs = options.submitTimeoutMs ?? 60_000;
+    this.minStatusIntervalMs = Math.max(0, options.minStatusIntervalMs ?? 0);
     this.onEvent = options.onEvent;
   }
 
@@ -201,7 +210,12 @@ export class SteadfastClient {
         const due = open.filter((d) => d.state === 'pending' && (this.lostAcks.get(d.draftId)?.until ?? 0) <= roundStarted);
         await Promise.all(due.map((d) => this.send(d.draftId, deadline)));
         const queued = [...working.values()].filter((d) => d.state === 'queued');
-        if (queued.length > 0) await this.follow(queued.map((d) => d.draftId), deadline);
+        if (queued.length > 0) {
+          const early = this.lastFollowAt + this.minStatusIntervalMs - Date.now();
+          if (early > 0) await sleep(Math.min(early, deadline - Date.now()));
+          this.lastFollowAt = Date.now();
+          await this.follow(queued.map((d) => d.draftId), deadline);
+        }
         if (this.writes === writesBefore) await sleep(Math.min(MIN_IDLE_ROUND_MS - (Date.now() - roundStarted), deadline - Date.now()));
       }
       return summarise(working.values());
