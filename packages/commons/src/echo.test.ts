@@ -33,6 +33,8 @@ test('boundMessage shortens every long quoted value and caps the whole message',
   assert.equal(boundMessage('must be "short" and "sweet"'), 'must be "short" and "sweet"');
   // An escaped quote inside a value does not end it.
   assert.equal(boundMessage(`got "${'\\"'.repeat(30)}"`, 10), `got "${'\\"'.repeat(5)}…"`);
+  // graphql-js prints an object's keys bare: a long unbroken run is cut as well.
+  assert.equal(boundMessage(`got invalid value { ${'k'.repeat(500)}: 1 }`), `got invalid value { ${'k'.repeat(40)}… 1 }`);
   assert.ok(boundMessage(`unquoted ${value}`).length <= 2_001);
 });
 

@@ -46,16 +46,20 @@ export function echo(value: unknown, max = ECHO_MAX_CHARS): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
+/** No word of a message this code writes is this long; a longer run is a value quoted bare. */
+const LONGEST_WORD = 100;
+
 /**
  * An error message made safe to send: every double-quoted piece longer than `maxQuoted` is cut
- * (graphql-js and zod quote the values they refuse, whole), and the whole message is capped at
+ * (graphql-js and zod quote the values they refuse, whole), so is every unbroken run of over
+ * 100 characters (graphql-js prints an object's keys bare), and the whole message is capped at
  * `maxTotal`. For messages whose text this code does not write itself.
  */
 export function boundMessage(message: string, maxQuoted = ECHO_MAX_CHARS, maxTotal = MESSAGE_MAX_CHARS): string {
-  // A quoted piece as JSON writes it: escapes skipped, so an escaped quote does not end it. The
-  // lazy `*?` with an explicit end keeps this linear on a message of megabytes.
-  const cut = message.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, inner: string) =>
+  // A quoted piece as JSON writes it: escapes skipped, so an escaped quote does not end it.
+  const quoted = message.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, inner: string) =>
     inner.length > maxQuoted ? `"${truncate(inner, maxQuoted).replace(/\\…$/, '…')}"` : whole,
   );
-  return truncate(cut, maxTotal);
+  const bare = quoted.replace(new RegExp(`[^\\s"]{${LONGEST_WORD + 1},}`, 'g'), (run) => truncate(run, maxQuoted));
+  return truncate(bare, maxTotal);
 }
