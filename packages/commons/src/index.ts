@@ -2,6 +2,7 @@ export * from './config.js';
 export * from './health.js';
 export * from './logger.js';
 export * from './service.js';
+export * from './echo.js';
 export * from './stores.js';
 export * from './fingerprint.js';
 export * from './ids.js';

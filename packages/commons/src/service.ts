@@ -5,6 +5,7 @@
 import Hapi from '@hapi/hapi';
 import type { z } from 'zod';
 import { errorLine } from './alerts.js';
+import { boundMessage, ECHO_MAX_CHARS, truncate } from './echo.js';
 import { checkDependencies, type HealthCheck } from './health.js';
 import type { Logger } from './logger.js';
 
@@ -133,8 +134,19 @@ export async function runService(
   });
 }
 
-/** A 400 naming each field and what is wrong with it, for a payload a zod schema refused. */
+/** Issues shown for one refused payload; a payload breaking more rules is told the count. */
+const MAX_ISSUES_SHOWN = 20;
+
+/**
+ * A 400 naming each field and what is wrong with it, for a payload a zod schema refused. Zod
+ * quotes what it refuses (an unknown key, a value outside an enum) and a path holds the client's
+ * own keys: both are bounded (see echo.ts), so a huge payload gets a small answer.
+ */
 export function invalidPayload(h: Hapi.ResponseToolkit, what: string, error: z.ZodError): Hapi.ResponseObject {
-  const issues = error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
-  return h.response({ error: `invalid ${what}`, issues }).code(400);
+  const issues = error.issues.slice(0, MAX_ISSUES_SHOWN).map((i) => ({
+    field: truncate(i.path.map((segment) => truncate(String(segment), ECHO_MAX_CHARS)).join('.'), 200) || '(body)',
+    message: boundMessage(i.message, ECHO_MAX_CHARS, 200),
+  }));
+  const more = error.issues.length - issues.length;
+  return h.response({ error: `invalid ${what}`, issues, ...(more > 0 ? { moreIssues: more } : {}) }).code(400);
 }

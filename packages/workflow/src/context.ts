@@ -10,6 +10,7 @@ import type {
   RecordDocument,
   RecordJob,
   RecordJobData,
+  RecordInputOptions,
   RecordQueue,
   Redis,
   Step,
@@ -30,6 +31,11 @@ export interface WorkflowDeps {
   notifications?: Notifications;
   /** Services the steps call: auth (internal tokens) and the country config. */
   urls: { auth: string; countryConfig: string };
+  /**
+   * The limits the gateway validates submissions with (its ATTACHMENT_MAX_* settings): the
+   * worker checks every job again with them. Absent: the defaults, as in the gateway.
+   */
+  inputs?: RecordInputOptions;
 }
 
 export interface StepContext {

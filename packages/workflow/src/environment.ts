@@ -1,7 +1,8 @@
-import { envPort, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, queueEnvSchema, readEnv, recordInputEnvShape, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
-export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend({
+// The attachment limits are the gateway's too: the worker checks every job with them again.
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(recordInputEnvShape).extend({
   WORKFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   WORKFLOW_PORT: envPort.default(7072),
   /** Record jobs one workflow process runs at once. */

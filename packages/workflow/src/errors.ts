@@ -19,3 +19,14 @@ export class EarlierWorkPending extends Error {
     this.name = 'EarlierWorkPending';
   }
 }
+
+/**
+ * A job the gateway could not have queued (invalid details, parts that disagree, staged files
+ * that are not what it says): rejected like any invalid submission, and failed for an admin.
+ */
+export class InvalidJob extends Rejection {
+  constructor(reason: string) {
+    super('INVALID_JOB', reason);
+    this.name = 'InvalidJob';
+  }
+}

@@ -8,10 +8,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { after, before, mock, test } from 'node:test';
 import {
   stagingKeyFor,
+  createElasticsearch,
   createLogger,
   STEPS,
   recordIdFor,
   sampleBirth,
+  sampleCorrection,
+  storeConfigFrom,
   type RecordJob,
   type RecordJobData,
 } from '@steadfast/commons';
@@ -145,10 +148,103 @@ test('two similar records mark each other as duplicates, whichever is processed 
 
 test('a write the store refuses as such fails the job at once instead of retrying', async () => {
   const data = await stagedJob();
-  // Elasticsearch refuses a date it cannot parse (400): no retry can change that.
-  const bad = { ...data, details: { ...data.details, eventDate: 'the day before yesterday' } };
-  await assert.rejects(createRecordProcessor(workflow.deps)(asJob(bad)), (error: unknown) =>
-    error instanceof UnrecoverableError &&
-    error.message === 'search step failed: document_parsing_exception (not retryable)',
-  );
+  // Elasticsearch refuses a write to an index blocked for writes (403): no retry can change that.
+  const es = createElasticsearch(storeConfigFrom(env).elasticsearch);
+  const block = (on: boolean) => es.indices.putSettings({ index: env.ES_INDEX, settings: { 'index.blocks.write': on } });
+  await block(true);
+  try {
+    await assert.rejects(createRecordProcessor(workflow.deps)(asJob(data)), (error: unknown) =>
+      error instanceof UnrecoverableError && error.message === 'search step failed: cluster_block_exception (not retryable)',
+    );
+  } finally {
+    await block(false);
+    await es.close();
+  }
+});
+
+/** What the stores hold of one draft: the record, its search document, audit entries, files. */
+async function footprint(data: RecordJobData) {
+  const { db, search, minio, buckets } = workflow.deps;
+  const recordId = data.recordId ?? recordIdFor(data.draftId);
+  const objects: string[] = [];
+  for await (const o of minio.listObjectsV2(buckets.attachments, `${recordId}/`, true) as AsyncIterable<{ name?: string }>) if (o.name) objects.push(o.name);
+  return {
+    record: await db.records.findOne({ _id: recordId }, { projection: { version: 1, status: 1, data: 1 } }),
+    search: (await search.get(recordId)) ?? null,
+    audit: await db.audit.countDocuments({ draftId: data.draftId }),
+    objects,
+  };
+}
+
+const noFootprint = { record: null, search: null, audit: 0, objects: [] };
+
+/** The job fails for good (not retried), rejected as INVALID_JOB, its staged files removed. */
+async function expectInvalidJob(data: RecordJobData, reason: RegExp): Promise<void> {
+  await assert.rejects(createRecordProcessor(workflow.deps)(asJob(data)), (error: unknown) => {
+    assert.ok(error instanceof UnrecoverableError, String(error));
+    assert.match(error.message, /^rejected: invalid job: /);
+    return true;
+  });
+  const draft = await workflow.deps.db.drafts.findOne({ _id: data.draftId });
+  assert.equal(draft?.status, 'rejected');
+  assert.equal(draft?.status === 'rejected' ? draft.code : undefined, 'INVALID_JOB');
+  assert.match(draft?.status === 'rejected' ? draft.reason : '', reason);
+  for (const attachment of data.attachments) {
+    await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, stagingKeyFor(data.draftId, attachment)), 'staged file removed');
+  }
+}
+
+test('a job queued around the gateway with invalid details is rejected before anything is written', async () => {
+  const data = await stagedJob();
+  const child = { ...(data.details['child'] as object), firstNames: 'Ami\u0000na', familyName: 'Otieno\u202eonreT' };
+  const forged = { ...data, details: { ...data.details, child } };
+  await expectInvalidJob(forged, /details\.child\.firstNames: .*U\+0000.*details\.child\.familyName: .*U\+202E/);
+  assert.deepEqual(await footprint(forged), noFootprint);
+  // Run again (Bull Board's retry): the decision stands, still nothing written.
+  assert.equal((await createRecordProcessor(workflow.deps)(asJob(forged))).outcome, 'rejected');
+  assert.deepEqual(await footprint(forged), noFootprint);
+});
+
+test('a job whose staged file is not what it declares (an SVG as image/png) is rejected, nothing written', async () => {
+  const details = sampleBirth(randomUUID());
+  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+  const sha256 = createHash('sha256').update(svg).digest('hex');
+  const ref = { index: 0, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: svg.length, sha256 };
+  await workflow.deps.minio.putObject(workflow.deps.buckets.staging, stagingKeyFor(details.registration.draftId, ref), svg, svg.length);
+  const data = declarationJob({ ...details, attachments: undefined }, [ref]);
+  delete data.details['attachments'];
+  await expectInvalidJob(data, /staged attachment 0 is not a PNG image .*markup text such as SVG/);
+  assert.deepEqual(await footprint(data), noFootprint);
+
+  // A staged file of another size than the job says is refused too.
+  const other = await stagedJob();
+  const resized = { ...other, attachments: [{ ...other.attachments[0]!, size: 70 }] };
+  await expectInvalidJob(resized, /staged attachment 0 is 69 bytes, the job says 70/);
+  assert.deepEqual(await footprint(resized), noFootprint);
+});
+
+test('a correction of a record waiting for external validation is rejected and changes nothing', async () => {
+  const created = await stagedJob();
+  const process = createRecordProcessor(workflow.deps);
+  await process(asJob(created));
+  const recordId = recordIdFor(created.draftId);
+  // As a registrar's record stands once the country has been asked and has not yet answered.
+  await workflow.deps.db.records.updateOne({ _id: recordId }, { $set: { status: 'WAITING_EXTERNAL_VALIDATION' } });
+  const before = await footprint(created);
+
+  const draftId = randomUUID();
+  const correction: Record<string, unknown> = { ...sampleCorrection(draftId) };
+  delete correction['attachments'];
+  const request: RecordJobData = { ...declarationJob({ registration: { draftId } }), operation: 'request-correction', action: 'request-correction', recordId, details: correction };
+  delete request.event;
+  assert.deepEqual(await process(asJob(request)), {
+    outcome: 'rejected',
+    reason:
+      'a correction cannot be requested: the record is waiting for external validation by the country ' +
+      '(WAITING_EXTERNAL_VALIDATION); submit the correction once the country has registered it',
+  });
+  const draft = await workflow.deps.db.drafts.findOne({ _id: draftId });
+  assert.equal(draft?.status === 'rejected' ? draft.code : undefined, 'AWAITING_EXTERNAL_VALIDATION');
+  assert.deepEqual(await footprint(created), before, 'the record is as it was, still waiting');
+  assert.equal(await workflow.deps.db.audit.countDocuments({ draftId }), 0);
 });

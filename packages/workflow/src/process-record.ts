@@ -4,7 +4,9 @@
  * done, and leaves one record, one search document, one audit entry per action.
  */
 import {
+  boundMessage,
   errorLine,
+  recordInputSchemas,
   RecordJobData,
   releaseDraft,
   removePendingWork,
@@ -17,12 +19,14 @@ import {
 import { UnrecoverableError } from 'bullmq';
 import { isDone, markDone, type StepContext, type StepEffect, type WorkflowDeps } from './context.js';
 import { isRetryable } from './classify.js';
-import { Rejection } from './errors.js';
+import { InvalidJob, Rejection } from './errors.js';
+import { checkJob } from './records/job-check.js';
 import { writeAudit } from './steps/audit.js';
 import { notifyReceived, requestExternalValidation } from './steps/external.js';
 import { discardStaged, moveAttachments, removeStaged } from './steps/attachments.js';
 import { applyCorrection, createRecord } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
+import { stagedContentProblem } from './steps/staged-content.js';
 
 /**
  * The steps after metadata (which the record's first write marks), in order. Every step is
@@ -63,11 +67,14 @@ export class StepFailed extends Error {
 }
 
 export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => Promise<RecordJobResult> {
+  // The gateway's schemas with the gateway's limits: a job is held to the submission rules.
+  const schemas = recordInputSchemas(deps.inputs);
   return async (job) => {
     const parsed = RecordJobData.safeParse(job.data);
-    // A malformed payload is a bug in whatever queued it; retrying it cannot help.
-    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
-    const data = parsed.data;
+    // A malformed payload is a bug in whatever queued it; retrying it cannot help. Zod's message
+    // quotes the payload (keys, values): only a bounded line of it goes on.
+    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${errorLine(boundMessage(parsed.error.message))}`);
+    let data = parsed.data;
     const log = deps.logger.child({
       draftId: data.draftId,
       correlationId: data.correlationId,
@@ -92,6 +99,12 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
 
     let step: Step = 'metadata';
     try {
+      // Before any write: the job must be one the gateway could have queued (see job-check.ts).
+      const checked = checkJob(data, schemas);
+      if (!checked.ok) throw new InvalidJob(checked.reason);
+      data = { ...data, details: checked.details };
+      const staged = await stagedContentProblem(deps, data);
+      if (staged !== undefined) throw new InvalidJob(`invalid job: ${staged}`);
       const record = data.operation === 'create' ? await createRecord(deps, data) : await applyCorrection(deps, data);
       const ctx: StepContext = { deps, job, data, log: log.child({ recordId: record._id }), record };
       const unmarked: Step[] = [];
@@ -119,6 +132,9 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         await discardStaged(deps, data);
         deps.metrics?.jobs.inc({ outcome: 'rejected' });
         log.warn({ code: error.code, reason: error.message }, 'submission rejected');
+        // A job the gateway would never have queued is an operator's business: it goes to the
+        // failed set (shown in Bull Board, alerted), its draft decided as rejected for the status.
+        if (error instanceof InvalidJob) throw new UnrecoverableError(`rejected: ${error.message}`);
         return { outcome: 'rejected', reason: error.message };
       }
       deps.metrics?.stepFailures.inc({ step });

@@ -14,6 +14,7 @@ import {
   registerQueueDepth,
   openStores,
   RecordQueue,
+  recordInputOptionsFrom,
   redisOptions,
   registerRecordWorker,
   retryPolicyFrom,
@@ -60,6 +61,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     metrics: workflowMetrics(registry),
     notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger),
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
+    inputs: recordInputOptionsFrom(env),
   };
   const outcomes = new Outcomes(deps, connection, `record-outcome-${env.RECORD_QUEUE_NAME}`);
   registerQueueDepth(registry, [deps.queue.queue]);

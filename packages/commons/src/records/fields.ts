@@ -1,21 +1,43 @@
 /**
  * Field schemas shared by the record inputs. Every string is trimmed before it is checked, so
- * "  Amina " is stored as "Amina" and "   " counts as empty.
+ * "  Amina " is stored as "Amina" and "   " counts as empty. Every string has a length limit,
+ * checked before anything costlier, and no check quotes more than a short piece of its value.
  */
 import { z } from 'zod';
 import { DATE_PATTERN, EARLIEST_DATE, isCalendarDate, latestCurrentDate } from './dates.js';
 import { addRuleIssue, rule } from './rules.js';
+import { normalizeText, textProblem } from './text.js';
 
-/** Trimmed text of `min`..`max` characters. */
-export function text(max: number, min = 1) {
-  return z.string().trim().min(min).max(max);
-}
-
-/** A string matching `pattern`, reported as `ruleName` when it does not. */
-export function patterned(pattern: RegExp, ruleName: string, message: string) {
+/**
+ * Trimmed text of `min`..`max` characters, stored in NFC, without control characters, bidi
+ * controls or lone surrogates (see text.ts). `multiline` free text may hold line feeds and tabs.
+ * Over the limit, nothing else is looked at: a huge value gets one short issue.
+ */
+export function text(max: number, min = 1, options: { multiline?: boolean } = {}) {
   return z
     .string()
     .trim()
+    .overwrite((value) => normalizeText(value, options))
+    .min(min)
+    .max(max, { abort: true })
+    .superRefine((value, ctx) => {
+      const problem = textProblem(value, options);
+      if (problem) addRuleIssue(ctx, problem.rule, problem.message);
+    });
+}
+
+/** Free text that may run over several lines (a comment, a note): line feeds and tabs allowed. */
+export const multilineText = (max: number, min = 0) => text(max, min, { multiline: true });
+
+/**
+ * A string of at most `max` characters matching `pattern`, reported as `ruleName` when it does
+ * not. The pattern itself excludes control and bidi characters.
+ */
+export function patterned(pattern: RegExp, ruleName: string, message: string, max: number) {
+  return z
+    .string()
+    .trim()
+    .max(max, { abort: true })
     .refine((value) => pattern.test(value), rule(ruleName, message));
 }
 
@@ -26,6 +48,7 @@ export function patterned(pattern: RegExp, ruleName: string, message: string) {
 export const uuid = z
   .string()
   .trim()
+  .max(36, { abort: true })
   .toLowerCase()
   .refine(
     (value) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value),
@@ -37,6 +60,7 @@ export const countryCode = patterned(
   /^[A-Z]{3}$/,
   'ISO 3166-1 alpha-3',
   'must be an ISO 3166-1 alpha-3 country code in capitals, e.g. KEN',
+  3,
 );
 
 /** E.164: a plus sign and 8 to 15 digits, the first not zero. */
@@ -44,12 +68,13 @@ export const phone = patterned(
   /^\+[1-9]\d{7,14}$/,
   'phone E.164',
   'must be an E.164 phone number: + then 8 to 15 digits, no spaces, e.g. +254712345678',
+  16,
 );
 
 export const email = z
   .string()
   .trim()
-  .max(254)
+  .max(254, { abort: true })
   .refine((value) => z.regexes.email.test(value), rule('email', 'must be an email address, e.g. name@example.org'));
 
 /** National identity number: letters, digits and dashes; the length is its own rule. */
@@ -59,8 +84,9 @@ export const nationalId = text(30, 4).refine(
 );
 
 /**
- * A past or present calendar date, `YYYY-MM-DD`. One issue at most: a malformed date is not also
- * reported as being in the future.
+ * A past or present calendar date, `YYYY-MM-DD` (so never more than 10 characters: the pattern
+ * is the length limit). One issue at most: a malformed date is not also reported as being in
+ * the future. Only a value that matched the pattern is quoted.
  */
 export function pastDate(now: () => Date) {
   return z

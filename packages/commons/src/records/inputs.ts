@@ -7,10 +7,11 @@
  * as an absent field and reports each problem as a field path and a rule name.
  */
 import { z } from 'zod';
-import { attachmentSchemas } from './attachment.js';
+import { echo } from '../echo.js';
+import { attachmentSchemas, stagedAttachmentSchemas } from './attachment.js';
 import { type AtPath, birthDateOf, bornByEventDate, bothDates, isRecord } from './cross-field.js';
 import { CORRECTION_REASONS, GENDERS, INFORMANT_RELATIONSHIPS } from './enums.js';
-import { countryCode, email, nationalId, pastDate, phone, text, uuid } from './fields.js';
+import { countryCode, email, multilineText, nationalId, pastDate, phone, text, uuid } from './fields.js';
 import {
   MAX_CORRECTION_CHANGES,
   MAX_WITNESSES,
@@ -29,6 +30,7 @@ export function recordInputSchemas(options: RecordInputOptions = {}) {
   const now = options.now ?? (() => new Date());
   const date = pastDate(now);
   const { AttachmentInput, AttachmentList } = attachmentSchemas(limits);
+  const { StagedAttachmentList } = stagedAttachmentSchemas(limits);
 
   const PersonInput = z.strictObject({
     firstNames: text(100),
@@ -60,7 +62,7 @@ export function recordInputSchemas(options: RecordInputOptions = {}) {
   const RegistrationMetaInput = z.strictObject({
     draftId: uuid,
     contact: ContactInput,
-    comment: text(500, 0).optional(),
+    comment: multilineText(500).optional(),
   });
 
   const BirthRegistrationInput = z
@@ -150,7 +152,7 @@ export function recordInputSchemas(options: RecordInputOptions = {}) {
     .strictObject({
       draftId: uuid,
       reason: z.enum(CORRECTION_REASONS),
-      note: text(500, 0).optional(),
+      note: multilineText(500).optional(),
       changes: z
         .array(CorrectionChangeInput)
         .min(1, 'at least one change is required')
@@ -165,7 +167,7 @@ export function recordInputSchemas(options: RecordInputOptions = {}) {
         if (typeof field !== 'string') return;
         // Two values for one field would make the corrected record depend on their order.
         if (seen.has(field)) {
-          addRuleIssue(ctx, 'unique field', `${field} is changed more than once`, ['changes', index, 'field']);
+          addRuleIssue(ctx, 'unique field', `${echo(field)} is changed more than once`, ['changes', index, 'field']);
         }
         seen.add(field);
       });
@@ -183,6 +185,8 @@ export function recordInputSchemas(options: RecordInputOptions = {}) {
     MarriageRegistrationInput,
     CorrectionChangeInput,
     CorrectionInput,
+    /** Not an API input: the attachments of a record job, staged by the gateway. */
+    StagedAttachmentList,
   };
 }
 

@@ -146,7 +146,38 @@ test('the SDL states the limits it was built with', () => {
   });
   assert.match(custom, /1 byte to 2 MB decoded/);
   assert.match(custom, /at most 3\. Default: none/);
-  assert.match(custom, /one of: image\/png \(case-insensitive\)/);
+  assert.match(custom, /one of: image\/png \(case-insensitive, at most 100 characters\)/);
   assert.match(recordInputsSdl, /1 byte to 5 MB decoded/);
   assert.doesNotMatch(recordInputsSdl, /type (Query|Mutation)/);
 });
+
+test('every string has a length limit, and the SDL states the one zod enforces', () => {
+  for (const [typeName, schema] of Object.entries(SCHEMA_OF_SDL_TYPE)) {
+    for (const [fieldName, field] of sdl.inputs.get(typeName) ?? []) {
+      const base = baseTypeName(field.type);
+      if (base !== 'String' && base !== 'ID') continue;
+      const where = `${typeName}.${fieldName}`;
+      const zodField = unwrapped(zodFieldOf(schema, fieldName));
+      assert.ok(zodField instanceof z.ZodString, where);
+      const doc = docOf(typeName, fieldName);
+      const max = zodField.maxLength;
+      if (max === null) {
+        // Bounded otherwise: a date by its pattern (10 characters), the data by its decoded size.
+        assert.ok(/YYYY-MM-DD/.test(doc) || (where === 'AttachmentInput.data' && /decoded/.test(doc)), `${where} has no length limit`);
+        const huge = 'x'.repeat(where === 'AttachmentInput.data' ? 8 * 1024 * 1024 : 100_000);
+        assert.equal(zodField.safeParse(huge).success, false, where);
+        continue;
+      }
+      assert.match(doc, new RegExp(`\\b${max} characters`), `${where}: the SDL does not say ${max} characters`);
+      assert.equal(zodField.safeParse('a'.repeat(max + 1)).success, false, `${where} accepts ${max + 1} characters`);
+    }
+  }
+});
+
+/** The description of one SDL field, read from the SDL text. */
+function docOf(typeName: string, fieldName: string): string {
+  const block = new RegExp(`input ${typeName} \\{([\\s\\S]*?)\\}`).exec(recordInputsSdl)?.[1] ?? '';
+  const doc = new RegExp(`"""([^"]*)"""\\s*${fieldName}\\s*:`).exec(block)?.[1];
+  assert.ok(doc, `${typeName}.${fieldName} has no description`);
+  return doc;
+}

@@ -13,6 +13,7 @@ import {
   GENDERS,
   INFORMANT_RELATIONSHIPS,
 } from './enums.js';
+import { MAX_CONTENT_TYPE_LENGTH } from './attachment.js';
 import type { RecordInputOptions } from './limits.js';
 import { MAX_CORRECTION_CHANGES, MAX_WITNESSES, MIN_WITNESSES, recordInputLimits } from './limits.js';
 
@@ -25,6 +26,11 @@ interface SdlField {
 }
 
 const DATE_RULE = `YYYY-MM-DD, a real calendar date, not in the future, not before ${EARLIEST_DATE}`;
+
+/** What every name and piece of text may hold (text.ts); said once per input type that has text. */
+const TEXT_RULE =
+  'Text is trimmed and stored in Unicode NFC; it may not hold control characters (NUL included), ' +
+  'bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) or lone surrogates.';
 
 /** The SDL for the given limits; use the same options as `recordInputSchemas`. */
 export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
@@ -50,15 +56,15 @@ export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
 
     inputType(
       'PersonInput',
-      'A person named in a registration. Every string is trimmed before it is checked.',
+      `A person named in a registration. ${TEXT_RULE}`,
       personFields(),
     ),
-    inputType('InformantInput', 'The person who gives the information, and how they are related to the subject.', [
+    inputType('InformantInput', `The person who gives the information, and how they are related to the subject. ${TEXT_RULE}`, [
       ...personFields(),
       { name: 'relationship', type: 'InformantRelationship!', doc: 'Relationship to the subject of the record.' },
     ]),
-    inputType('PlaceInput', 'Where the event happened.', [
-      { name: 'country', type: 'String!', doc: 'ISO 3166-1 alpha-3 country code in capitals, e.g. KEN.' },
+    inputType('PlaceInput', `Where the event happened. ${TEXT_RULE}`, [
+      { name: 'country', type: 'String!', doc: 'ISO 3166-1 alpha-3 country code in capitals, e.g. KEN (3 characters).' },
       { name: 'district', type: 'String', doc: 'District or other administrative area, 1-100 characters.' },
       { name: 'locality', type: 'String', doc: 'Town, village or neighbourhood, 1-100 characters.' },
       { name: 'facility', type: 'String', doc: 'Health facility or venue, 1-200 characters.' },
@@ -67,7 +73,7 @@ export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
       {
         name: 'phone',
         type: 'String',
-        doc: 'E.164 phone number: + then 8-15 digits, no spaces, e.g. +254712345678.',
+        doc: 'E.164 phone number: + then 8-15 digits, no spaces, e.g. +254712345678 (at most 16 characters).',
       },
       { name: 'email', type: 'String', doc: 'Email address, at most 254 characters.' },
     ]),
@@ -77,7 +83,10 @@ export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
       {
         name: 'contentType',
         type: 'String!',
-        doc: `MIME type, one of: ${limits.allowedContentTypes.join(', ')} (case-insensitive).`,
+        doc:
+          `MIME type, one of: ${limits.allowedContentTypes.join(', ')} (case-insensitive, at most ` +
+          `${MAX_CONTENT_TYPE_LENGTH} characters). The file's first bytes must be those of this type: ` +
+          'a file of another kind (an SVG or a PDF declared image/png) is refused.',
       },
       {
         name: 'data',
@@ -87,16 +96,20 @@ export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
           `no data: prefix); 1 byte to ${maxSize} decoded.`,
       },
     ]),
-    inputType('RegistrationInput', 'Submission details common to every registration.', [
+    inputType('RegistrationInput', `Submission details common to every registration. ${TEXT_RULE}`, [
       {
         name: 'draftId',
         type: 'ID!',
         doc:
-          'Client-chosen idempotency key: a UUID (any version, either case). ' +
+          'Client-chosen idempotency key: a UUID (36 characters, any version, either case). ' +
           'Submitting the same draftId again never creates a second record.',
       },
       { name: 'contact', type: 'ContactInput!', doc: 'How to reach the informant.' },
-      { name: 'comment', type: 'String', doc: 'Note for the registration office, at most 500 characters.' },
+      {
+        name: 'comment',
+        type: 'String',
+        doc: 'Note for the registration office, at most 500 characters; may span lines (line feeds and tabs).',
+      },
     ]),
     inputType('BirthRegistrationInput', 'A birth declaration.', [
       { name: 'registration', type: 'RegistrationInput!', doc: 'Submission details, including the draftId.' },
@@ -136,7 +149,7 @@ export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
       { name: 'informant', type: 'InformantInput', doc: 'Who declares the marriage, when not the couple.' },
       attachments,
     ]),
-    inputType('CorrectionChangeInput', 'One corrected field of a registered record.', [
+    inputType('CorrectionChangeInput', `One corrected field of a registered record. ${TEXT_RULE}`, [
       {
         name: 'field',
         type: 'String!',
@@ -147,21 +160,30 @@ export function recordInputsSdlFor(options: RecordInputOptions = {}): string {
       },
       { name: 'value', type: 'String!', doc: 'The corrected value as text, at most 500 characters.' },
     ]),
-    inputType('CorrectionInput', 'A request to correct a registered record.', [
+    inputType(
+      'CorrectionInput',
+      'A request to correct a record. Refused while the record waits for external validation ' +
+        `(WAITING_EXTERNAL_VALIDATION): correct it once the country has answered. ${TEXT_RULE}`,
+      [
       {
         name: 'draftId',
         type: 'ID!',
-        doc: 'Client-chosen idempotency key: a UUID (any version, either case). Returned by the mutation.',
+        doc: 'Client-chosen idempotency key: a UUID (36 characters, any version, either case). Returned by the mutation.',
       },
       { name: 'reason', type: 'CorrectionReason!', doc: 'Why the record is corrected.' },
-      { name: 'note', type: 'String', doc: 'Explanation for the registrar, at most 500 characters.' },
+      {
+        name: 'note',
+        type: 'String',
+        doc: 'Explanation for the registrar, at most 500 characters; may span lines (line feeds and tabs).',
+      },
       {
         name: 'changes',
         type: '[CorrectionChangeInput!]!',
         doc: `The corrected fields, 1 to ${MAX_CORRECTION_CHANGES}.`,
       },
       attachments,
-    ]),
+      ],
+    ),
   ].join('\n\n');
 }
 
@@ -174,7 +196,7 @@ function personFields(): SdlField[] {
     { name: 'familyName', type: 'String!', doc: 'Family name, 1-100 characters.' },
     { name: 'birthDate', type: 'String', doc: `Date of birth: ${DATE_RULE}.` },
     { name: 'gender', type: 'Gender', doc: 'Gender as recorded.' },
-    { name: 'nationalId', type: 'String', doc: 'National identity number: 4-30 letters, digits or dashes.' },
+    { name: 'nationalId', type: 'String', doc: 'National identity number: 4-30 characters, letters, digits or dashes.' },
   ];
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sampleBirth, sampleCorrection, sampleDeath, sampleMarriage } from './fixtures.js';
+import { SAMPLE_PNG_BASE64, sampleBirth, sampleCorrection, sampleDeath, sampleMarriage } from './fixtures.js';
 import { recordInputSchemas } from './inputs.js';
 import { describeIssues, validateInput, type ValidationIssue, type ValidationResult } from './validation.js';
 
@@ -26,6 +26,16 @@ function without<T extends object, K extends keyof T>(value: T, key: K): Omit<T,
   const copy = { ...value };
   delete copy[key];
   return copy;
+}
+
+/** A 1x1 GIF. */
+const GIF_BASE64 = 'R0lGODlhAQABAAAAACw=';
+
+/** `size` bytes that start as a PNG does (the signature, then zeros). */
+function pngOfSize(size: number): string {
+  const bytes = Buffer.alloc(size);
+  Buffer.from(SAMPLE_PNG_BASE64, 'base64').copy(bytes, 0, 0, 8);
+  return bytes.toString('base64');
 }
 
 const birth = (overrides: Record<string, unknown>): unknown => ({ ...sampleBirth(DRAFT), ...overrides });
@@ -135,12 +145,12 @@ test('an attachment over the size limit says its size and the limit', () => {
 
 test('the size limit is a parameter, and a near miss is told in bytes', () => {
   const small = recordInputSchemas({ maxAttachmentBytes: 1000 });
-  const data = Buffer.alloc(1001).toString('base64');
+  const data = pngOfSize(1001);
   const attachments = [{ type: 'OTHER', subject: 'CHILD', contentType: 'image/png', data }];
   const result = validateInput(small.BirthRegistrationInput, birth({ attachments }));
   const issue = expectIssue(result, 'details.attachments[0].data', 'max size 1000 bytes');
   assert.equal(issue.message, 'attachment is 1001 bytes, the limit is 1000 bytes');
-  const atLimit = [{ ...attachments[0], data: Buffer.alloc(1000).toString('base64') }];
+  const atLimit = [{ ...attachments[0], data: pngOfSize(1000) }];
   assert.ok(validateInput(small.BirthRegistrationInput, birth({ attachments: atLimit })).ok);
 });
 
@@ -150,14 +160,15 @@ test('a content type outside the list names the allowed ones', () => {
   const issue = expectIssue(result, 'details.attachments[0].contentType', 'allowed content type');
   assert.equal(
     issue.message,
-    'content type image/gif is not allowed; allowed: image/jpeg, image/png, application/pdf',
+    'content type "image/gif" is not allowed; allowed: image/jpeg, image/png, application/pdf',
   );
   const upper = [{ ...attachments[0]!, contentType: 'IMAGE/PNG' }];
   const normalised = validBirth(birth({ attachments: upper }));
   assert.ok(normalised.ok);
   assert.equal(normalised.value.attachments[0]?.contentType, 'image/png');
   const gifs = recordInputSchemas({ allowedContentTypes: ['image/gif'] });
-  assert.ok(validateInput(gifs.BirthRegistrationInput, birth({ attachments })).ok);
+  const gif = [{ ...attachments[0]!, data: GIF_BASE64 }];
+  assert.ok(validateInput(gifs.BirthRegistrationInput, birth({ attachments: gif })).ok);
 });
 
 test('attachment data must be strict base64 and not empty', () => {

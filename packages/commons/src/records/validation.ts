@@ -4,6 +4,7 @@
  * match on (`max length 100`, `not in the future`), `message` a sentence for people.
  */
 import type { z } from 'zod';
+import { boundMessage, echo, ECHO_MAX_CHARS, truncate } from '../echo.js';
 import { ruleOfCustomIssue } from './rules.js';
 
 export interface ValidationIssue {
@@ -27,20 +28,35 @@ export function validateInput<S extends z.ZodType>(
   // reportInput: the rule of a missing field ("required") depends on the input being undefined.
   const result = schema.safeParse(withoutNullProperties(value), { error: readableMessage, reportInput: true });
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, issues: result.error.issues.flatMap((issue) => toValidationIssues(issue, rootPath)) };
+  const issues = result.error.issues.flatMap((issue) => toValidationIssues(issue, rootPath));
+  if (issues.length <= MAX_ISSUES) return { ok: false, issues };
+  // A hostile input can break a rule per array item: the answer stays small whatever it sent.
+  const more = issues.length - MAX_ISSUES;
+  const rest = { field: rootPath, rule: 'more issues', message: `and ${more} more issues, not listed` };
+  return { ok: false, issues: [...issues.slice(0, MAX_ISSUES), rest] };
 }
 
-/** One line per issue, for logs and for a rejection reason. */
+/** Issues reported for one input; past this they are counted, not listed. */
+const MAX_ISSUES = 50;
+
+/** Issues described in one line; more are counted, so a reason stays a line. */
+const MAX_ISSUES_DESCRIBED = 10;
+
+/** One line for the issues, for logs and for a rejection reason. */
 export function describeIssues(issues: readonly ValidationIssue[]): string {
-  return issues.map((issue) => `${issue.field}: ${issue.message} (${issue.rule})`).join('; ');
+  const shown = issues.slice(0, MAX_ISSUES_DESCRIBED).map((issue) => `${issue.field}: ${issue.message} (${issue.rule})`);
+  const more = issues.length - shown.length;
+  return more > 0 ? `${shown.join('; ')}; and ${more} more` : shown.join('; ');
 }
 
 /** `details` + `['attachments', 0, 'data']` → `details.attachments[0].data`. */
 function fieldPath(rootPath: string, path: readonly PropertyKey[]): string {
   let field = rootPath;
   for (const segment of path) {
+    // A key is the client's text (an unknown field may be megabytes long): shown briefly.
+    const name = truncate(String(segment), ECHO_MAX_CHARS);
     if (typeof segment === 'number') field += `[${segment}]`;
-    else field += field === '' ? String(segment) : `.${String(segment)}`;
+    else field += field === '' ? name : `.${name}`;
   }
   return field;
 }
@@ -51,10 +67,11 @@ function toValidationIssues(issue: z.core.$ZodIssue, rootPath: string): Validati
     return issue.keys.map((key) => ({
       field: fieldPath(rootPath, [...issue.path, key]),
       rule: 'unknown field',
-      message: `unknown field "${key}"; check its spelling or leave it out`,
+      message: `unknown field ${echo(key)}; check its spelling or leave it out`,
     }));
   }
-  return [{ field: fieldPath(rootPath, issue.path), rule: ruleOf(issue), message: issue.message }];
+  // Every message is bounded here too, whoever wrote it: the last guard against an echo.
+  return [{ field: fieldPath(rootPath, issue.path), rule: truncate(ruleOf(issue), 100), message: boundMessage(issue.message, ECHO_MAX_CHARS, 500) }];
 }
 
 /** The stable rule name of a zod issue; custom checks name their own (see rules.ts). */
@@ -133,8 +150,7 @@ function kindOf(value: unknown): string {
 
 /** Echoes a rejected value briefly: never a whole attachment back into an error message. */
 function preview(value: unknown): string {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : kindOf(value);
-  return shown.length > 40 ? `${shown.slice(0, 37)}...` : shown;
+  return typeof value === 'string' ? echo(value) : kindOf(value);
 }
 
 /** A copy without null-valued properties, at any depth. Only plain objects and arrays are copied. */

@@ -123,3 +123,31 @@ test('the Sentry reporter sends one event with ids and the first line, nothing e
     await new Promise((resolve) => sink.close(resolve));
   }
 });
+
+test('an error quoting a refused value (GraphQL coercion) sends at most a short piece of it', async () => {
+  const apollo = new ApolloServer<Context>({
+    typeDefs: 'enum Kind { PNG PDF } input File { kind: Kind!, name: String! } type Query { check(file: File!): Boolean }',
+    resolvers: { Query: { check: () => true } },
+    includeStacktraceInErrorResponses: false,
+    plugins: [unexpectedErrors<Context>(createLogger('gateway', { level: 'silent' }))],
+  });
+  await apollo.start();
+  try {
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    for (const file of [{ kind: huge, name: 'a' }, { kind: 'PNG', name: 'a', [huge]: 1 }, { kind: 'PNG', name: 12 }]) {
+      const response = await apollo.executeOperation(
+        { query: 'query($file: File!) { check(file: $file) }', variables: { file } },
+        { contextValue: { correlationId: 'corr-3' } },
+      );
+      assert.equal(response.body.kind, 'single');
+      const size = JSON.stringify(response.body.singleResult).length;
+      assert.ok(size < 1_000, `${size} characters answered`);
+      assert.equal(response.body.singleResult.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT');
+    }
+    const inline = await apollo.executeOperation({ query: `{ check(file: { kind: ${'X'.repeat(100_000)}, name: "a" }) }` }, { contextValue: { correlationId: 'corr-4' } });
+    assert.equal(inline.body.kind, 'single');
+    assert.ok(JSON.stringify(inline.body.singleResult).length < 1_000);
+  } finally {
+    await apollo.stop();
+  }
+});

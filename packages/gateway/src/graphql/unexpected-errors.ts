@@ -10,7 +10,7 @@
  */
 import type * as ApolloCjs from '@apollo/server' with { 'resolution-mode': 'require' };
 import { GraphQLError } from 'graphql';
-import { errorLine, type Logger, type Sentry } from '@steadfast/commons';
+import { boundMessage, errorLine, type Logger, type Sentry } from '@steadfast/commons';
 
 export interface UnexpectedError {
   name: string;
@@ -57,10 +57,12 @@ export function unexpectedErrors<C extends { correlationId: string }>(logger: Lo
         willSendResponse: ({ response, contextValue }) => {
           if (response.body.kind !== 'single') return Promise.resolve();
           const result = response.body.singleResult;
+          // Every other error is bounded (commons' boundMessage): graphql-js quotes a refused
+          // value whole ("Value \"<2 MB>\" does not exist in \"AttachmentType\" enum"), twice.
           result.errors = result.errors?.map((error) =>
             error.extensions?.['code'] === 'INTERNAL_SERVER_ERROR'
               ? { ...error, message: internalErrorMessage(contextValue.correlationId), extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId: contextValue.correlationId } }
-              : error,
+              : { ...error, message: boundMessage(error.message) },
           );
           return Promise.resolve();
         },

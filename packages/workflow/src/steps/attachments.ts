@@ -5,7 +5,7 @@
 import { stagingKeyFor, type RecordJobData } from '@steadfast/commons';
 import type { StepContext, WorkflowDeps } from '../context.js';
 
-const isNotFound = (error: unknown): boolean => {
+export const isNotFound = (error: unknown): boolean => {
   const code = (error as { code?: string }).code;
   return code === 'NotFound' || code === 'NoSuchKey';
 };
