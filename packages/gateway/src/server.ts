@@ -43,7 +43,7 @@ import { TrustedProxies } from './edge/client-address.js';
 import { graphqlRouteOptions } from './edge/graphql-route.js';
 import { registerUserTokenAuth, userOf } from './edge/user-auth.js';
 import { QueueDepthGuard, UserRateLimits } from './edge/user-limits.js';
-import { operationLimits } from './graphql/operation-limits.js';
+import { keepLimitCode, operationLimits } from './graphql/operation-limits.js';
 import { StatusReader } from './status.js';
 import { Submissions } from './submissions.js';
 import { StatusWaiters } from './waiters.js';
@@ -150,7 +150,9 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     // Production tells a stranger nothing about the schema: no introspection, no "Did you mean".
     introspection: !production,
     validationRules: operations.validationRules,
+    parseOptions: operations.parseOptions,
     allowBatchedHttpRequests: false,
+    formatError: keepLimitCode,
     plugins: [unexpectedErrors<GatewayContext>(logger, sentry && sentryReporter(sentry, 'gateway')), ...operations.plugins],
     logger: {
       debug: (m: string) => logger.debug(m),

@@ -2,7 +2,8 @@
  * The HTTP edge of `/graphql`, in Hapi's lifecycle order:
  * 1. onPreAuth: a compressed body is refused unread (415);
  * 2. auth (USER_TOKEN): no valid token, 401 — the body is never read;
- * 3. onCredentials: Content-Length against the caller's limit (413), before the body is read;
+ * 3. still inside auth (the route's `admit`): Content-Length against the caller's limit (413),
+ *    before the body is read (Hapi's onCredentials would run after it);
  * 4. the body is read, within the route's maxBytes (the largest limit) and timeout (408);
  * 5. onPreHandler: a body over the small limit must be a mutation (413);
  * 6. onPreResponse: Hapi's own refusals are answered in GraphQL's shape, with
@@ -11,7 +12,7 @@
 import Boom from '@hapi/boom';
 import type * as Hapi from '@hapi/hapi';
 import { bodyLimitFor, checkHead, isMutation, tooLarge, type BodyLimits, type HeadVerdict } from './body-limits.js';
-import { USER_TOKEN, userOf } from './user-auth.js';
+import { USER_TOKEN, type Admit } from './user-auth.js';
 
 export interface GraphqlEdgeOptions {
   limits: BodyLimits;
@@ -44,7 +45,12 @@ const header = (request: Hapi.Request, name: string): string | undefined => {
 /** Route options for the GET and POST routes of `/graphql`. */
 export function graphqlRouteOptions(options: GraphqlEdgeOptions, method: 'get' | 'post'): Hapi.RouteOptions<Hapi.ReqRef> {
   const { limits } = options;
+  const admit: Admit = (request, user) => {
+    const verdict = checkHead({ contentLength: header(request, 'content-length'), method: request.method }, bodyLimitFor(user.scopes, limits));
+    return verdict.ok ? undefined : refusal(verdict);
+  };
   return {
+    plugins: { admit },
     auth: { strategy: USER_TOKEN, mode: 'required' },
     // A long-poll holds its request up to 30 s with no byte sent: no server timeout and no
     // idle-socket timeout may cut it; the body's own reading time is bounded by payload.timeout.
@@ -54,14 +60,6 @@ export function graphqlRouteOptions(options: GraphqlEdgeOptions, method: 'get' |
       onPreAuth: {
         method: (request, h) => {
           const verdict = checkHead({ contentEncoding: header(request, 'content-encoding'), method: 'get' }, 0);
-          if (!verdict.ok) throw refusal(verdict);
-          return h.continue;
-        },
-      },
-      onCredentials: {
-        method: (request, h) => {
-          const limit = bodyLimitFor(userOf(request)?.scopes ?? [], limits);
-          const verdict = checkHead({ contentLength: header(request, 'content-length'), method: request.method }, limit);
           if (!verdict.ok) throw refusal(verdict);
           return h.continue;
         },

@@ -1,8 +1,9 @@
 /**
- * Limits on what one GraphQL operation may ask for, checked before it runs: tokens (while
- * parsing, so a 200,000-alias document is dropped before it is even validated), depth,
- * aliases, directives and total cost (graphql-armor's maintained rules), and root fields per
- * operation (a small rule of ours: armor has none). A refusal is a 400 with
+ * Limits on what one GraphQL operation may ask for, checked before it runs: tokens (graphql-js's
+ * own parser limit, so a 200,000-alias document is dropped while parsing, before validation;
+ * armor's token plugin throws from a hook Apollo turns into a 500), depth, aliases, directives
+ * and total cost (graphql-armor's maintained rules), and root fields per operation (a small rule
+ * of ours: armor has none). A refusal is a 400 with
  * `extensions.code` `QUERY_TOO_COMPLEX` and `extensions.limit` naming the limit.
  */
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -57,10 +58,24 @@ export function maxRootFieldsRule(max: number): ValidationRule {
   });
 }
 
-/** Apollo options: its plugins (token limit, suggestion mask) and validation rules. */
+/**
+ * Apollo reports every validation error as GRAPHQL_VALIDATION_FAILED; one of these limits keeps
+ * its own code (Apollo's `formatError`).
+ */
+export function keepLimitCode<T extends { message: string; extensions?: Record<string, unknown> }>(formatted: T): T {
+  if (typeof formatted.extensions?.['limit'] === 'string') {
+    return { ...formatted, extensions: { ...formatted.extensions, code: QUERY_TOO_COMPLEX } };
+  }
+  if (formatted.extensions?.['code'] === 'GRAPHQL_PARSE_FAILED' && /contains more tha[nt] \d+ tokens/.test(formatted.message)) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: QUERY_TOO_COMPLEX, limit: 'tokens' } };
+  }
+  return formatted;
+}
+
+/** Apollo options: plugins (suggestion mask), validation rules, the parser's token limit. */
 export function operationLimits(limits: OperationLimits) {
   const armor = new ApolloArmor({
-    maxTokens: { n: limits.maxTokens },
+    maxTokens: { enabled: false },
     maxDepth: { n: limits.maxDepth, propagateOnRejection: false, onReject: [report('depth')] },
     maxAliases: { n: limits.maxAliases, propagateOnRejection: false, onReject: [report('aliases')] },
     maxDirectives: { n: limits.maxDirectives, propagateOnRejection: false, onReject: [report('directives')] },
@@ -68,5 +83,9 @@ export function operationLimits(limits: OperationLimits) {
     blockFieldSuggestion: { enabled: limits.production },
   });
   const { plugins, validationRules } = armor.protect();
-  return { plugins, validationRules: [...validationRules, maxRootFieldsRule(limits.maxRootFields)] };
+  return {
+    plugins,
+    validationRules: [...validationRules, maxRootFieldsRule(limits.maxRootFields)],
+    parseOptions: { maxTokens: limits.maxTokens },
+  };
 }
