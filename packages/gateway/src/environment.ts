@@ -21,6 +21,28 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** Unexpected errors in GraphQL operations are reported here (no personal data), and logged. */
   SENTRY_DSN: z.url().optional(),
+  /**
+   * Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs, e.g.
+   * `10.0.0.0/8,::1`). Empty: the client address is always the socket's.
+   */
+  GATEWAY_TRUSTED_PROXIES: z.string().default(''),
+  /** Largest GraphQL body of a caller who cannot submit, and of any query (status reads). */
+  GATEWAY_SMALL_BODY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  /** How long a client may take to send a request body: a 5 MiB attachment on 2 Mbit/s takes ~30 s. */
+  GATEWAY_BODY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(90),
+  /** Per user: submissions (each write mutation) and status reads (each fetchRecordStatus(es)) per window. */
+  GATEWAY_SUBMISSIONS_PER_WINDOW: z.coerce.number().int().min(1).default(1_200),
+  GATEWAY_STATUS_READS_PER_WINDOW: z.coerce.number().int().min(1).default(6_000),
+  GATEWAY_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** New submissions get 503 + Retry-After while the record queue holds more waiting jobs than this. */
+  GATEWAY_MAX_QUEUE_DEPTH: z.coerce.number().int().min(1).default(100_000),
+  /** GraphQL operation limits (graphql-armor and the root-field rule). */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(8),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+  GRAPHQL_MAX_ROOT_FIELDS: z.coerce.number().int().min(1).default(10),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(10),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(2_000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(100).default(5_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

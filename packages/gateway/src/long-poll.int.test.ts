@@ -4,7 +4,7 @@
  * BullMQ worker of the test's own that holds each job until the test says complete or fail.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -45,6 +45,7 @@ const policy: RetryPolicy = { attempts: 3, backoffMs: 4_000, backoffMaxMs: 4_000
 let jwks: Server;
 let authUrl: string;
 let token: string;
+let signingKey: KeyObject;
 let mongo: ReturnType<typeof createMongo>;
 let queue: RecordQueue;
 let worker: ReturnType<typeof registerRecordWorker>;
@@ -118,14 +119,8 @@ before(async () => {
   jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   authUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
-  token = await new SignJWT({ scope: ['declare'] })
-    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
-    .setSubject('user-1')
-    .setIssuer(TOKEN_ISSUER)
-    .setAudience(TOKEN_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(privateKey);
+  signingKey = privateKey;
+  token = await mint('user-1', ['declare']);
 
   mongo = createMongo(config.mongo);
   queue = new RecordQueue(redisOptions(config.redis), policy, queueName);
@@ -144,6 +139,17 @@ after(async () => {
   await mongo.close();
   await new Promise((resolve) => jwks.close(resolve));
 });
+
+/** A login token of `userId` with `scopes`, signed by this test's key. */
+const mint = (userId: string, scopes: string[]): Promise<string> =>
+  new SignJWT({ scope: scopes })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+    .setSubject(userId)
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(signingKey);
 
 async function startGateway(): Promise<Gateway> {
   const env = readEnvironment({ ...process.env, ...names, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', AUTH_URL: authUrl });
@@ -171,12 +177,12 @@ interface StatusAnswer {
 async function fetchStatus(
   draftId: string,
   waitSeconds?: number,
-  options: { base?: string; signal?: AbortSignal } = {},
+  options: { base?: string; signal?: AbortSignal; token?: string } = {},
 ): Promise<StatusAnswer> {
   const started = performance.now();
   const response = await fetch(`${options.base ?? url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token ?? token}` },
     body: JSON.stringify({ query: STATUS, variables: { draftId, ...(waitSeconds === undefined ? {} : { waitSeconds }) } }),
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -269,13 +275,14 @@ test('a job that completes between registering the waiter and the first read sti
   try {
     await events.waitUntilReady();
     const reader = new StatusReader(collections(mongo.db(config.mongo.dbName)), queue, logger);
+    const viewer = { userId: 'user-1', scopes: ['declare'] };
     let firstRead = true;
     // The first look sees the job in flight; before that answer is used, the job completes and
     // this gateway receives the event: a waiter registered only after the read would miss it.
     const racing = {
-      status: (draft: string) => reader.status(draft),
+      status: (draft: string) => reader.status(draft, viewer),
       unlessInFlight: async (draft: string) => {
-        const status = await reader.unlessInFlight(draft);
+        const status = await reader.unlessInFlight(draft, viewer);
         if (firstRead) {
           firstRead = false;
           assert.equal(status, undefined, 'in flight');
@@ -295,7 +302,7 @@ test('a job that completes between registering the waiter and the first read sti
       },
     };
     const started = performance.now();
-    const status = await new LongPoll(racing, waiters).status(draftId, 10_000);
+    const status = await new LongPoll(racing, waiters).status(draftId, 10_000, viewer);
     assert.equal(status.__typename, 'RecordProcessed');
     assert.ok(performance.now() - started < 2_000, 'woken, not timed out');
     assert.equal(waiters.size, 0);
@@ -335,4 +342,97 @@ test('stopping the gateway answers its held long-polls at once; /graphql has no 
   assert.equal(answer.status?.__typename, 'RecordProcessing', JSON.stringify(answer));
   assert.ok(answer.at - closedAt < 3_000, `answered ${Math.round(answer.at - closedAt)} ms after stop began`);
   gate(draftId).decide('complete');
+});
+
+const STATUSES = `query($draftIds: [ID!]!, $waitSeconds: Int) {
+  fetchRecordStatuses(draftIds: $draftIds, waitSeconds: $waitSeconds) {
+    __typename
+    ... on RecordProcessing { draftId attempts }
+    ... on RecordProcessed { draftId recordId }
+    ... on RecordUnknown { draftId }
+  }
+}`;
+
+interface StatusesAnswer {
+  statuses?: Array<{ __typename: string; draftId: string; recordId?: string }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }>;
+  at: number;
+  ms: number;
+}
+
+async function fetchStatuses(draftIds: string[], waitSeconds?: number, as = token): Promise<StatusesAnswer> {
+  const started = performance.now();
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${as}` },
+    body: JSON.stringify({ query: STATUSES, variables: { draftIds, ...(waitSeconds === undefined ? {} : { waitSeconds }) } }),
+  });
+  const body = (await response.json()) as { data?: { fetchRecordStatuses: StatusesAnswer['statuses'] } | null; errors?: StatusesAnswer['errors'] };
+  const at = performance.now();
+  return { ...(body.data ? { statuses: body.data.fetchRecordStatuses } : {}), ...(body.errors ? { errors: body.errors } : {}), at, ms: at - started };
+}
+
+test('fetchRecordStatuses holds while every draft is in flight and answers all, in order, when one completes', async () => {
+  const drafts = [await inFlight(), await inFlight(), await inFlight()];
+  const poll = fetchStatuses(drafts, 20);
+  assert.equal(await within(poll, 500), 'pending', 'held while all three run');
+  const completedAt = performance.now();
+  gate(drafts[1] as string).decide('complete');
+  const answer = await poll;
+  assert.deepEqual(answer.statuses?.map((s) => [s.draftId, s.__typename]), [
+    [drafts[0], 'RecordProcessing'],
+    [drafts[1], 'RecordProcessed'],
+    [drafts[2], 'RecordProcessing'],
+  ]);
+  assert.ok(answer.at - completedAt < 1_000, `answered ${Math.round(answer.at - completedAt)} ms after the job completed`);
+  for (const draftId of drafts) gate(draftId).decide('complete');
+});
+
+test('fetchRecordStatuses answers at once when one draft is already decided or unknown', async () => {
+  const running = await inFlight();
+  const answer = await fetchStatuses([running, randomUUID()], 20);
+  assert.deepEqual(answer.statuses?.map((s) => s.__typename), ['RecordProcessing', 'RecordUnknown']);
+  assert.ok(answer.ms < 1_000, `answered after ${Math.round(answer.ms)} ms`);
+  gate(running).decide('complete');
+});
+
+test('fetchRecordStatuses takes at most 100 draftIds, each a UUID', async () => {
+  const many = await fetchStatuses(Array.from({ length: 101 }, () => randomUUID()));
+  assert.equal(many.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(many.errors));
+  assert.equal(many.errors?.[0]?.extensions?.field, 'draftIds');
+  const bad = await fetchStatuses([randomUUID(), 'not-a-uuid']);
+  assert.equal(bad.errors?.[0]?.extensions?.field, 'draftIds.1', JSON.stringify(bad.errors));
+  const hundred = await fetchStatuses(Array.from({ length: 100 }, () => randomUUID()));
+  assert.equal(hundred.statuses?.length, 100);
+});
+
+test('a status is RecordUnknown to another user without validate, register or sysadmin; they see it', async () => {
+  const other = await mint('user-2', ['declare']);
+  const registrar = await mint('user-3', ['declare', 'validate', 'register', 'correct']);
+  const draftId = await inFlight();
+  // In flight: answered at once, as for a draft never received (never held: that would tell).
+  const hidden = await fetchStatus(draftId, 20, { token: other });
+  assert.equal(hidden.status?.__typename, 'RecordUnknown', JSON.stringify(hidden));
+  assert.ok(hidden.ms < 1_000, `answered after ${Math.round(hidden.ms)} ms`);
+  assert.equal((await fetchStatuses([draftId], 0, other)).statuses?.[0]?.__typename, 'RecordUnknown');
+  assert.equal((await fetchStatus(draftId, 0, { token: registrar })).status?.__typename, 'RecordProcessing');
+
+  gate(draftId).decide('complete');
+  await fetchStatus(draftId, 20);
+  assert.equal((await fetchStatus(draftId, 0, { token: other })).status?.__typename, 'RecordUnknown', 'processed, still hidden');
+  assert.equal((await fetchStatus(draftId, 0, { token: registrar })).status?.__typename, 'RecordProcessed');
+  assert.equal((await fetchStatus(draftId)).status?.__typename, 'RecordProcessed', 'its submitter');
+});
+
+test('a processed draft whose job is gone: visible to its submitter (from the record), not to others', async () => {
+  const draftId = await inFlight();
+  gate(draftId).decide('complete');
+  await fetchStatus(draftId, 20);
+  // The record names who acted under this draftId; the completed job is removed.
+  const db = mongo.db(config.mongo.dbName);
+  await db.collection<{ _id: string }>('records').updateOne({ _id: recordIdFor(draftId) }, { $set: { [`actions.${draftId}.userId`]: 'user-1' } });
+  await (await queue.getJob(draftId))?.remove();
+  assert.equal((await fetchStatus(draftId)).status?.__typename, 'RecordProcessed');
+  const other = await mint('user-2', ['declare']);
+  assert.equal((await fetchStatus(draftId, 0, { token: other })).status?.__typename, 'RecordUnknown');
 });

@@ -18,7 +18,8 @@
 import { QueueEvents, type RedisOptions } from 'bullmq';
 import type { Logger } from '@steadfast/commons';
 import type { RecordStatus, StatusReader } from './status.js';
-import type { StatusWaiters, WakeReason } from './waiters.js';
+import type { StatusWaiters, Waiter, WakeReason } from './waiters.js';
+import type { Viewer } from './visibility.js';
 
 /** The longest wait a client may ask for, in seconds. */
 export const MAX_WAIT_SECONDS = 30;
@@ -37,27 +38,46 @@ export class LongPoll {
   ) {}
 
   /** The draft's status, waiting up to `waitMs` for its job to move on while it is in flight. */
-  async status(draftId: string, waitMs: number, signal?: AbortSignal): Promise<RecordStatus> {
-    const waiter = this.waiters.register(draftId, waitMs, signal);
-    if (!waiter) {
-      this.count(this.waiters.closed ? 'stopping' : 'full');
-      return this.reader.status(draftId);
-    }
+  async status(draftId: string, waitMs: number, viewer: Viewer, signal?: AbortSignal): Promise<RecordStatus> {
+    const [status] = await this.statuses([draftId], waitMs, viewer, signal);
+    return status as RecordStatus;
+  }
+
+  /**
+   * The statuses of `draftIds`, in order. Held only while every one is in flight, until any of
+   * their jobs moves on or `waitMs` passes; then all are read afresh. A draft the viewer may not
+   * see reads as RecordUnknown at once (never held: holding would tell it exists).
+   */
+  async statuses(draftIds: readonly string[], waitMs: number, viewer: Viewer, signal?: AbortSignal): Promise<RecordStatus[]> {
+    const waiters: Waiter[] = [];
     try {
-      // In flight (known from Redis alone): wait, and read the full status once, at the end.
-      const first = await this.reader.unlessInFlight(draftId);
-      if (first && first.__typename !== 'RecordProcessing') {
-        this.count('answered');
-        return first;
+      for (const draftId of new Set(draftIds)) {
+        const waiter = this.waiters.register(draftId, waitMs, signal);
+        if (!waiter) {
+          this.count(this.waiters.closed ? 'stopping' : 'full');
+          return await this.readAll(draftIds, viewer);
+        }
+        waiters.push(waiter);
       }
-      const reason = await waiter.done;
+      // In flight (known from Redis alone): wait, and read the full statuses once, at the end.
+      const first = await Promise.all(draftIds.map((draftId) => this.reader.unlessInFlight(draftId, viewer)));
+      if (first.some((status) => status && status.__typename !== 'RecordProcessing')) {
+        this.count('answered');
+        return await Promise.all(first.map((status, i) => (status ? Promise.resolve(status) : this.reader.status(draftIds[i] as string, viewer))));
+      }
+      const reason = await Promise.race(waiters.map((w) => w.done));
       this.count(reason);
       // Nobody is listening any more: spare the stores a second read.
-      if (reason === 'aborted' && first) return first;
-      return await this.reader.status(draftId);
+      const known = first.filter((status): status is RecordStatus => status !== undefined);
+      if (reason === 'aborted' && known.length === first.length) return known;
+      return await this.readAll(draftIds, viewer);
     } finally {
-      waiter.release();
+      for (const waiter of waiters) waiter.release();
     }
+  }
+
+  private readAll(draftIds: readonly string[], viewer: Viewer): Promise<RecordStatus[]> {
+    return Promise.all(draftIds.map((draftId) => this.reader.status(draftId, viewer)));
   }
 }
 

@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import type * as ApolloCjs from '@apollo/server' with { 'resolution-mode': 'require' };
 import hapiApolloModule, { type HapiApolloPluginOptions } from '@as-integrations/hapi';
 import {
-  bearerToken,
   collections,
   createServiceServer,
   createTokenVerifier,
@@ -28,10 +27,8 @@ import {
   redisReady,
   retryPolicyFrom,
   storeConfigFrom,
-  TokenKeysUnavailableError,
   type Logger,
 } from '@steadfast/commons';
-import { unavailable } from './errors.js';
 import Hapi from '@hapi/hapi';
 import { Queue } from 'bullmq';
 import type { Environment } from './environment.js';
@@ -42,6 +39,11 @@ import { mountAdmin, registerTokenAuth } from './admin.js';
 import { LongPoll, watchRecordEvents } from './long-poll.js';
 import { loginRoute } from './login.js';
 import { LoginThrottle } from './login-throttle.js';
+import { TrustedProxies } from './edge/client-address.js';
+import { graphqlRouteOptions } from './edge/graphql-route.js';
+import { registerUserTokenAuth, userOf } from './edge/user-auth.js';
+import { QueueDepthGuard, UserRateLimits } from './edge/user-limits.js';
+import { keepLimitCode, operationLimits } from './graphql/operation-limits.js';
 import { StatusReader } from './status.js';
 import { Submissions } from './submissions.js';
 import { StatusWaiters } from './waiters.js';
@@ -113,6 +115,27 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   // timeout would cut every read; BullMQ wants maxRetriesPerRequest null on a blocking client).
   const recordEvents = watchRecordEvents(queue.name, redisOptions(stores.redis), waiters, logger);
   const sentry = env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined;
+  const production = env.NODE_ENV === 'production';
+  const operations = operationLimits({
+    maxDepth: env.GRAPHQL_MAX_DEPTH,
+    maxAliases: env.GRAPHQL_MAX_ALIASES,
+    maxRootFields: env.GRAPHQL_MAX_ROOT_FIELDS,
+    maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+    maxTokens: env.GRAPHQL_MAX_TOKENS,
+    maxCost: env.GRAPHQL_MAX_COST,
+    production,
+  });
+  const rateLimits = new UserRateLimits(
+    redis,
+    { submissions: env.GATEWAY_SUBMISSIONS_PER_WINDOW, statusReads: env.GATEWAY_STATUS_READS_PER_WINDOW, windowSeconds: env.GATEWAY_RATE_WINDOW_SECONDS },
+    logger,
+  );
+  // Not yet running: waiting, delayed (retries), prioritised. Read at most once a second.
+  const queueDepth = new QueueDepthGuard(
+    async () => Object.values(await queue.queue.getJobCounts('wait', 'delayed', 'prioritized', 'waiting-children')).reduce((a, b) => a + b, 0),
+    env.GATEWAY_MAX_QUEUE_DEPTH,
+    logger,
+  );
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: [recordInputsSdlFor(limits), operationsSdl],
     resolvers: createResolvers({
@@ -120,9 +143,17 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       status,
       longPoll: new LongPoll(status, waiters, (outcome) => longPolls.inc({ outcome })),
       schemas: recordInputSchemas(limits),
+      rateLimits,
+      queueDepth,
     }),
     includeStacktraceInErrorResponses: false,
-    plugins: [unexpectedErrors<GatewayContext>(logger, sentry && sentryReporter(sentry, 'gateway'))],
+    // Production tells a stranger nothing about the schema: no introspection, no "Did you mean".
+    introspection: !production,
+    validationRules: operations.validationRules,
+    parseOptions: operations.parseOptions,
+    allowBatchedHttpRequests: false,
+    formatError: keepLimitCode,
+    plugins: [unexpectedErrors<GatewayContext>(logger, sentry && sentryReporter(sentry, 'gateway')), ...operations.plugins],
     logger: {
       debug: (m: string) => logger.debug(m),
       info: (m: string) => logger.info(m),
@@ -141,34 +172,33 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   });
 
   const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString());
+  registerUserTokenAuth(server, verify);
   // Base64 grows bytes by 4/3; leave room for the rest of the document.
   const maxBytes = Math.ceil((env.ATTACHMENT_MAX_BYTES * env.ATTACHMENT_MAX_COUNT * 4) / 3) + 1024 * 1024;
+  const edge = {
+    limits: { small: env.GATEWAY_SMALL_BODY_BYTES, large: maxBytes },
+    bodyTimeoutMs: env.GATEWAY_BODY_TIMEOUT_SECONDS * 1_000,
+    maxTokens: env.GRAPHQL_MAX_TOKENS,
+  };
   const apolloOptions: HapiApolloPluginOptions<GatewayContext> = {
-      apolloServer: apollo,
-      path: '/graphql',
-      // A long-poll holds its request up to MAX_WAIT_SECONDS with no byte sent: no server
-      // timeout and no idle-socket timeout on this route may cut it.
-      getRoute: { options: { timeout: { server: false, socket: false } } },
-      postRoute: { options: { payload: { maxBytes }, timeout: { server: false, socket: false } } },
-      context: async ({ request }): Promise<GatewayContext> => {
-        const header = request.headers['x-correlation-id'];
-        const correlationId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
-        // Hapi's 'disconnect' misses a client that leaves after sending its whole body; the
-        // response's 'close' before it ended does not.
-        const gone = new AbortController();
-        request.raw.res.once('close', () => {
-          if (!request.raw.res.writableEnded) gone.abort();
-        });
-        const base = { correlationId, signal: gone.signal };
-        const token = bearerToken(request.headers['authorization'] as string | undefined);
-        if (!token) return base;
-        try {
-          return { ...base, user: await verify(token) };
-        } catch (error) {
-          if (error instanceof TokenKeysUnavailableError) throw unavailable('the auth service');
-          return { ...base, authError: (error as Error).message };
-        }
-      },
+    apolloServer: apollo,
+    path: '/graphql',
+    // Caller before body: the token is checked, then the body's size against the caller's limit,
+    // then the body is read (edge/graphql-route.ts).
+    getRoute: { options: graphqlRouteOptions(edge, 'get') },
+    postRoute: { options: graphqlRouteOptions(edge, 'post') },
+    context: ({ request }): Promise<GatewayContext> => {
+      const header = request.headers['x-correlation-id'];
+      const correlationId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
+      // Hapi's 'disconnect' misses a client that leaves after sending its whole body; the
+      // response's 'close' before it ended does not.
+      const gone = new AbortController();
+      request.raw.res.once('close', () => {
+        if (!request.raw.res.writableEnded) gone.abort();
+      });
+      const user = userOf(request);
+      return Promise.resolve({ correlationId, signal: gone.signal, ...(user ? { user } : {}) });
+    },
   };
   await server.register<HapiApolloPluginOptions<GatewayContext>, void>({ plugin: hapiApollo, options: apolloOptions });
   registerTokenAuth(server, verify);
@@ -178,7 +208,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     { perUsername: env.LOGIN_MAX_FAILURES, perAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
     logger,
   );
-  server.route(loginRoute(env.AUTH_URL, throttle, logger));
+  server.route(loginRoute(env.AUTH_URL, throttle, new TrustedProxies(env.GATEWAY_TRUSTED_PROXIES), logger));
   // Held long-polls answer (their status read afresh) as soon as the gateway starts stopping,
   // however it is stopped (close() below, or runService's signal handler).
   server.ext('onPreStop', () => waiters.close());

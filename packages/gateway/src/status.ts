@@ -2,7 +2,8 @@
  * `fetchRecordStatus`: a decided draft is answered from MongoDB (kept as long as the record), by
  * way of its completed job's result while Redis keeps that; one still in flight from its job in
  * Redis, with the step it is at read from the record's remembered steps. It never answers
- * "unknown" when it could not look.
+ * "unknown" when it could not look. A viewer who may not see the draft (visibility.ts) gets
+ * RecordUnknown, as for a draft never received.
  */
 import {
   recordIdFor,
@@ -16,6 +17,7 @@ import {
   type RegistrationStatus,
 } from '@steadfast/commons';
 import { unavailable } from './errors.js';
+import { canSeeDraft, type Viewer } from './visibility.js';
 
 export type RecordStatus =
   | { __typename: 'RecordProcessing'; draftId: string; attempts: number; step: string; lastError: string | null }
@@ -31,6 +33,12 @@ export type RecordStatus =
   | { __typename: 'RecordRejected'; draftId: string; reason: string; code: string | null }
   | { __typename: 'RecordUnknown'; draftId: string };
 
+/** A decided draft's status and who submitted it (undefined when that cannot be known). */
+interface Decided {
+  status: RecordStatus;
+  submitter: string | undefined;
+}
+
 export class StatusReader {
   constructor(
     private readonly db: Collections,
@@ -38,8 +46,8 @@ export class StatusReader {
     private readonly logger: Logger,
   ) {}
 
-  async status(draftId: string): Promise<RecordStatus> {
-    return (await this.read(draftId, false))!;
+  async status(draftId: string, viewer: Viewer): Promise<RecordStatus> {
+    return (await this.read(draftId, viewer, false))!;
   }
 
   /**
@@ -47,11 +55,12 @@ export class StatusReader {
    * undefined then, read from Redis alone. A long-poll holds such a request, and answers it
    * with a full read once the job moves on.
    */
-  async unlessInFlight(draftId: string): Promise<RecordStatus | undefined> {
-    return this.read(draftId, true);
+  async unlessInFlight(draftId: string, viewer: Viewer): Promise<RecordStatus | undefined> {
+    return this.read(draftId, viewer, true);
   }
 
-  private async read(draftId: string, skipInFlight: boolean): Promise<RecordStatus | undefined> {
+  private async read(draftId: string, viewer: Viewer, skipInFlight: boolean): Promise<RecordStatus | undefined> {
+    const unknown: RecordStatus = { __typename: 'RecordUnknown', draftId };
     let job: RecordJob | undefined;
     let redisDown = false;
     try {
@@ -60,12 +69,14 @@ export class StatusReader {
       redisDown = true;
       this.logger.warn({ draftId, err: (error as Error).message }, 'status: Redis unreachable');
     }
+    // The job names its submitter: someone else learns nothing, not even whether it is in flight.
+    if (job && !canSeeDraft(viewer, job.data.userId)) return unknown;
     if (skipInFlight && job && !job.finishedOn) return undefined;
 
     let mongoDown = false;
     try {
       const decided = await this.decidedStatus(draftId, job);
-      if (decided) return decided;
+      if (decided) return job || canSeeDraft(viewer, decided.submitter) ? decided.status : unknown;
     } catch (error) {
       mongoDown = true;
       this.logger.warn({ draftId, err: (error as Error).message }, 'status: MongoDB unreachable');
@@ -82,7 +93,7 @@ export class StatusReader {
       };
     }
     if (mongoDown) throw unavailable('the status of processed submissions (MongoDB)');
-    return { __typename: 'RecordUnknown', draftId };
+    return unknown;
   }
 
   /**
@@ -91,22 +102,28 @@ export class StatusReader {
    * A job in flight has not been decided (but for a crash between deciding and completing,
    * which the job's next run settles at once).
    */
-  private async decidedStatus(draftId: string, job: RecordJob | undefined): Promise<RecordStatus | undefined> {
+  private async decidedStatus(draftId: string, job: RecordJob | undefined): Promise<Decided | undefined> {
     const result = job?.returnvalue as RecordJobResult | null | undefined;
     if (result?.outcome === 'processed') return this.processed(draftId, result.recordId);
     if (job && !job.finishedOn) return undefined;
     const decided = await this.db.drafts.findOne({ _id: draftId });
     if (decided?.status === 'rejected') {
-      return { __typename: 'RecordRejected', draftId, reason: decided.reason, code: decided.code };
+      return {
+        status: { __typename: 'RecordRejected', draftId, reason: decided.reason, code: decided.code },
+        submitter: decided.userId,
+      };
     }
     if (decided?.status === 'processed') return this.processed(draftId, decided.recordId);
     return undefined;
   }
 
-  private async processed(draftId: string, recordId: string): Promise<RecordStatus | undefined> {
-    const record = await this.db.records.findOne({ _id: recordId }, { projection: { trackingId: 1, hasPotentialDuplicates: 1, status: 1, registrationNumber: 1 } });
+  private async processed(draftId: string, recordId: string): Promise<Decided | undefined> {
+    const record = await this.db.records.findOne(
+      { _id: recordId },
+      { projection: { trackingId: 1, hasPotentialDuplicates: 1, status: 1, registrationNumber: 1, [`actions.${draftId}.userId`]: 1 } },
+    );
     if (!record) return undefined;
-    return {
+    return { submitter: record.actions?.[draftId]?.userId, status: {
       __typename: 'RecordProcessed',
       draftId,
       recordId: record._id,
@@ -114,7 +131,7 @@ export class StatusReader {
       hasPotentialDuplicates: record.hasPotentialDuplicates,
       registrationStatus: record.status,
       registrationNumber: record.registrationNumber ?? null,
-    };
+    } };
   }
 
   /**

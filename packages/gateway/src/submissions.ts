@@ -2,6 +2,8 @@
  * Accepting a submission: decide what the user may do, fingerprint the validated payload, claim
  * the draftId, stage the attachments in MinIO and queue one job under the draftId. Any number
  * of repeats, before, during or after processing, lead to that one job and its one outcome.
+ * A repeat by another user who may not see the draft's status (visibility.ts) is refused as
+ * IDEMPOTENCY_KEY_REUSED: it would otherwise learn the record's ids.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -23,6 +25,7 @@ import {
   type Redis,
 } from '@steadfast/commons';
 import { forbidden, idempotencyKeyReused, unavailable } from './errors.js';
+import { canSeeDraft } from './visibility.js';
 
 export interface SubmittingUser {
   userId: string;
@@ -116,7 +119,7 @@ export class Submissions {
 
     if (claim === 'same') {
       const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
-      if (job) return { ids: await this.repeatOf(job, log), outcome: 'repeat' };
+      if (job) return { ids: await this.repeatOf(job, submission.user, log), outcome: 'repeat' };
     }
 
     // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
@@ -138,15 +141,18 @@ export class Submissions {
           await releaseDraft(this.deps.redis, draftId);
           throw idempotencyKeyReused(draftId);
         }
-        return { ids: await this.repeatOf(job, log), outcome: 'repeat' };
+        return { ids: await this.repeatOf(job, submission.user, log), outcome: 'repeat' };
       }
     } else if (decided) {
       // Decided: its job is done with the staged uploads, and this repeat's copies can go.
       await this.unstage(draftId, staging, log);
       await releaseDraft(this.deps.redis, draftId);
       if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
-      const ids = decided.status === 'processed' ? await this.processedIds(draftId, decided.recordId) : { draftId };
-      return { ids, outcome: 'repeat' };
+      if (decided.status === 'rejected') {
+        if (decided.userId !== undefined && !canSeeDraft(submission.user, decided.userId)) throw idempotencyKeyReused(draftId);
+        return { ids: { draftId }, outcome: 'repeat' };
+      }
+      return { ids: await this.processedIds(draftId, decided.recordId, submission.user), outcome: 'repeat' };
     }
 
     try {
@@ -229,8 +235,9 @@ export class Submissions {
    * attempts (it resumes where it stopped); a completed job's outcome is settled, so the claim,
    * if this repeat took it again, goes.
    */
-  private async repeatOf(job: RecordJob, log: Logger): Promise<Accepted> {
+  private async repeatOf(job: RecordJob, user: SubmittingUser, log: Logger): Promise<Accepted> {
     const { draftId } = job.data;
+    if (!canSeeDraft(user, job.data.userId)) throw idempotencyKeyReused(draftId);
     const state = await this.store('the queue (Redis)', () => job.getState());
     if (state === 'failed') {
       await this.store('the queue (Redis)', () => job.retry('failed'));
@@ -243,8 +250,10 @@ export class Submissions {
     return { draftId };
   }
 
-  private async processedIds(draftId: string, recordId: string): Promise<Accepted> {
-    const record = await this.deps.db.records.findOne({ _id: recordId }, { projection: { trackingId: 1 } });
+  private async processedIds(draftId: string, recordId: string, user: SubmittingUser): Promise<Accepted> {
+    const record = await this.deps.db.records.findOne({ _id: recordId }, { projection: { trackingId: 1, [`actions.${draftId}.userId`]: 1 } });
+    const submitter = record?.actions?.[draftId]?.userId;
+    if (submitter !== undefined && !canSeeDraft(user, submitter)) throw idempotencyKeyReused(draftId);
     return { draftId, recordId, ...(record ? { trackingId: record.trackingId } : {}) };
   }
 

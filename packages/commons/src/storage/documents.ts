@@ -158,6 +158,8 @@ export type DraftDocument = {
   operation: Operation;
   fingerprint: string;
   decidedAt: Date;
+  /** Who submitted the draft: whom its status is shown to (besides validate/register/sysadmin). */
+  userId?: string;
 } & DraftOutcome;
 
 export interface AuditEntry {

@@ -1,10 +1,15 @@
 /** The gateway's operations and result types; the input types come from commons. */
 export const operationsSdl = /* GraphQL */ `
-  "What a write returns: the submission was durably queued under its draftId."
+  """
+  What a write returns: the submission was durably queued under its draftId. Sending the same
+  payload under the same draftId again is the same submission. A repeat by a user other than the
+  one who submitted it (unless they hold validate, register or sysadmin) is refused with
+  IDEMPOTENCY_KEY_REUSED and changes nothing: it never returns the record's ids.
+  """
   type CreatedIds {
     "The client's idempotency key, echoed."
     draftId: ID!
-    "Known only when this draftId was already processed (a repeated submission)."
+    "Known only when this draftId was already processed (a repeated submission by its submitter or a privileged user)."
     recordId: ID
     "Known only when this draftId was already processed."
     trackingId: String
@@ -48,7 +53,10 @@ export const operationsSdl = /* GraphQL */ `
     code: String
   }
 
-  "Never received: submit it again (with the same draftId)."
+  """
+  Never received: submit it again (with the same draftId). Also the answer for a draft the asking
+  user may not see (see Query.fetchRecordStatus), so that whether a draftId exists does not leak.
+  """
   type RecordUnknown {
     draftId: ID!
   }
@@ -72,7 +80,17 @@ export const operationsSdl = /* GraphQL */ `
     The state of any write, by its draftId. With waitSeconds (1 to 30), a submission still
     RecordProcessing is answered when its job completes, fails or fails an attempt (read afresh
     then), or when the wait elapses: one request instead of polling. Without it, or 0, at once.
+    Visibility: a status is shown to the user who submitted the draft and to users holding
+    validate, register or sysadmin; to anyone else it is RecordUnknown. Each call counts against
+    the caller's status-read rate limit (RATE_LIMITED, HTTP 429 with Retry-After).
     """
     fetchRecordStatus(draftId: ID!, waitSeconds: Int): RecordStatus!
+    """
+    The states of 1 to 100 drafts, in the order asked (the same visibility rule per draft). With
+    waitSeconds (1 to 30) the request is held while every draft is RecordProcessing, until any of
+    them changes or the wait elapses; then all are read afresh. One call counts once against the
+    status-read rate limit.
+    """
+    fetchRecordStatuses(draftIds: [ID!]!, waitSeconds: Int): [RecordStatus!]!
   }
 `;

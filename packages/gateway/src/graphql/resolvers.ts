@@ -8,6 +8,7 @@ import { badInput, unauthenticated } from '../errors.js';
 import { MAX_WAIT_SECONDS, type LongPoll } from '../long-poll.js';
 import type { RecordStatus, StatusReader } from '../status.js';
 import type { Accepted, Submissions, SubmittingUser } from '../submissions.js';
+import type { QueueDepthGuard, UserRateLimits } from '../edge/user-limits.js';
 
 export interface GatewayContext {
   /** Absent when the request carried no valid token; `why` says what was wrong. */
@@ -23,7 +24,12 @@ export interface ResolverDeps {
   status: StatusReader;
   longPoll: LongPoll;
   schemas: RecordInputSchemas;
+  rateLimits: UserRateLimits;
+  queueDepth: QueueDepthGuard;
 }
+
+/** The most drafts one fetchRecordStatuses may ask about. */
+export const MAX_STATUS_BATCH = 100;
 
 function requireUser(ctx: GatewayContext): SubmittingUser {
   if (!ctx.user) throw unauthenticated(ctx.authError ?? 'send Authorization: Bearer <token> (POST /auth/authenticate)');
@@ -42,18 +48,38 @@ const idArg = (id: unknown, field = 'id'): string => validated(RecordId, id, fie
 
 const waitRule = `must be 0 (answer at once) to ${MAX_WAIT_SECONDS} seconds`;
 const WaitSeconds = z.number().int().min(0, { error: waitRule }).max(MAX_WAIT_SECONDS, { error: waitRule });
+const DraftIds = z
+  .array(z.unknown())
+  .min(1, { error: 'must name at least one draftId' })
+  .max(MAX_STATUS_BATCH, { error: `must name at most ${MAX_STATUS_BATCH} draftIds` });
+
+const waitOf = (value: unknown): number => (value === undefined || value === null ? 0 : validated(WaitSeconds, value, 'waitSeconds'));
 
 interface RegistrationDetails {
   registration: { draftId: string };
 }
 
 export function createResolvers(deps: ResolverDeps) {
-  const { schemas, submissions } = deps;
+  const { schemas, submissions, rateLimits, queueDepth } = deps;
+
+  /** Every write: the caller, then their rate, then room in the queue, before the input is even validated. */
+  const admitSubmission = async (ctx: GatewayContext): Promise<SubmittingUser> => {
+    const user = requireUser(ctx);
+    await rateLimits.consume('submissions', user.userId);
+    await queueDepth.admit();
+    return user;
+  };
+
+  const admitStatusRead = async (ctx: GatewayContext): Promise<SubmittingUser> => {
+    const user = requireUser(ctx);
+    await rateLimits.consume('statusReads', user.userId);
+    return user;
+  };
 
   const register =
     (event: EventType, schema: z.ZodType<RegistrationDetails>) =>
     async (_: unknown, args: { details: unknown }, ctx: GatewayContext): Promise<Accepted> => {
-      const user = requireUser(ctx);
+      const user = await admitSubmission(ctx);
       const details = validated(schema, args.details, 'details');
       return submissions.submit({
         operation: 'create',
@@ -68,7 +94,7 @@ export function createResolvers(deps: ResolverDeps) {
   const correct =
     (event: EventType, schema: z.ZodType<RegistrationDetails>) =>
     async (_: unknown, args: { id: unknown; details: unknown }, ctx: GatewayContext): Promise<string> => {
-      const user = requireUser(ctx);
+      const user = await admitSubmission(ctx);
       const recordId = idArg(args.id);
       const details = validated(schema, args.details, 'details');
       const accepted = await submissions.submit({
@@ -96,7 +122,7 @@ export function createResolvers(deps: ResolverDeps) {
         args: { id: unknown; details: unknown },
         ctx: GatewayContext,
       ): Promise<string> => {
-        const user = requireUser(ctx);
+        const user = await admitSubmission(ctx);
         const recordId = idArg(args.id);
         const details = validated(schemas.CorrectionInput, args.details, 'details');
         const accepted = await submissions.submit({
@@ -116,11 +142,22 @@ export function createResolvers(deps: ResolverDeps) {
         args: { draftId: unknown; waitSeconds?: unknown },
         ctx: GatewayContext,
       ): Promise<RecordStatus> => {
-        requireUser(ctx);
+        const user = await admitStatusRead(ctx);
         const draftId = idArg(args.draftId, 'draftId');
-        const waitSeconds = args.waitSeconds === undefined || args.waitSeconds === null ? 0 : validated(WaitSeconds, args.waitSeconds, 'waitSeconds');
-        if (waitSeconds === 0) return deps.status.status(draftId);
-        return deps.longPoll.status(draftId, waitSeconds * 1_000, ctx.signal);
+        const waitSeconds = waitOf(args.waitSeconds);
+        if (waitSeconds === 0) return deps.status.status(draftId, user);
+        return deps.longPoll.status(draftId, waitSeconds * 1_000, user, ctx.signal);
+      },
+      fetchRecordStatuses: async (
+        _: unknown,
+        args: { draftIds: unknown; waitSeconds?: unknown },
+        ctx: GatewayContext,
+      ): Promise<RecordStatus[]> => {
+        const user = await admitStatusRead(ctx);
+        const draftIds = validated(DraftIds, args.draftIds, 'draftIds').map((id, i) => idArg(id, `draftIds.${i}`));
+        const waitSeconds = waitOf(args.waitSeconds);
+        if (waitSeconds === 0) return Promise.all(draftIds.map((draftId) => deps.status.status(draftId, user)));
+        return deps.longPoll.statuses(draftIds, waitSeconds * 1_000, user, ctx.signal);
       },
     },
     RecordStatus: {
