@@ -161,7 +161,7 @@ async function reportFailedStep(job: RecordJob, step: Step): Promise<void> {
 async function decide(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOutcome): Promise<void> {
   await deps.db.drafts.updateOne(
     { _id: data.draftId },
-    { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, decidedAt: new Date(), ...outcome } },
+    { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, userId: data.userId, decidedAt: new Date(), ...outcome } },
     { upsert: true },
   );
   await settle(deps, data);
