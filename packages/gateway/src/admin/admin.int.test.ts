@@ -22,6 +22,9 @@ const env = readEnvironment({
   RECORD_QUEUE_NAME: `admin-test-record-${id}`,
   EVENT_QUEUE_PREFIX: `admin-test-events-${id}`,
   ADMIN_COOKIE_PASSWORD: randomBytes(32).toString('hex'),
+  // No auth service here: a login that gets past the throttle is answered 503.
+  AUTH_URL: 'http://127.0.0.1:1',
+  LOGIN_MAX_FAILURES: '2',
 });
 const Q = env.RECORD_QUEUE_NAME;
 const stores = storeConfigFrom(env);
@@ -220,4 +223,22 @@ test('the board lists every queue Steadfast runs', async () => {
   assert.deepEqual(names, [
     Q, `country-validation-${Q}`, ...[0, 1, 2, 3].map((p) => `${env.EVENT_QUEUE_PREFIX}-p${p}`), `notification-${Q}`, `record-outcome-${Q}`,
   ].sort());
+});
+
+test('the login page is behind the failed-login throttle: attempts are counted before the password is checked', async () => {
+  const username = `nobody-${id}`;
+  // An address of its own (TEST-NET-2), so the shared Redis's count for 127.0.0.1 is left alone.
+  const remoteAddress = `198.51.100.${1 + (randomBytes(1)[0]! % 250)}`;
+  const attempt = () => gateway.server.inject({
+    method: 'POST', url: '/admin/login', payload: `username=${username}&password=guess`, remoteAddress,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+  });
+  assert.equal((await attempt()).statusCode, 503, 'first attempt reaches auth (unreachable here)');
+  assert.equal((await attempt()).statusCode, 503);
+  const refused = await attempt();
+  assert.equal(refused.statusCode, 429);
+  assert.ok(Number(refused.headers['retry-after']) > 0);
+  assert.match(refused.payload, /too many failed logins for this username/);
+  const entries = await auditTrail.find({ 'actor.username': username }, { sort: { at: 1 } }).toArray();
+  assert.deepEqual(entries.map((e) => [e.action, e.outcome.status]), [['login-refused', 503], ['login-refused', 503], ['login-refused', 429]]);
 });
