@@ -219,7 +219,9 @@ test('alerts: a page (JSON on request) with the open count; acknowledged once, a
 test('the board lists every queue Steadfast runs', async () => {
   const response = await gateway.server.inject({ method: 'GET', url: `${BOARD}`, auth: sysadmin });
   assert.equal(response.statusCode, 200);
-  const names = (response.result as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
+  const queues = (response.result as { queues: Array<{ name: string; allowRetries: boolean; allowCompletedRetries: boolean }> }).queues;
+  for (const q of queues) assert.deepEqual([q.allowRetries, q.allowCompletedRetries], [true, false], `${q.name}: the page offers retry for failed jobs only`);
+  const names = queues.map((q) => q.name).sort();
   assert.deepEqual(names, [
     Q, `country-validation-${Q}`, ...[0, 1, 2, 3].map((p) => `${env.EVENT_QUEUE_PREFIX}-p${p}`), `notification-${Q}`, `record-outcome-${Q}`,
   ].sort());

@@ -25,9 +25,17 @@ export async function mountBoard(server: Hapi.Server, queues: BoardQueue[], audi
 
   const board = new HapiAdapter();
   createBullBoard({
-    queues: queues.map(
-      ({ queue, description }) => new BullMQAdapter(queue, { readOnlyMode: false, allowRetries: true, description }),
-    ),
+    queues: queues.map(({ queue, description }) => {
+      // allowCompletedRetries (Bull Board's base adapter honours it; its BullMQ typings omit it)
+      // hides the retry button of completed jobs; the guard below refuses such a retry anyway.
+      const options: ConstructorParameters<typeof BullMQAdapter>[1] & { allowCompletedRetries: boolean } = {
+        readOnlyMode: false,
+        allowRetries: true,
+        allowCompletedRetries: false,
+        description,
+      };
+      return new BullMQAdapter(queue, options);
+    }),
     serverAdapter: board,
     options: {
       uiConfig: {

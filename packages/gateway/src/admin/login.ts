@@ -102,7 +102,8 @@ export function loginRoutes(deps: LoginDeps): Hapi.ServerRoute[] {
     {
       method: 'POST',
       path: '/admin/login',
-      options: { auth: false, payload: { maxBytes: 16 * 1024, allow: ['application/x-www-form-urlencoded'] } },
+      // 'try': a browser that still holds a session logging in again ends that one.
+      options: { auth: { strategies: [SESSION_STRATEGY], mode: 'try' }, payload: { maxBytes: 16 * 1024, allow: ['application/x-www-form-urlencoded'] } },
       handler: async (request, h) => {
         const parsed = LoginForm.safeParse(request.payload ?? {});
         if (!parsed.success) {
@@ -123,6 +124,8 @@ export function loginRoutes(deps: LoginDeps): Hapi.ServerRoute[] {
           return refuse(request, h, form, 403, 'this console is for system administrators only', checked.user.userId);
         }
         await attempts.succeeded(form.username, address);
+        const previous = request.auth.isAuthenticated ? adminOf(request).sessionId : undefined;
+        if (previous) await sessions.end(previous);
         const { sessionId, session } = await sessions.create({
           userId: checked.user.userId,
           username: form.username,
