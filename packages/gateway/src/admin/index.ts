@@ -70,7 +70,11 @@ export async function mountAdmin(server: Hapi.Server, deps: AdminDeps): Promise<
     const expectedOrigin = expectedOriginOf(env.ADMIN_PUBLIC_ORIGIN, server.info.protocol, request.info.host);
     const verdict = sameOriginProof({ method: request.method, headers: request.headers as Record<string, string | undefined>, expectedOrigin });
     if (verdict.allowed) return h.continue;
-    logger.warn({ method: request.method, path: request.path, origin: request.headers['origin'], site: request.headers['sec-fetch-site'], correlationId: request.headers['x-correlation-id'] }, 'admin request refused: not from the console');
+    const short = (value: unknown) => (typeof value === 'string' ? value.slice(0, 100) : undefined);
+    logger.warn(
+      { method: request.method, path: request.path.slice(0, 200), origin: short(request.headers['origin']), site: short(request.headers['sec-fetch-site']), correlationId: request.headers['x-correlation-id'] },
+      'admin request refused: not from the console',
+    );
     return h.response({ statusCode: 403, error: 'Forbidden', message: verdict.reason }).code(403).takeover();
   });
 
