@@ -288,16 +288,20 @@ test('an expired session (idle, or past its absolute end however busy) sends the
 
     assert.equal((await logInOnPage(tab, gateway, 'sysadmin', 'test')).status(), 303);
     const loggedIn = Date.now();
+    let lastAlive = 0;
     let endedAfter: number | undefined;
-    while (Date.now() - loggedIn < 12_000) {
+    while (Date.now() - loggedIn < 14_000) {
       await sleep(1_000);
       await tab.goto(`${gateway}/admin/alerts`);
       if (tab.url().startsWith(`${gateway}/admin/login`)) {
         endedAfter = Date.now() - loggedIn;
         break;
       }
+      lastAlive = Date.now() - loggedIn;
     }
-    assert.ok(endedAfter !== undefined && endedAfter >= 7_000, `a busy session ended ${endedAfter} ms after login: at its 8 s absolute end, not before`);
+    assert.ok(lastAlive > 3_500, `in use, the session outlived its 3 s idle time (alive at ${lastAlive} ms)`);
+    // The login's answer arrives a little after the session was made: allow for that, not more.
+    assert.ok(endedAfter !== undefined && endedAfter >= 6_000, `a busy session ended ${endedAfter} ms after login: at its 8 s absolute end`);
   } finally {
     await own.close();
     await second.stop();
