@@ -5,7 +5,10 @@
 # Idempotent: whatever is already installed at the pinned version is skipped in milliseconds.
 # Builds and downloads are cached in $STEADFAST_CACHE, outside the repository.
 #
-# usage: install.sh [redis|mongo|minio|elasticsearch ...]   (default: all four)
+# usage: install.sh [redis|mongo|minio|elasticsearch|chromium ...]   (default: the four services)
+# `chromium` is Debian's browser for the admin console's end-to-end test (e2e/src/admin-console.test.ts,
+# driven by puppeteer-core); `npm run setup` installs it after the services. Nothing is downloaded at
+# test time.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # run_logged <log> <description> <command...>: run a long command with its output in a log,
@@ -146,14 +149,22 @@ install_elasticsearch() {
   ok "elasticsearch $ES_VERSION (JDK: $(es_java_home))"
 }
 
+# Debian's chromium, for the admin console's browser test; puppeteer-core drives /usr/bin/chromium.
+install_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    apt_install chromium
+  fi
+  ok "$(chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
+}
+
 main() {
   ensure_dirs
   local targets=("$@")
   [ ${#targets[@]} -eq 0 ] && targets=("${SERVICES[@]}")
   for s in "${targets[@]}"; do
     case $s in
-      redis | mongo | minio | elasticsearch) "install_$s" ;;
-      *) die "unknown service '$s'" "use one of: ${SERVICES[*]}" ;;
+      redis | mongo | minio | elasticsearch | chromium) "install_$s" ;;
+      *) die "unknown service '$s'" "use one of: ${SERVICES[*]} chromium" ;;
     esac
   done
 }

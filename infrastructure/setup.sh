@@ -23,6 +23,9 @@ fi
 step "local services"
 bash "$INFRA_DIR/install.sh"
 
+step "browser for the admin console's end-to-end test (Debian's chromium)"
+bash "$INFRA_DIR/install.sh" chromium
+
 step "TypeScript build (tsc -b, incremental)"
 npx --no-install tsc -b || die "the TypeScript build failed" "fix the type errors above"
 ok "built"

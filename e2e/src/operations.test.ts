@@ -67,8 +67,9 @@ after(async () => {
   await view.close();
 });
 
+/** A script's request to the admin routes: JSON, with its token if any, redirects not followed. */
 const admin = (path: string, token?: string, method = 'GET') =>
-  fetch(`${GATEWAY}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  fetch(`${GATEWAY}${path}`, { method, redirect: 'manual', headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
 
 /** Sentry envelopes that carry an error event (not sessions or client reports). */
 const sentryEvents = () => sink.bodies(/\/api\/1\/envelope/).filter((body) => /"type":"event"/.test(body));
@@ -83,6 +84,10 @@ test('the dashboard is for sysadmins only', async () => {
   }
   assert.equal((await admin('/admin/queues')).status, 401);
   assert.equal((await admin('/admin/queues', 'forged.token.value')).status, 401);
+  // A browser (asking for a page) without a session is sent to the login page instead.
+  const page = await fetch(`${GATEWAY}/admin/queues`, { redirect: 'manual', headers: { accept: 'text/html' } });
+  assert.equal(page.status, 302);
+  assert.equal(page.headers.get('location'), `/admin/login?next=${encodeURIComponent('/admin/queues')}`);
 });
 
 test('repeated failed logins of a username are refused for a while; other users still log in', async () => {

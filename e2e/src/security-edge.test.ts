@@ -90,8 +90,8 @@ async function sampleHealth<T>(work: () => Promise<T>): Promise<{ result: T; lat
 
 const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.99))] ?? NaN;
 
-async function rawGraphql(body: Buffer | string, headers: Record<string, string>): Promise<{ status: number; retryAfter: string | null; json: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
-  const response = await fetch(`${GATEWAY}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+async function rawGraphql(body: Uint8Array | string, headers: Record<string, string>): Promise<{ status: number; retryAfter: string | null; json: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
+  const response = await fetch(`${GATEWAY}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
   const text = await response.text();
   let json: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
   try {

@@ -1,4 +1,4 @@
-import { envPort, eventEnvSchema, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envBoolean, envPort, eventEnvSchema, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(eventEnvSchema.shape).extend({
@@ -43,6 +43,25 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(10),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(2_000),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).default(5_000),
+
+  // The admin console (/admin): browser sessions of sysadmins, kept server-side in Redis.
+  /** A session unused this long ends (the admin logs in again). */
+  ADMIN_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).default(30 * 60),
+  /** A session ends this long after its login, however busy. */
+  ADMIN_SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(1).default(8 * 60 * 60),
+  /**
+   * Seals the session cookie (it holds only a random session id). Gateways behind one address
+   * share it; unset, each process draws its own and its sessions end when it restarts.
+   */
+  ADMIN_COOKIE_PASSWORD: z.string().min(32, 'ADMIN_COOKIE_PASSWORD must be at least 32 characters').optional(),
+  /** The cookie's Secure flag; unset: on in production and when the gateway itself serves TLS. */
+  ADMIN_COOKIE_SECURE: envBoolean.optional(),
+  /**
+   * The console's public origin (`https://admin.example.org`), for the same-origin check of
+   * state-changing requests when the gateway sits behind a proxy that rewrites Host; unset, the
+   * request's own Host.
+   */
+  ADMIN_PUBLIC_ORIGIN: z.url().optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -35,11 +35,11 @@ import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
 import { sentryReporter, unexpectedErrors } from './graphql/unexpected-errors.js';
-import { mountAdmin, registerTokenAuth } from './admin.js';
+import { mountAdmin, registerTokenAuth } from './admin/index.js';
 import { LongPoll, watchRecordEvents } from './long-poll.js';
 import { loginRoute } from './login.js';
 import { LoginThrottle } from './login-throttle.js';
-import { TrustedProxies } from './edge/client-address.js';
+import { clientAddress, TrustedProxies } from './edge/client-address.js';
 import { graphqlRouteOptions } from './edge/graphql-route.js';
 import { registerUserTokenAuth, userOf } from './edge/user-auth.js';
 import { QueueDepthGuard, UserRateLimits } from './edge/user-limits.js';
@@ -202,13 +202,15 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   };
   await server.register<HapiApolloPluginOptions<GatewayContext>, void>({ plugin: hapiApollo, options: apolloOptions });
   registerTokenAuth(server, verify);
-  await mountAdmin(server, [queue.queue, ...eventQueues], db);
   const throttle = new LoginThrottle(
     redis,
     { perUsername: env.LOGIN_MAX_FAILURES, perAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
     logger,
   );
-  server.route(loginRoute(env.AUTH_URL, throttle, new TrustedProxies(env.GATEWAY_TRUSTED_PROXIES), logger));
+  const proxies = new TrustedProxies(env.GATEWAY_TRUSTED_PROXIES);
+  server.route(loginRoute(env.AUTH_URL, throttle, proxies, logger));
+  const adminConnection = { ...redisOptions(stores.redis), ...FAIL_FAST };
+  await mountAdmin(server, { env, logger, db, redis, recordQueue: queue.queue, eventQueues, connection: adminConnection, verify, attempts: throttle, addressOf: (request) => clientAddress(request, proxies) });
   // Held long-polls answer (their status read afresh) as soon as the gateway starts stopping,
   // however it is stopped (close() below, or runService's signal handler).
   server.ext('onPreStop', () => waiters.close());

@@ -16,6 +16,13 @@ export const USER_TOKEN = 'steadfast-user-token';
 
 export type Admit = (request: Hapi.Request, user: TokenUser) => Boom.Boom | undefined;
 
+declare module '@hapi/hapi' {
+  interface PluginSpecificConfiguration {
+    /** A route's own check of an authenticated caller before its body is read (see above). */
+    admit?: Admit;
+  }
+}
+
 export interface UserCredentials {
   user: TokenUser;
   scope: string[];
@@ -33,7 +40,7 @@ export function registerUserTokenAuth(server: Hapi.Server, verify: (token: strin
         if (error instanceof TokenKeysUnavailableError) throw Boom.serverUnavailable('the auth service is unavailable; retry shortly');
         throw Boom.unauthorized((error as Error).message.slice(0, 200), 'Bearer');
       }
-      const admit = (request.route.settings.plugins as { admit?: Admit }).admit;
+      const admit = request.route.settings.plugins?.admit;
       const refused = admit?.(request, user);
       if (refused) throw refused;
       const credentials: UserCredentials = { user, scope: [...user.scopes] };

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AlertDocument } from '@steadfast/commons';
+import { jobLink, jobOf } from './alerts.js';
+
+const base = { attempts: 3, error: 'boom', failedAt: new Date(0), createdAt: new Date(0), delivered: {} };
+
+test('an exhausted record job links to its job (the draftId) in its queue', () => {
+  const alert: AlertDocument = { ...base, _id: 'record:3f2b8c1e-6d4a:1700000000000', kind: 'job-exhausted', queue: 'record', draftId: '3f2b8c1e-6d4a', step: 'search' };
+  assert.deepEqual(jobOf(alert), { queue: 'record', jobId: '3f2b8c1e-6d4a' });
+  assert.equal(jobLink(alert), '/admin/queues/queue/record/3f2b8c1e-6d4a');
+});
+
+test('a dead-lettered event links to its job (the event id, colons made dots)', () => {
+  const alert: AlertDocument = {
+    ...base, _id: 'events-p2:record.r1.7:1700000000000', kind: 'event-dead-lettered', queue: 'events-p2',
+    eventId: 'e', eventType: 'record.created', aggregate: 'record', aggregateId: 'r',
+  };
+  assert.deepEqual(jobOf(alert), { queue: 'events-p2', jobId: 'record.r1.7' });
+});
+
+test('a notification alert links to the notification job; an unreadable id to the queue', () => {
+  const unknown: AlertDocument = {
+    ...base, _id: 'notification:n1', kind: 'notification-unknown', queue: 'notification-record',
+    notificationId: 'n1', recordId: 'r', notificationKind: 'registered', channel: 'sms',
+  };
+  assert.equal(jobLink(unknown), '/admin/queues/queue/notification-record/n1');
+  const odd: AlertDocument = { ...base, _id: 'something-else', kind: 'job-exhausted', queue: 'record', draftId: 'd', step: 's' };
+  assert.equal(jobLink(odd), '/admin/queues/queue/record');
+});
+
+test('queue names and ids are URL-encoded in links', () => {
+  const alert: AlertDocument = { ...base, _id: 'a b:x/y:1', kind: 'job-exhausted', queue: 'a b', draftId: 'x/y', step: 's' };
+  assert.equal(jobLink(alert), '/admin/queues/queue/a%20b/x%2Fy');
+});
