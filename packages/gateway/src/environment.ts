@@ -1,4 +1,4 @@
-import { envPort, eventEnvSchema, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, eventEnvSchema, queueEnvSchema, readEnv, requireInProduction, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(eventEnvSchema.shape).extend({
@@ -21,7 +21,7 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** Unexpected errors in GraphQL operations are reported here (no personal data), and logged. */
   SENTRY_DSN: z.url().optional(),
-});
+}).superRefine(requireInProduction({ minio: true }));
 
 export type Environment = z.infer<typeof environmentSchema>;
 

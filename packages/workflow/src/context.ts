@@ -30,6 +30,8 @@ export interface WorkflowDeps {
   notifications?: Notifications;
   /** Services the steps call: auth (internal tokens) and the country config. */
   urls: { auth: string; countryConfig: string };
+  /** The workflow's credential at auth's `/internal/tokens` (AUTH_INTERNAL_SECRET). */
+  authSecret: string;
 }
 
 export interface StepContext {
