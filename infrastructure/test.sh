@@ -4,6 +4,8 @@
 # the whole system and stop and start stores, so they run one file at a time, last).
 # Ends with one line the CI reads: `N passed, N failed`.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Services default to production (CONTRACT "Environment"); the tests run them as tests.
+export NODE_ENV=test
 set +e
 cd "$REPO_ROOT"
 results="$DATA_DIR/test-results"

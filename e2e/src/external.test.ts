@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { recordIdFor, sampleBirth, sampleDeath } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
 import { fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf, type Status } from './client.js';
-import { eventually, REPO_ROOT, startSystem } from './support.js';
+import { eventually, REPO_ROOT, startSystem, TEST_SYSTEM_ENV } from './support.js';
 
 const stores = isolatedStores();
 const view = storesOf(stores);
@@ -104,20 +104,11 @@ test('country config stopped: registrations wait and retry, then all complete on
   }
 });
 
-/** A callback as the country config makes it, with a token auth narrowed to the record. */
+/** A callback as the country config makes it, with its own credential (COUNTRY_CONFIG_SECRET). */
 async function callback(recordId: string, path: 'confirm' | 'reject', body: object): Promise<number> {
-  const auth = system.urls()['auth']!;
-  const directory = view.records.db.collection<{ _id: string; username: string }>('users');
-  const user = await directory.findOne({ username: 'registrar' });
-  const minted = await fetch(`${auth}/internal/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId: user?._id, recordId, action: 'register' }),
-  });
-  const { token: narrow } = (await minted.json()) as { token: string };
   const response = await fetch(`${system.urls()['workflow']}/records/${recordId}/${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${narrow}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_SYSTEM_ENV.COUNTRY_CONFIG_SECRET}` },
     body: JSON.stringify(body),
   });
   return response.status;
@@ -163,11 +154,11 @@ test('internal routes are not reachable through the gateway', async () => {
   }
 });
 
-test('a user token cannot answer for the country: the callbacks need a token narrowed to the record', async () => {
+test("a user token cannot answer for the country: the callbacks take the country config's credential only", async () => {
   const response = await fetch(`${system.urls()['workflow']}/records/${randomUUID()}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
     body: JSON.stringify({ registrationNumber: 'X' }),
   });
-  assert.equal(response.status, 403);
+  assert.equal(response.status, 401);
 });

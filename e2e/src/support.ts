@@ -3,6 +3,7 @@
  * ports of its own (so a developer's `npm start` does not collide with a test run).
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +39,22 @@ export const E2E_PORTS = {
   EVENTS_PORT: String(base + 5),
 };
 
+/**
+ * What every system under test runs with: test mode (production is the services' default and
+ * would refuse to start without production secrets), the demo users of CONTRACT.md, and service
+ * credentials of its own, random per test process (tests that act as a service read them here).
+ * Kept out of `isolatedStores()`, whose names are logged.
+ */
+export const TEST_SYSTEM_ENV = {
+  NODE_ENV: 'test',
+  AUTH_SEED_DEMO_USERS: 'true',
+  AUTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
+  COUNTRY_CONFIG_SECRET: randomBytes(32).toString('base64url'),
+} as const;
+
 export function startSystem(env: Record<string, string> = {}): System {
   return new System({
-    env: { ...E2E_PORTS, LOG_LEVEL: 'info', ...env },
+    env: { ...E2E_PORTS, ...TEST_SYSTEM_ENV, LOG_LEVEL: 'info', ...env },
     logs: { dir: join(REPO_ROOT, '.data', 'logs', 'e2e') },
     onUnexpectedExit: (service, code, signal) => {
       throw new Error(`${service} exited unexpectedly (code ${code}, signal ${signal})`);

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RecordQueue, redisOptions, storeConfigFrom, storeEnvSchema, type Logger } from '@steadfast/commons';
 import { SERVICES, System, type StopResult } from '@steadfast/launcher';
 import { isolatedStores, storesOf } from '../client.js';
-import { E2E_PORTS, REPO_ROOT, infra } from '../support.js';
+import { E2E_PORTS, REPO_ROOT, TEST_SYSTEM_ENV, infra } from '../support.js';
 import { checkInvariants, failures, minus, type Invariants } from './invariants.js';
 import { Load, type Outcome } from './load.js';
 
@@ -134,7 +134,7 @@ async function deploy(ctx: DrillContext): Promise<string[]> {
  * the rest, a third past the workflow's 10 s timeout (after queueing the work). */
 async function troubledCountry(ctx: DrillContext): Promise<void> {
   const troubled = new System({
-    env: { ...E2E_PORTS, ...ctx.env, COUNTRY_CONFIG_FAILURE_RATE: '0.5', COUNTRY_CONFIG_RESPONSE_DELAY_MS: '15000' },
+    env: { ...E2E_PORTS, ...TEST_SYSTEM_ENV, ...ctx.env, COUNTRY_CONFIG_FAILURE_RATE: '0.5', COUNTRY_CONFIG_RESPONSE_DELAY_MS: '15000' },
     logs: { dir: join(REPO_ROOT, '.data', 'logs', 'drill') },
   });
   await ctx.system.stopService('config');
@@ -181,7 +181,7 @@ export async function runDrills(options: DrillOptions, onResult?: (result: Drill
   };
   let exits = 0;
   const system: System = new System({
-    env: { ...E2E_PORTS, ...env },
+    env: { ...E2E_PORTS, ...TEST_SYSTEM_ENV, ...env },
     logs: { dir: join(REPO_ROOT, '.data', 'logs', 'drill') },
     onUnexpectedExit: (service, code, signal) => {
       exits++;

@@ -1,13 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { envBoolean, envPort, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envBoolean, envPort, readEnv, requireInProduction, secretFields, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 /** `<repo>/.data/auth/signing-key.pem`, from `packages/auth/dist/environment.js`. */
 const DEFAULT_KEY_FILE = fileURLToPath(new URL('../../../.data/auth/signing-key.pem', import.meta.url));
 
+/** What the users command reads: the user directory's address and the mode (NODE_ENV). */
+export const directoryEnvironmentSchema = storeEnvSchema;
+export type DirectoryEnvironment = z.infer<typeof directoryEnvironmentSchema>;
+export const readDirectoryEnvironment = (env?: Record<string, string | undefined>): DirectoryEnvironment =>
+  readEnv(directoryEnvironmentSchema, env);
+
 export const environmentSchema = storeEnvSchema
+  .extend(secretFields('AUTH_INTERNAL_SECRET'))
   .extend({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     AUTH_HOST: z.string().min(1).default('127.0.0.1'),
     AUTH_PORT: envPort.default(7071),
     /** How long a user token lives. */
@@ -21,10 +27,12 @@ export const environmentSchema = storeEnvSchema
     /** Seed the demo users of CONTRACT.md; defaults to on in development, refused in production. */
     AUTH_SEED_DEMO_USERS: envBoolean.optional(),
   })
-  .refine((env) => env.NODE_ENV !== 'production' || env.AUTH_PRIVATE_KEY, {
-    path: ['AUTH_PRIVATE_KEY'],
-    message: 'required in production (an Ed25519 private key, PKCS#8 PEM)',
-  })
+  .superRefine(
+    requireInProduction({
+      secrets: ['AUTH_INTERNAL_SECRET'],
+      required: { AUTH_PRIVATE_KEY: 'an Ed25519 private key, PKCS#8 PEM' },
+    }),
+  )
   .refine((env) => env.NODE_ENV !== 'production' || env.AUTH_SEED_DEMO_USERS !== true, {
     path: ['AUTH_SEED_DEMO_USERS'],
     message: 'demo users are never seeded in production',

@@ -12,14 +12,14 @@ const pem = (type: 'ed25519' | 'rsa') =>
 
 test('an Ed25519 key, even with its newlines written as \\n, is used', async () => {
   const oneLine = pem('ed25519').replaceAll('\n', '\\n');
-  const key = await loadSigningKey(readEnvironment({ AUTH_PRIVATE_KEY: oneLine }));
+  const key = await loadSigningKey(readEnvironment({ NODE_ENV: 'test', AUTH_PRIVATE_KEY: oneLine }));
   assert.equal(key.jwk.alg, 'EdDSA');
   assert.equal(key.jwk.kid, key.kid);
 });
 
 test('a key of another type is refused at start, naming the variable', async () => {
   await assert.rejects(
-    loadSigningKey(readEnvironment({ AUTH_PRIVATE_KEY: pem('rsa') })),
+    loadSigningKey(readEnvironment({ NODE_ENV: 'test', AUTH_PRIVATE_KEY: pem('rsa') })),
     (error: unknown) => error instanceof ConfigError && /AUTH_PRIVATE_KEY.*Ed25519/.test(error.message),
   );
 });

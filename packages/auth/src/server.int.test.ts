@@ -67,9 +67,16 @@ test('seeding again keeps the users and their ids; the key file is private', asy
   assert.equal((await stat(join(dir, 'key.pem'))).mode & 0o777, 0o600);
 });
 
-test('production refuses to start without a key and never seeds demo users', () => {
-  assert.throws(() => readEnvironment({ NODE_ENV: 'production' }), (e: unknown) => e instanceof ConfigError && /AUTH_PRIVATE_KEY/.test(e.message));
-  assert.throws(() => readEnvironment({ NODE_ENV: 'production', AUTH_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----x', AUTH_SEED_DEMO_USERS: 'true' }), /AUTH_SEED_DEMO_USERS/);
+test('production (also NODE_ENV unset) refuses to start without its key and credential, naming both; never seeds demo users', () => {
+  for (const env of [{ NODE_ENV: 'production' }, {}]) {
+    assert.throws(
+      () => readEnvironment(env),
+      (e: unknown) => e instanceof ConfigError && /AUTH_PRIVATE_KEY: required in production/.test(e.message) && /AUTH_INTERNAL_SECRET: required in production/.test(e.message),
+    );
+  }
+  const secrets = { AUTH_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----x', AUTH_INTERNAL_SECRET: 'i'.repeat(32) };
+  assert.equal(readEnvironment(secrets).NODE_ENV, 'production');
+  assert.throws(() => readEnvironment({ ...secrets, AUTH_SEED_DEMO_USERS: 'true' }), /AUTH_SEED_DEMO_USERS/);
 });
 
 test('/health reports the user directory', async () => {

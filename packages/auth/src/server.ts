@@ -2,28 +2,34 @@
  * Auth: login and user tokens. Internal only (bound to loopback); the gateway exposes
  * `POST /auth/authenticate` and nothing else of it. `/.well-known/jwks.json` publishes the
  * public key every service verifies tokens with.
+ *
+ * Callers, each with its own Hapi strategy: anyone (login, keys); the workflow, proving itself
+ * with `AUTH_INTERNAL_SECRET` (narrowed tokens); a sysadmin's user token (user changes).
  */
 import {
-  bearerToken,
   createMongo,
   createServiceServer,
+  INTERNAL_TOKEN_AUDIENCE,
   invalidPayload,
   mongoCheck,
   onceSucceeded,
+  registerServiceCredential,
+  registerTokenStrategy,
   SCOPES,
+  secretOf,
   storeConfigFrom,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
+  tokenUserOf,
   verifyToken,
   type Logger,
-  type TokenUser,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import { createLocalJWKSet, SignJWT } from 'jose';
 import { z } from 'zod';
 import { seedsDemoUsers, type Environment } from './environment.js';
 import { loadSigningKey } from './keys.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { UnknownUserError, UserDirectory, type UserDocument } from './users.js';
 
 const TokenRequest = z.strictObject({
@@ -43,6 +49,11 @@ const Credentials = z.strictObject({
   username: z.string().trim().min(1, 'required').max(100, 'at most 100 characters'),
   password: z.string().min(1, 'required').max(200, 'at most 200 characters'),
 });
+
+/** The workflow, calling with AUTH_INTERNAL_SECRET, and what it may do. */
+const WORKFLOW_CALLER = 'workflow-credential';
+const MINT_SCOPE = 'mint-internal-tokens';
+const USER_TOKEN = 'user-token';
 
 export interface AuthService {
   server: Hapi.Server;
@@ -65,12 +76,12 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
   });
   prepare().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'user directory not ready yet'));
 
-  const sign = ({ sub, ...claims }: { sub: string } & Record<string, unknown>, ttlSeconds: number) =>
+  const sign = ({ sub, ...claims }: { sub: string } & Record<string, unknown>, ttlSeconds: number, audience = TOKEN_AUDIENCE) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
       .setSubject(sub)
       .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
+      .setAudience(audience)
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(key.privateKey);
@@ -82,6 +93,13 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
     logger,
     checks: { mongo: mongoCheck(mongo, stores.mongo.dbName) },
   });
+  registerServiceCredential(server, WORKFLOW_CALLER, {
+    service: 'workflow',
+    secret: secretOf(env, 'AUTH_INTERNAL_SECRET'),
+    scope: [MINT_SCOPE],
+  });
+  const ownKeys = createLocalJWKSet({ keys: [key.jwk] });
+  registerTokenStrategy(server, USER_TOKEN, { verify: (token) => verifyToken(token, ownKeys, 'user') });
 
   server.route({
     method: 'GET',
@@ -92,7 +110,8 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
   server.route({
     method: 'POST',
     path: '/auth/authenticate',
-    options: { payload: { maxBytes: 16 * 1024 } },
+    // JSON only: a form-encoded or other body is 415 before anything is parsed or counted.
+    options: { auth: false, payload: { maxBytes: 16 * 1024, allow: 'application/json' } },
     handler: async (request, h) => {
       const parsed = Credentials.safeParse(request.payload ?? {});
       if (!parsed.success) return invalidPayload(h, 'login request', parsed.error);
@@ -106,26 +125,40 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
         return h.response({ error: 'login is unavailable; try again shortly' }).code(503);
       }
       const ok = await verifyPassword(password, user?.passwordHash ?? dummyHash);
-      if (!user || !ok) {
-        logger.info({ username }, 'login failed');
+      // A disabled user gets the same answer as a wrong password: nothing to learn from it.
+      if (!user || !ok || user.disabledAt) {
+        logger.info({ username, ...(user?.disabledAt ? { disabled: true } : {}) }, 'login failed');
         return h.response({ error: 'unknown username or wrong password' }).code(401);
       }
+      if (needsRehash(user.passwordHash)) await rehash(user._id, user.passwordHash, password);
       const token = await sign({ sub: user._id, scope: user.scopes, name: user.name }, env.AUTH_TOKEN_TTL_SECONDS);
       logger.info({ username, userId: user._id }, 'login');
       return h.response({ token }).header('cache-control', 'no-store');
     },
   });
 
+  /** A login proved the password of a hash made with older parameters: bring it up to date. */
+  const rehash = async (userId: string, verifiedHash: string, password: string) => {
+    try {
+      if (await directory.replaceHash(userId, verifiedHash, await hashPassword(password))) logger.info({ userId }, 'password re-hashed at the current parameters');
+    } catch (error) {
+      // The login stands; the next one tries again.
+      logger.warn({ userId, err: (error as Error).message }, 'password not re-hashed');
+    }
+  };
+
   // Internal only: a worker acting for a user long after the user's own token expired gets a
-  // short-lived token for that user, one record and one action. The gateway never routes here.
+  // short-lived narrowed token for that user, one record and one action, if the user still holds
+  // that action. Only the workflow may ask (AUTH_INTERNAL_SECRET); the gateway never routes here.
   server.route({
     method: 'POST',
     path: '/internal/tokens',
-    options: { payload: { maxBytes: 4 * 1024 } },
+    options: { auth: { strategy: WORKFLOW_CALLER, access: { scope: MINT_SCOPE } }, payload: { maxBytes: 4 * 1024, allow: 'application/json' } },
     handler: async (request, h) => {
       const parsed = TokenRequest.safeParse(request.payload ?? {});
       if (!parsed.success) return invalidPayload(h, 'token request', parsed.error);
       const { userId, recordId, action } = parsed.data;
+      if (action === 'sysadmin') return h.response({ error: 'sysadmin is never granted to a narrowed token' }).code(403);
       let user: UserDocument | null;
       try {
         user = await directory.users.findOne({ _id: userId });
@@ -134,7 +167,16 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
         return h.response({ error: 'the user directory is unavailable' }).code(503);
       }
       if (!user) return h.response({ error: `there is no user ${userId}` }).code(404);
-      const token = await sign({ sub: user._id, scope: [action], name: user.name, record: recordId }, env.AUTH_INTERNAL_TOKEN_TTL_SECONDS);
+      if (user.disabledAt) return h.response({ error: 'the user is disabled' }).code(403);
+      if (!user.scopes.includes(action)) {
+        logger.warn({ userId, recordId, action }, 'internal token refused: the user does not hold the action');
+        return h.response({ error: `the user does not hold the ${action} scope` }).code(403);
+      }
+      const token = await sign(
+        { sub: user._id, scope: [action], name: user.name, record: recordId },
+        env.AUTH_INTERNAL_TOKEN_TTL_SECONDS,
+        INTERNAL_TOKEN_AUDIENCE,
+      );
       logger.info({ userId, recordId, action }, 'internal token issued');
       return h.response({ token }).header('cache-control', 'no-store');
     },
@@ -142,21 +184,12 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
 
   // The directory's one write route: a user's name or office. Sysadmin only; internal (the
   // gateway routes none of auth but login). The change's event makes every copy follow.
-  const ownKeys = createLocalJWKSet({ keys: [key.jwk] });
   server.route({
     method: 'PATCH',
     path: '/users/{userId}',
-    options: { payload: { maxBytes: 4 * 1024 } },
+    options: { auth: { strategy: USER_TOKEN, access: { scope: 'sysadmin' } }, payload: { maxBytes: 4 * 1024, allow: 'application/json' } },
     handler: async (request, h) => {
-      const token = bearerToken(request.headers['authorization'] as string | undefined);
-      if (!token) return h.response({ error: 'send Authorization: Bearer <sysadmin token>' }).code(401);
-      let admin: TokenUser;
-      try {
-        admin = await verifyToken(token, ownKeys);
-      } catch (error) {
-        return h.response({ error: (error as Error).message }).code(401);
-      }
-      if (!admin.scopes.includes('sysadmin')) return h.response({ error: 'changing users needs the sysadmin scope' }).code(403);
+      const admin = tokenUserOf(request);
       const parsed = UserChange.safeParse(request.payload ?? {});
       if (!parsed.success) return invalidPayload(h, 'user change', parsed.error);
       const userId = request.params['userId'] as string;

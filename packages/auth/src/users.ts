@@ -14,7 +14,28 @@ import { hashPassword } from './passwords.js';
 const userEvent = (type: 'user.created' | 'user.updated', userId: string, sequence: number, name: string, office: string, at: Date): DomainEvent =>
   domainEvent({ source: 'auth', aggregate: 'user', type, aggregateId: userId, sequence, data: { name, office }, at });
 
-export class UnknownUserError extends Error {}
+export class UnknownUserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownUserError';
+  }
+}
+
+export class UsernameTakenError extends Error {
+  constructor(username: string) {
+    super(`there is already a user ${username}`);
+    this.name = 'UsernameTakenError';
+  }
+}
+
+/** A new user as an operator gives it (the users command), validated by its caller. */
+export interface NewUser {
+  username: string;
+  name: string;
+  office: string;
+  scopes: Scope[];
+  password: string;
+}
 
 export interface UserDocument extends Outboxed {
   _id: string;
@@ -27,7 +48,14 @@ export interface UserDocument extends Outboxed {
   updatedAt: Date;
   /** Moves with every change of name or office; the sequence of its events. */
   version: number;
+  /** Set by `users disable`: the user can no longer log in, nor be acted for by a worker. */
+  disabledAt?: Date;
+  /** When the password was last set by an operator (`users reset-password`). */
+  passwordChangedAt?: Date;
 }
+
+/** What `users list` shows: never the hash. */
+export type UserSummary = Pick<UserDocument, '_id' | 'username' | 'name' | 'office' | 'scopes' | 'createdAt' | 'disabledAt'>;
 
 export const DEMO_USERS: ReadonlyArray<Pick<UserDocument, 'username' | 'name' | 'office' | 'scopes'>> = [
   { username: 'field.agent', name: 'Kalusha Bwalya', office: 'Ibombo District Office', scopes: ['declare'] },
@@ -77,6 +105,67 @@ export class UserDirectory {
         if ((error as { code?: unknown }).code !== 11000) throw error;
       }
     }
+  }
+
+  /**
+   * Creates a user with its `user.created` event in the same write, as the seed does; the relay
+   * publishes it and every copy of names learns the user.
+   */
+  async create(user: NewUser): Promise<UserDocument> {
+    const now = new Date();
+    const _id = randomUUID();
+    const document: UserDocument = {
+      _id,
+      username: user.username,
+      name: user.name,
+      office: user.office,
+      scopes: [...user.scopes],
+      passwordHash: await hashPassword(user.password),
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+      outbox: [userEvent('user.created', _id, 1, user.name, user.office, now)],
+      outboxPending: true,
+    };
+    try {
+      await this.users.insertOne(document);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 11000) throw new UsernameTakenError(user.username);
+      throw error;
+    }
+    return document;
+  }
+
+  /** Disables a user; false when they were disabled already. */
+  async disable(username: string): Promise<boolean> {
+    const now = new Date();
+    const result = await this.users.updateOne({ username, disabledAt: { $exists: false } }, { $set: { disabledAt: now, updatedAt: now } });
+    if (result.matchedCount === 1) return true;
+    if (await this.users.findOne({ username }, { projection: { _id: 1 } })) return false;
+    throw new UnknownUserError(`there is no user ${username}`);
+  }
+
+  /** Sets a new password (hashed at the current parameters). */
+  async resetPassword(username: string, password: string): Promise<void> {
+    const now = new Date();
+    const passwordHash = await hashPassword(password);
+    const result = await this.users.updateOne({ username }, { $set: { passwordHash, passwordChangedAt: now, updatedAt: now } });
+    if (result.matchedCount !== 1) throw new UnknownUserError(`there is no user ${username}`);
+  }
+
+  /**
+   * Replaces a hash made with outdated parameters, after a login proved the password; only if
+   * the hash is still the one verified (a reset meanwhile wins).
+   */
+  async replaceHash(userId: string, verifiedHash: string, newHash: string): Promise<boolean> {
+    const result = await this.users.updateOne({ _id: userId, passwordHash: verifiedHash }, { $set: { passwordHash: newHash } });
+    return result.modifiedCount === 1;
+  }
+
+  list(): Promise<UserSummary[]> {
+    return this.users
+      .find({}, { projection: { username: 1, name: 1, office: 1, scopes: 1, createdAt: 1, disabledAt: 1 }, sort: { username: 1 } })
+      .toArray();
   }
 
   /** Users from before user events get their `user.created` event, once. */

@@ -78,6 +78,10 @@ export class Steadfast {
         new System({
           env: {
             ...ports,
+            // Production is the services' default; the bench runs them as a test system, with the
+            // demo users it logs in as and the development credentials.
+            NODE_ENV: 'test',
+            AUTH_SEED_DEMO_USERS: 'true',
             LOG_LEVEL: 'info',
             ...this.options.names,
             ...this.options.env,

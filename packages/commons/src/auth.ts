@@ -1,8 +1,13 @@
 /**
- * User tokens, as every service checks them: JWTs signed by auth (EdDSA), verified against
- * auth's published keys (JWKS). A token names the user and the scopes they hold; nothing else
- * is trusted from a client.
+ * Tokens, as every service checks them: JWTs signed by auth (EdDSA), verified against auth's
+ * published keys (JWKS). Two kinds, told apart by their audience:
+ * - user tokens (`steadfast`): what login gives; the gateway and auth's admin routes take them;
+ * - narrowed tokens (`steadfast-internal`): minted for a worker acting for one user on one
+ *   record with one action; only the internal call they were minted for takes them (the country
+ *   config's event registration). A narrowed token is never a user token, and the reverse.
+ * A token names the user and the scopes they hold; nothing else is trusted from a client.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 
@@ -11,6 +16,11 @@ export type Scope = (typeof SCOPES)[number];
 
 export const TOKEN_ISSUER = 'steadfast-auth';
 export const TOKEN_AUDIENCE = 'steadfast';
+/** The audience of narrowed tokens: refused wherever a user token is expected. */
+export const INTERNAL_TOKEN_AUDIENCE = 'steadfast-internal';
+
+export type TokenKind = 'user' | 'internal';
+const AUDIENCES: Record<TokenKind, string> = { user: TOKEN_AUDIENCE, internal: INTERNAL_TOKEN_AUDIENCE };
 
 export const TokenClaims = z.object({
   sub: z.string().min(1),
@@ -51,12 +61,13 @@ export class TokenKeysUnavailableError extends Error {
 
 const KEY_SET_ERRORS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
-export async function verifyToken(token: string, keys: JWTVerifyGetKey): Promise<TokenUser> {
+/** Verifies a token of the given kind (a user token unless told otherwise). */
+export async function verifyToken(token: string, keys: JWTVerifyGetKey, kind: TokenKind = 'user'): Promise<TokenUser> {
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, keys, {
       issuer: TOKEN_ISSUER,
-      audience: TOKEN_AUDIENCE,
+      audience: AUDIENCES[kind],
       algorithms: ['EdDSA'],
       requiredClaims: ['exp', 'sub'],
     }));
@@ -69,27 +80,42 @@ export async function verifyToken(token: string, keys: JWTVerifyGetKey): Promise
   const claims = TokenClaims.safeParse(payload);
   if (!claims.success) throw new InvalidTokenError('the token does not carry a user and scopes');
   const { sub, scope, name, record } = claims.data;
+  // Belt and braces beside the audience: a user token never names a record, a narrowed one must.
+  if ((kind === 'user') !== (record === undefined)) throw new InvalidTokenError('the token is not valid');
   return { userId: sub, scopes: scope, ...(name ? { name } : {}), ...(record ? { recordId: record } : {}) };
 }
 
 /** A verifier that fetches (and caches, and refreshes on an unknown key id) auth's JWKS. */
-export function createTokenVerifier(jwksUrl: string): (token: string) => Promise<TokenUser> {
+export function createTokenVerifier(jwksUrl: string, kind: TokenKind = 'user'): (token: string) => Promise<TokenUser> {
   const keys = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, timeoutDuration: 5_000 });
-  return (token) => verifyToken(token, keys);
+  return (token) => verifyToken(token, keys, kind);
 }
 
 /**
- * Asks auth (internal) for a short-lived token for one user, one record and one action: what a
- * worker uses to call another service on the user's behalf, long after the user's own token
- * expired. Throws on anything but 200; the caller's retry policy decides what happens next.
+ * Whether a presented service credential is the expected secret, in constant time: both are
+ * hashed first, so neither the content nor the length of the secret leaks through timing.
+ */
+export function credentialMatches(presented: string | undefined, secret: string): boolean {
+  if (presented === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(presented), digest(secret));
+}
+
+/**
+ * Asks auth (internal) for a short-lived narrowed token for one user, one record and one action:
+ * what a worker uses to call another service on the user's behalf, long after the user's own
+ * token expired. The caller proves itself with the service credential `secret`
+ * (`AUTH_INTERNAL_SECRET`). Throws on anything but 200; the caller's retry policy decides what
+ * happens next.
  */
 export async function requestInternalToken(
   authUrl: string,
+  secret: string,
   request: { userId: string; recordId: string; action: Scope },
 ): Promise<string> {
   const response = await fetch(new URL('/internal/tokens', authUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
     body: JSON.stringify(request),
     signal: AbortSignal.timeout(10_000),
   });

@@ -45,3 +45,14 @@ test('an empty string counts as unset', () => {
   const env = readEnv(z.object({ NAME: z.string().default('fallback') }), { NAME: '' });
   assert.equal(env.NAME, 'fallback');
 });
+
+test('NODE_ENV is production unless it says development or test (CONTRACT "Environment")', () => {
+  const mode = (NODE_ENV?: string) => readEnv(storeEnvSchema, NODE_ENV === undefined ? {} : { NODE_ENV }).NODE_ENV;
+  assert.equal(mode(), 'production');
+  assert.equal(mode(''), 'production');
+  assert.equal(mode('staging'), 'production');
+  assert.equal(mode('Development'), 'production');
+  assert.equal(mode('development'), 'development');
+  assert.equal(mode('test'), 'test');
+  assert.equal(mode('production'), 'production');
+});

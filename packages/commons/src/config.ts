@@ -19,10 +19,20 @@ export const envBoolean = z
 /** A TCP port; 0 asks the system for a free one (tests). */
 export const envPort = z.coerce.number().int().min(0).max(65535);
 
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/**
+ * CONTRACT "Environment": `production` unless NODE_ENV says `development` or `test`. Unset, empty
+ * or anything else (a typo, "staging") is production, the safe side: a service then refuses to
+ * start without its production secrets rather than run with demo users and development keys.
+ */
+export const envNodeEnv = z.preprocess((value) => (value === 'development' || value === 'test' ? value : 'production'), z.enum(NODE_ENVS));
+
 /** The environment variables naming the four stores, with the local development defaults. */
 export const storeEnvSchema = z.object({
   /** production refuses unsafe settings that development only warns about. */
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: envNodeEnv,
   REDIS_HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_PORT: envPort.default(6379),
   REDIS_USERNAME: z.string().optional(),

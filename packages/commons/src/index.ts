@@ -17,3 +17,5 @@ export * from './events/index.js';
 export * from './alerts.js';
 export * from './repeat.js';
 export * from './sentry.js';
+export * from './secrets.js';
+export * from './hapi-auth.js';

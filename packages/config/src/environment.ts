@@ -1,7 +1,7 @@
-import { envPort, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, queueEnvSchema, readEnv, requireInProduction, secretFields, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
-export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend({
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(secretFields('COUNTRY_CONFIG_SECRET')).extend({
   COUNTRY_CONFIG_HOST: z.string().min(1).default('127.0.0.1'),
   COUNTRY_CONFIG_PORT: envPort.default(7073),
   AUTH_URL: z.url().default('http://127.0.0.1:7071'),
@@ -24,7 +24,8 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
    * 10 s timeout the answer is lost although the work was taken: the caller must retry safely.
    */
   COUNTRY_CONFIG_RESPONSE_DELAY_MS: z.coerce.number().int().min(0).default(0),
-});
+  // COUNTRY_CONFIG_SECRET: the country config's credential at the workflow's callbacks.
+}).superRefine(requireInProduction({ secrets: ['COUNTRY_CONFIG_SECRET'] }));
 
 export type Environment = z.infer<typeof environmentSchema>;
 

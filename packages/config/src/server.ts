@@ -1,12 +1,14 @@
 /**
  * The reference country config: `POST /event-registration` takes a record for external
  * validation and answers 202 at once; a queued job decides (rules.ts) and calls the workflow's
- * confirm or reject endpoint with a narrowed token, retrying until the workflow has the answer.
- * Internal only: bound to loopback, never routed by the gateway.
+ * confirm or reject endpoint with the country config's own credential (COUNTRY_CONFIG_SECRET),
+ * retrying until the workflow has the answer.
+ * The workflow calls `/event-registration` with a narrowed token (audience steadfast-internal)
+ * that auth minted for the submitting user, this record and the register action; user tokens
+ * are refused here. Internal only: bound to loopback, never routed by the gateway.
  */
 import {
   allowsOnRecord,
-  bearerToken,
   createRedis,
   createServiceServer,
   createTokenVerifier,
@@ -14,8 +16,10 @@ import {
   EventType,
   redisCheck,
   redisOptions,
-  requestInternalToken,
+  registerTokenStrategy,
+  secretOf,
   storeConfigFrom,
+  tokenUserOf,
   type Logger,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
@@ -34,6 +38,9 @@ const EventRegistration = z.object({
 });
 type ValidationJob = z.infer<typeof EventRegistration> & { userId: string };
 
+/** The workflow's calls, each with a token auth narrowed to one record and the register action. */
+const NARROWED_TOKEN = 'narrowed-token';
+
 export interface CountryConfig {
   server: Hapi.Server;
   close(): Promise<void>;
@@ -47,20 +54,20 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
   const connection = redisOptions(stores.redis);
   const queueName = `${VALIDATION_QUEUE}-${env.RECORD_QUEUE_NAME}`;
   const queue = new Queue<ValidationJob>(queueName, { connection });
-  const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString());
+  const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString(), 'internal');
+  const credential = secretOf(env, 'COUNTRY_CONFIG_SECRET');
 
   const worker = new Worker<ValidationJob>(
     queueName,
     async (job) => {
-      const { recordId, event, data, userId } = job.data;
+      const { recordId, event, data } = job.data;
       await new Promise((resolve) => setTimeout(resolve, env.COUNTRY_CONFIG_DECISION_DELAY_MS));
       const decision = decide(rules, recordId, event, data);
-      const token = await requestInternalToken(env.AUTH_URL, { userId, recordId, action: 'register' });
       const path = decision.outcome === 'confirm' ? 'confirm' : 'reject';
       const body = decision.outcome === 'confirm' ? { registrationNumber: decision.registrationNumber } : { reason: decision.reason };
       const response = await fetch(new URL(`/records/${recordId}/${path}`, env.WORKFLOW_URL), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
@@ -88,30 +95,27 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
     logger,
     checks: { redis: redisCheck(redis) },
   });
+  registerTokenStrategy(server, NARROWED_TOKEN, { verify });
 
   server.route({
     method: 'POST',
     path: '/event-registration',
-    options: { payload: { maxBytes: 1024 * 1024 } },
+    options: {
+      auth: { strategy: NARROWED_TOKEN, access: { scope: 'register' } },
+      payload: { maxBytes: 1024 * 1024, allow: 'application/json' },
+    },
     handler: async (request, h) => {
       if (Math.random() < env.COUNTRY_CONFIG_FAILURE_RATE) {
         logger.warn({ failureRate: env.COUNTRY_CONFIG_FAILURE_RATE }, 'event registration refused: simulated failure');
         return h.response({ error: 'the country config is unavailable (simulated failure)' }).code(503);
       }
-      const token = bearerToken(request.headers['authorization'] as string | undefined);
-      if (!token) return h.response({ error: 'send Authorization: Bearer <token>' }).code(401);
       const parsed = EventRegistration.safeParse(request.payload ?? {});
       if (!parsed.success) return invalidPayload(h, 'event registration', parsed.error);
-      let userId: string;
-      try {
-        const user = await verify(token);
-        if (!allowsOnRecord(user, 'register', parsed.data.recordId)) {
-          return h.response({ error: 'the token does not allow registering this record' }).code(403);
-        }
-        userId = user.userId;
-      } catch (error) {
-        return h.response({ error: (error as Error).message }).code(401);
+      const user = tokenUserOf(request);
+      if (!allowsOnRecord(user, 'register', parsed.data.recordId)) {
+        return h.response({ error: 'the token does not allow registering this record' }).code(403);
       }
+      const userId = user.userId;
       // One validation per record: a repeated request while it is pending is the same job.
       await queue.add('validate', { ...parsed.data, userId }, {
         jobId: parsed.data.recordId,

@@ -1,4 +1,4 @@
-import { envPort, eventEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envPort, eventEnvSchema, readEnv, requireInProduction, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 const ROLES = ['relay', 'consumer'] as const;
@@ -21,7 +21,7 @@ export const environmentSchema = storeEnvSchema.extend(eventEnvSchema.shape).ext
   EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(10_000),
   /** How often the dead letters of every partition are checked for alerts nobody raised. */
   ALERT_SWEEP_MS: z.coerce.number().int().min(1_000).default(30_000),
-});
+}).superRefine(requireInProduction({ minio: true }));
 
 export type Environment = z.infer<typeof environmentSchema>;
 

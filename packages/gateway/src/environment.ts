@@ -1,4 +1,4 @@
-import { envBoolean, envPort, eventEnvSchema, queueEnvSchema, readEnv, storeEnvSchema } from '@steadfast/commons';
+import { envBoolean, envPort, eventEnvSchema, queueEnvSchema, readEnv, requireInProduction, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(eventEnvSchema.shape).extend({
@@ -62,7 +62,7 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
    * request's own Host.
    */
   ADMIN_PUBLIC_ORIGIN: z.url().optional(),
-});
+}).superRefine(requireInProduction({ minio: true }));
 
 export type Environment = z.infer<typeof environmentSchema>;
 

@@ -6,7 +6,7 @@ import { createGateway, type Gateway } from './server.js';
 
 let gateway: Gateway;
 before(async () => {
-  gateway = await createGateway(readEnvironment({ GATEWAY_PORT: '0' }), createLogger('gateway', { level: 'silent' }));
+  gateway = await createGateway(readEnvironment({ NODE_ENV: 'test', GATEWAY_PORT: '0' }), createLogger('gateway', { level: 'silent' }));
 });
 after(() => gateway.close());
 
@@ -20,7 +20,7 @@ test('GET /health reports each store up', async () => {
 });
 
 test('a store that is unreachable is reported down, and /health still answers 200', async () => {
-  const env = readEnvironment({ GATEWAY_PORT: '0', ES_URL: 'http://127.0.0.1:1', MINIO_PORT: '1' });
+  const env = readEnvironment({ NODE_ENV: 'test', GATEWAY_PORT: '0', ES_URL: 'http://127.0.0.1:1', MINIO_PORT: '1' });
   const degraded = await createGateway(env, createLogger('gateway', { level: 'silent' }));
   try {
     const response = await degraded.server.inject({ method: 'GET', url: '/health' });

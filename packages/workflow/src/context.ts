@@ -36,6 +36,8 @@ export interface WorkflowDeps {
    * worker checks every job again with them. Absent: the defaults, as in the gateway.
    */
   inputs?: RecordInputOptions;
+  /** The workflow's credential at auth's `/internal/tokens` (AUTH_INTERNAL_SECRET). */
+  authSecret: string;
 }
 
 export interface StepContext {

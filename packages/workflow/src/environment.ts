@@ -1,8 +1,8 @@
-import { envPort, queueEnvSchema, readEnv, recordInputEnvShape, storeEnvSchema } from '@steadfast/commons';
+import { envPort, queueEnvSchema, readEnv, recordInputEnvShape, requireInProduction, secretFields, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 // The attachment limits are the gateway's too: the worker checks every job with them again.
-export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(recordInputEnvShape).extend({
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(recordInputEnvShape).extend(secretFields('AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET')).extend({
   WORKFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   WORKFLOW_PORT: envPort.default(7072),
   /** Record jobs one workflow process runs at once. */
@@ -21,7 +21,10 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   ALERT_WEBHOOK_URL: z.url().optional(),
   /** How often exhausted jobs without an alert, and undelivered alerts, are looked for. */
   ALERT_SWEEP_MS: z.coerce.number().int().min(1_000).default(30_000),
-}).refine((env) => env.NOTIFICATION_ADAPTER !== 'file' || env.NOTIFICATION_FILE, {
+}).superRefine(
+  // AUTH_INTERNAL_SECRET: its credential at auth; COUNTRY_CONFIG_SECRET: the country's at its callbacks.
+  requireInProduction({ secrets: ['AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET'], minio: true }),
+).refine((env) => env.NOTIFICATION_ADAPTER !== 'file' || env.NOTIFICATION_FILE, {
   path: ['NOTIFICATION_FILE'],
   message: 'required when NOTIFICATION_ADAPTER is file',
 }).refine((env) => env.NOTIFICATION_ADAPTER !== 'webhook' || env.NOTIFICATION_WEBHOOK_URL, {

@@ -1,6 +1,9 @@
 /**
  * The country config's answers: `POST /records/{recordId}/confirm` and `/reject`, internal,
- * with a token narrowed to the record and the register action. The first answer moves the
+ * authenticated with the country config's own credential (COUNTRY_CONFIG_SECRET; no user token
+ * is taken here). The answer is recorded as acting for the user who submitted the registration.
+ * A registration number belongs to one record: a number another record holds is 409 (checked
+ * first, and guaranteed by the unique index on `registrationNumber`). The first answer moves the
  * record from WAITING_EXTERNAL_VALIDATION to REGISTERED (with its registration number) or
  * REJECTED, in one compare-and-set write; a repeat of that answer is "already done" and changes
  * nothing; a different later answer is 409. The follow-ups (audit entry, search document,
@@ -8,15 +11,12 @@
  * delays them: the next repeat of the callback, or the sweep of the queue, runs them.
  */
 import {
-  allowsOnRecord,
-  bearerToken,
   isDuplicateKey,
   type Redis,
   type Collections,
   type Logger,
   type RecordDocument,
   type RegistrationStatus,
-  type TokenUser,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import { Queue, Worker, type RedisOptions } from 'bullmq';
@@ -30,6 +30,18 @@ type Decision = { outcome: 'confirmed'; registrationNumber: string } | { outcome
 
 const Confirm = z.strictObject({ registrationNumber: z.string().trim().min(1).max(50) });
 const Reject = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
+/**
+ * Who the country's answer acts for: the user whose submission asked for the registration (the
+ * record's creating action), as the narrowed token used to say.
+ */
+export function registeringUser(record: Pick<RecordDocument, 'draftId' | 'actions' | 'history'>): string {
+  const creating = record.actions[record.draftId]?.userId;
+  if (creating) return creating;
+  const asked = [...record.history].reverse().find((entry) => entry.status === 'WAITING_EXTERNAL_VALIDATION');
+  if (asked) return asked.userId;
+  throw new Error(`record of draft ${record.draftId} has no user who asked for its registration`);
+}
 
 export interface OutcomeDeps {
   db: Collections;
@@ -51,7 +63,27 @@ export class Outcomes {
     this.queue = new Queue(queueName, { connection });
   }
 
-  async apply(recordId: string, decision: Decision, user: TokenUser): Promise<{ code: number; body: object }> {
+  async apply(recordId: string, decision: Decision): Promise<{ code: number; body: object }> {
+    try {
+      return await this.decide(recordId, decision);
+    } catch (error) {
+      // The unique index refused the number (E11000 from MongoDB; FerretDB reports a unique
+      // violation on update as an internal error): another record took it meanwhile.
+      if (decision.outcome === 'confirmed' && (await this.numberHeldElsewhere(recordId, decision.registrationNumber))) return this.numberTaken(recordId, decision.registrationNumber);
+      throw error;
+    }
+  }
+
+  private async numberHeldElsewhere(recordId: string, registrationNumber: string): Promise<boolean> {
+    return (await this.deps.db.records.countDocuments({ registrationNumber, _id: { $ne: recordId } }, { limit: 1 })) > 0;
+  }
+
+  private numberTaken(recordId: string, registrationNumber: string): { code: number; body: object } {
+    this.deps.logger.warn({ recordId, registrationNumber }, 'registration number refused: another record holds it');
+    return { code: 409, body: { error: 'that registration number belongs to another record; this answer changes nothing' } };
+  }
+
+  private async decide(recordId: string, decision: Decision): Promise<{ code: number; body: object }> {
     return changeRecord<{ code: number; body: object }>(
       this.deps,
       recordId,
@@ -69,6 +101,10 @@ export class Outcomes {
         if (record.status !== 'WAITING_EXTERNAL_VALIDATION') {
           return { done: { code: 409, body: { error: `the record is ${record.status}, not waiting for external validation` } } };
         }
+        if (decision.outcome === 'confirmed' && (await this.numberHeldElsewhere(recordId, decision.registrationNumber))) {
+          return { done: this.numberTaken(recordId, decision.registrationNumber) };
+        }
+        const user = { userId: registeringUser(record) };
         const now = new Date();
         const status: RegistrationStatus = decision.outcome === 'confirmed' ? 'REGISTERED' : 'REJECTED';
         const action = decision.outcome === 'confirmed' ? 'confirm-registration' : 'reject-registration';
@@ -147,32 +183,24 @@ export class Outcomes {
     }
   }
 
-  routes(verify: (token: string) => Promise<TokenUser>): Hapi.ServerRoute[] {
+  /** The two callback routes; `auth` is the country config's strategy and scope (server.ts). */
+  routes(auth: Hapi.RouteOptions['auth']): Hapi.ServerRoute[] {
     const handle =
       (parse: (payload: unknown) => Decision | string) =>
       async (request: Hapi.Request, h: Hapi.ResponseToolkit) => {
         const recordId = request.params['recordId'] as string;
-        const token = bearerToken(request.headers['authorization'] as string | undefined);
-        if (!token) return h.response({ error: 'send Authorization: Bearer <token>' }).code(401);
-        let user: TokenUser;
-        try {
-          user = await verify(token);
-        } catch (error) {
-          return h.response({ error: (error as Error).message }).code(401);
-        }
-        if (!allowsOnRecord(user, 'register', recordId)) {
-          return h.response({ error: 'the token does not allow answering for this record' }).code(403);
-        }
         const decision = parse(request.payload ?? {});
         if (typeof decision === 'string') return h.response({ error: decision }).code(400);
-        const { code, body } = await this.apply(recordId, decision, user);
+        const { code, body } = await this.apply(recordId, decision);
         return h.response(body).code(code);
       };
+    const options = { auth, payload: { maxBytes: 16 * 1024, allow: 'application/json' } };
     const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
     return [
       {
         method: 'POST',
         path: '/records/{recordId}/confirm',
+        options,
         handler: handle((payload) => {
           const parsed = Confirm.safeParse(payload);
           return parsed.success ? { outcome: 'confirmed', registrationNumber: parsed.data.registrationNumber } : issues(parsed.error);
@@ -181,6 +209,7 @@ export class Outcomes {
       {
         method: 'POST',
         path: '/records/{recordId}/reject',
+        options,
         handler: handle((payload) => {
           const parsed = Reject.safeParse(payload);
           return parsed.success ? { outcome: 'rejected', reason: parsed.data.reason } : issues(parsed.error);

@@ -1,6 +1,7 @@
 /**
  * The workflow service: internal only. It runs the record workers; its HTTP side reports
- * `/health` (and takes the country config's callbacks, in a later issue).
+ * `/health` and takes the country config's callbacks (outcomes.ts), authenticated with the
+ * country config's own credential.
  */
 import {
   collections,
@@ -8,7 +9,6 @@ import {
   ensureBucket,
   ensureIndexes,
   createRegistry,
-  createTokenVerifier,
   metricsRoute,
   onceSucceeded,
   registerQueueDepth,
@@ -17,7 +17,9 @@ import {
   recordInputOptionsFrom,
   redisOptions,
   registerRecordWorker,
+  registerServiceCredential,
   retryPolicyFrom,
+  secretOf,
   storeConfigFrom,
   type Logger,
 } from '@steadfast/commons';
@@ -32,6 +34,10 @@ import { createRecordProcessor } from './process-record.js';
 import { sentryChannel } from './sentry.js';
 import { SearchIndex } from './search/search-index.js';
 import type { WorkflowDeps } from './context.js';
+
+/** The country config, calling back with COUNTRY_CONFIG_SECRET, and what it may do. */
+const COUNTRY_CONFIG_CALLER = 'country-config-credential';
+const OUTCOME_SCOPE = 'answer-external-validation';
 
 export interface Workflow {
   server: Hapi.Server;
@@ -62,6 +68,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger),
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
     inputs: recordInputOptionsFrom(env),
+    authSecret: secretOf(env, 'AUTH_INTERNAL_SECRET'),
   };
   const outcomes = new Outcomes(deps, connection, `record-outcome-${env.RECORD_QUEUE_NAME}`);
   registerQueueDepth(registry, [deps.queue.queue]);
@@ -108,7 +115,12 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     checks: clients.checks,
   });
   server.route(metricsRoute(registry));
-  server.route(outcomes.routes(createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString())));
+  registerServiceCredential(server, COUNTRY_CONFIG_CALLER, {
+    service: 'country config',
+    secret: secretOf(env, 'COUNTRY_CONFIG_SECRET'),
+    scope: [OUTCOME_SCOPE],
+  });
+  server.route(outcomes.routes({ strategy: COUNTRY_CONFIG_CALLER, access: { scope: OUTCOME_SCOPE } }));
   deps.notifications?.start();
   outcomes.start();
 

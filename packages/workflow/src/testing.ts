@@ -12,6 +12,8 @@ export function isolatedEnvironment(tag: string): Environment {
   const id = `${tag}-${randomBytes(4).toString('hex')}`;
   return readEnvironment({
     ...process.env,
+    // Tests run as tests, whatever the shell says: production would ask for production secrets.
+    NODE_ENV: 'test',
     WORKFLOW_PORT: '0',
     MONGO_DB: `wf_${id.replaceAll('-', '_')}`,
     ES_INDEX: `wf-${id}`,

@@ -256,6 +256,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await Promise.all([
     c.records.createIndex({ draftId: 1 }, { unique: true, name: 'draftId_unique' }),
     c.records.createIndex({ trackingId: 1 }, { unique: true, name: 'trackingId_unique' }),
+    // One record per registration number; sparse: records not registered yet have none.
+    c.records.createIndex({ registrationNumber: 1 }, { unique: true, sparse: true, name: 'registrationNumber_unique' }),
     c.audit.createIndex({ draftId: 1, action: 1 }, { unique: true, name: 'draftId_action_unique' }),
     c.audit.createIndex({ recordId: 1 }, { name: 'recordId' }),
     c.alerts.createIndex({ createdAt: -1 }, { name: 'createdAt' }),

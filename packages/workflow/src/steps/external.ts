@@ -1,7 +1,8 @@
 /**
  * Step `validation`: a registrar's new record is sent to the country config for external
  * validation, with a token auth mints for the submitting user, this record and the register
- * action (the user's own token may have expired hours ago). The country answers 202; its
+ * action (the user's own token may have expired hours ago), asked for with the workflow's own
+ * credential (AUTH_INTERNAL_SECRET). The country answers 202; its
  * decision comes later to the confirm/reject endpoints. Country config down: the step fails
  * and is retried with the job's backoff.
  *
@@ -13,7 +14,7 @@ import type { StepContext, StepEffect } from '../context.js';
 export async function requestExternalValidation(ctx: StepContext): Promise<StepEffect> {
   const { data, record, deps } = ctx;
   if (data.operation !== 'create' || data.action !== 'register' || record.externalValidation) return 'nothing';
-  const token = await requestInternalToken(deps.urls.auth, { userId: data.userId, recordId: record._id, action: 'register' });
+  const token = await requestInternalToken(deps.urls.auth, deps.authSecret, { userId: data.userId, recordId: record._id, action: 'register' });
   const response = await fetch(new URL('/event-registration', deps.urls.countryConfig), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
