@@ -7,7 +7,7 @@
  * must be able to log in, and the password check itself is slow by design.
  */
 import { createHash } from 'node:crypto';
-import type { Logger, Redis } from '@steadfast/commons';
+import { redisKey, type Logger, type Redis } from '@steadfast/commons';
 
 export interface LoginLimits {
   /** Failures of one username in a window before it is refused. */
@@ -19,7 +19,8 @@ export interface LoginLimits {
 
 export type LoginCheck = { allowed: true } | { allowed: false; retryAfterSeconds: number; by: 'username' | 'address' };
 
-const PREFIX = 'steadfast:login-failures';
+// Under the hash tag: `failed()` counts both keys in one MULTI, one slot on a Redis Cluster.
+const PREFIX = redisKey('login-failures');
 
 export class LoginThrottle {
   constructor(

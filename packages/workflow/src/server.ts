@@ -14,7 +14,8 @@ import {
   registerQueueDepth,
   openStores,
   RecordQueue,
-  redisOptions,
+  queueConnection,
+  closeQueueConnection,
   registerRecordWorker,
   retryPolicyFrom,
   storeConfigFrom,
@@ -46,7 +47,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
 
   const policy = retryPolicyFrom(env);
   const registry = createRegistry('workflow');
-  const connection = redisOptions(stores.redis);
+  const connection = queueConnection(stores.redis);
   const db = collections(mongo.db(stores.mongo.dbName));
   const search = new SearchIndex(es, stores.elasticsearch.index);
   const deps: WorkflowDeps = {
@@ -122,6 +123,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
       alerter.stop();
       await deps.notifications?.close();
       await deps.queue.close();
+      closeQueueConnection(connection);
       await clients.close();
     },
   };
