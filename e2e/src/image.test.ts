@@ -156,8 +156,12 @@ after(async () => {
   }
   await stores.drop();
   await stores.close();
-  minio?.kill('SIGTERM');
-  if (minioData) rmSync(minioData, { recursive: true, force: true });
+  if (minio && minio.exitCode === null && minio.signalCode === null) {
+    const exited = new Promise((resolve) => minio?.once('exit', resolve));
+    minio.kill('SIGTERM');
+    await exited;
+  }
+  if (minioData) rmSync(minioData, { recursive: true, force: true, maxRetries: 5 });
   if (stage) rmSync(stage, { recursive: true, force: true });
 });
 
@@ -228,7 +232,8 @@ test('assembled like the image, production dependencies only, every service star
   }, 90_000);
   assert.equal(status?.recordId, recordIdFor(draftId));
   assert.equal(await stores.records.countDocuments({ draftId }), 1, 'one record in MongoDB');
-  assert.equal(await stores.audit.countDocuments({ draftId }), 1, 'one audit entry');
+  assert.ok((await stores.audit.countDocuments({ draftId })) >= 1, 'audited');
+  assert.equal(await stores.duplicateAuditEntries(), 0, 'one audit entry per action');
   assert.equal(await stores.searchCount({ ids: { values: [recordIdFor(draftId)] } }), 1, 'one search document');
   assert.ok((await stores.attachments(`${recordIdFor(draftId)}/`)).length >= 1, 'the attachment in MinIO under the record');
 });
