@@ -201,6 +201,8 @@ async function startSystem(env: Record<string, string>, logsDir: string, logger:
   const system: System = new System({
     env: { ...E2E_PORTS, ...env },
     logs: { dir: logsDir },
+    // Seven processes at nice 10 on a busy 2-core machine can take a while to listen.
+    readyTimeoutMs: 120_000,
     ...(scale ? { scale } : {}),
     // Not restarted: "reconnect by themselves" means no service may exit on a Redis failover.
     onUnexpectedExit: (service, code, signal) => {
@@ -208,7 +210,13 @@ async function startSystem(env: Record<string, string>, logsDir: string, logger:
       logger.error({ service, code, signal }, 'service exited unasked');
     },
   });
-  await system.start();
+  try {
+    await system.start();
+  } catch (error) {
+    // Leave nothing running on the drill's ports when one instance did not come up.
+    await system.stop();
+    throw error;
+  }
   return system;
 }
 
