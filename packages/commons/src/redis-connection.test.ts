@@ -36,6 +36,9 @@ test('Sentinel: the sentinels, the master name and the sentinel password go to i
   assert.equal(options.password, 'redis-pw', 'the data nodes keep their own password');
   assert.equal(options.host, undefined, 'REDIS_HOST is not used with sentinels');
   assert.equal(options.maxRetriesPerRequest, null);
+  const reconnect = options.reconnectOnError as (error: Error) => boolean;
+  assert.equal(reconnect(new Error("READONLY You can't write against a read only replica.")), true, 'a demoted primary sends the client to the new one');
+  assert.equal(reconnect(new Error('WRONGTYPE')), false);
 });
 
 test('Sentinel master name defaults to steadfast; no sentinel password unless set', () => {

@@ -53,8 +53,10 @@ export function redisOptions(config: RedisConfig): RedisOptions & { retryStrateg
     ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),
     ...(config.tls ? { enableTLSForSentinelMode: true } : {}),
     sentinelRetryStrategy: retryStrategy,
-    // A primary that came back after a failover is a replica now: reconnect to the new one.
-    failoverDetector: true,
+    // A primary demoted by a failover answers writes with READONLY: reconnect, which asks the
+    // sentinels for the new primary. (Not ioredis' `failoverDetector`: its disconnect can race a
+    // reconnect in progress and end the client for good, as the failover drill showed.)
+    reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
   };
 }
 
