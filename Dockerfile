@@ -1,28 +1,25 @@
-# One image per Steadfast service: docker build --build-arg PACKAGE=gateway .
-# Built from the lock file; the runtime stage holds production dependencies and compiled code only.
+# syntax=docker/dockerfile:1
+# One image for every Steadfast service: `docker run <image> workflow` (or gateway, auth, config,
+# events). What it holds is decided by infrastructure/image/image.sh alone (the packages list),
+# which e2e/src/image.test.ts runs the same way without a Docker engine.
 FROM node:20-bookworm-slim AS build
-WORKDIR /app
+WORKDIR /src
 COPY package.json package-lock.json lerna.json tsconfig.base.json tsconfig.json ./
-COPY packages/commons/package.json packages/commons/
-COPY packages/auth/package.json packages/auth/
-COPY packages/config/package.json packages/config/
-COPY packages/workflow/package.json packages/workflow/
-COPY packages/gateway/package.json packages/gateway/
-COPY packages/launcher/package.json packages/launcher/
-COPY e2e/package.json e2e/
-RUN npm ci --no-audit --no-fund
+COPY infrastructure/image infrastructure/image
+# Every workspace the lock file names must be present for `npm ci`; .dockerignore drops
+# node_modules, dist and build info, so the build starts clean.
 COPY packages packages
 COPY e2e e2e
-RUN npx tsc -b packages/commons packages/auth packages/config packages/workflow packages/gateway \
- && npm prune --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm \
+    bash infrastructure/image/image.sh build \
+ && bash infrastructure/image/image.sh stage /out
 
 FROM node:20-bookworm-slim
-ARG PACKAGE
-ENV NODE_ENV=production PACKAGE=${PACKAGE}
+ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build --chown=node:node /app/node_modules node_modules
-COPY --from=build --chown=node:node /app/package.json ./
-COPY --from=build --chown=node:node /app/packages packages
+COPY --from=build /out ./
+# Production dependencies only, from the same lock file.
+RUN --mount=type=cache,target=/root/.npm bash infrastructure/image/image.sh install
 USER node
-# `exec` so the service is PID 1 and receives SIGTERM for a graceful stop.
-CMD ["sh", "-c", "exec node --enable-source-maps packages/${PACKAGE}/dist/main.js"]
+ENTRYPOINT ["bash", "infrastructure/image/start.sh"]
+CMD ["gateway"]

@@ -8,4 +8,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export NODE_ENV="${NODE_ENV:-development}"
 bash "$INFRA_DIR/setup.sh"
 bash "$INFRA_DIR/infra.sh" up
-exec node --enable-source-maps "$REPO_ROOT/packages/launcher/dist/main.js"
+exec node --enable-source-maps "$REPO_ROOT/packages/launcher/dist/main.js" "$@"

@@ -19,7 +19,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { createMongo, createRedis, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
+import { createMongo, createRedis, QUEUE_PREFIX, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
 import { System } from '@steadfast/launcher';
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { crossSitePoster, cuttableProxy, launchChromium, logInOnPage } from './admin-support.js';
@@ -117,7 +117,7 @@ test('a sysadmin logs in and the board lists every queue Steadfast runs', async 
   try {
     const id = R.slice('e2e-record-'.length);
     const inRedis = new Set<string>();
-    for await (const keys of redis.scanStream({ match: `bull:*${id}*`, count: 1_000 }) as AsyncIterable<string[]>) {
+    for await (const keys of redis.scanStream({ match: `${QUEUE_PREFIX}:*${id}*`, count: 1_000 }) as AsyncIterable<string[]>) {
       for (const key of keys) inRedis.add(key.split(':')[1]!);
     }
     assert.ok(inRedis.size >= 6, `queues in Redis: ${[...inRedis].join(', ')}`);

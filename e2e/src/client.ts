@@ -9,6 +9,7 @@ import {
   createMinio,
   createMongo,
   createRedis,
+  QUEUE_PREFIX,
   storeConfigFrom,
   storeEnvSchema,
   type AuditEntry,
@@ -128,7 +129,7 @@ async function dropQueues(redisConfig: ReturnType<typeof storeConfigFrom>['redis
   try {
     for (const name of names) {
       if (!name) continue;
-      for await (const keys of redis.scanStream({ match: `bull:*${name}*`, count: 1_000 }) as AsyncIterable<string[]>) {
+      for await (const keys of redis.scanStream({ match: `${QUEUE_PREFIX}:*${name}*`, count: 1_000 }) as AsyncIterable<string[]>) {
         if (keys.length > 0) await redis.unlink(...keys);
       }
     }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import {
+  queueBase,
   collections,
   createLogger,
   eventQueueName,
@@ -147,7 +148,7 @@ test('1,000 record changes with the relay and the consumer killed at random: pro
     assert.equal(changes, 1_000);
     assert.equal(await db.records.countDocuments({ outboxPending: true }), 0, 'every outbox emptied');
     for (let p = 0; p < PARTITIONS; p++) {
-      const q = new Queue(eventQueueName(names.EVENT_QUEUE_PREFIX, p), { connection: stores.redis });
+      const q = new Queue(eventQueueName(names.EVENT_QUEUE_PREFIX, p), queueBase(stores.redis));
       assert.equal(await q.getFailedCount(), 0, `no event dead-lettered in partition ${p}`);
       await q.obliterate({ force: true });
       await q.close();

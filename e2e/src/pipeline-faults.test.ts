@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { createRedis, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
+import { createRedis, QUEUE_PREFIX, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
 import { expectProcessedOnce, fetchStatus, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
 import { eventually, infra, startSystem } from './support.js';
@@ -55,7 +55,7 @@ test('Elasticsearch down: 10 submissions, then up: 6 more; one of everything', {
 
     // The job payload in Redis holds the user id and references, never a token or the bytes.
     const redis = createRedis(storeConfigFrom(storeEnvSchema.parse(process.env)).redis);
-    const raw = await redis.hget(`bull:${env.RECORD_QUEUE_NAME}:${draftId}`, 'data');
+    const raw = await redis.hget(`${QUEUE_PREFIX}:${env.RECORD_QUEUE_NAME}:${draftId}`, 'data');
     redis.disconnect();
     assert.ok(raw, 'the job is in Redis');
     assert.ok(!raw.includes(details.attachments[0]!.data), 'no attachment bytes in the job');
@@ -100,8 +100,8 @@ test('200 submissions, each sent 3 more times, a worker SIGKILLed twice: 200 of 
   let killedWhileActive = 0;
   for (const at of [2_500, 3_500]) {
     await sleep(at);
-    await eventually('the worker has active jobs', async () => (await redis.llen(`bull:${env.RECORD_QUEUE_NAME}:active`)) > 0, 20_000);
-    killedWhileActive += await redis.llen(`bull:${env.RECORD_QUEUE_NAME}:active`);
+    await eventually('the worker has active jobs', async () => (await redis.llen(`${QUEUE_PREFIX}:${env.RECORD_QUEUE_NAME}:active`)) > 0, 20_000);
+    killedWhileActive += await redis.llen(`${QUEUE_PREFIX}:${env.RECORD_QUEUE_NAME}:active`);
     await system.stopService('workflow', 'SIGKILL');
     await system.startService('workflow');
   }

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { createRedis, RecordQueue, redisOptions, sampleBirth, storeConfigFrom, storeEnvSchema, type RecordJobData } from '@steadfast/commons';
+import { createRedis, RecordQueue, redisKey, redisOptions, sampleBirth, storeConfigFrom, storeEnvSchema, type RecordJobData } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
 import { fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
 import { eventually, startSystem } from './support.js';
@@ -55,7 +55,7 @@ after(async () => {
 /** An address of TEST-NET-2 (198.51.100.0/24) no other run uses, sent as X-Forwarded-For. */
 function testAddress(): string {
   const address = `198.51.100.${1 + randomBytes(1)[0]! % 254}`;
-  loginKeys.push(`steadfast:login-failures:addr:${address}`);
+  loginKeys.push(`${redisKey('login-failures', 'addr', address)}`);
   return address;
 }
 
@@ -111,7 +111,7 @@ describe('login', { timeout: 60_000 }, () => {
 
   test('40 concurrent wrong logins for one username: at most 10 reach auth (401), the rest 429 with Retry-After', async () => {
     const username = `edge-guess-${randomBytes(4).toString('hex')}`;
-    loginKeys.push(`steadfast:login-failures:user:${createHash('sha256').update(username).digest('hex').slice(0, 32)}`);
+    loginKeys.push(redisKey('login-failures', 'user', createHash('sha256').update(username).digest('hex').slice(0, 32)));
     const from = testAddress();
     const answers = await Promise.all(
       Array.from({ length: 40 }, () => postLogin(JSON.stringify({ username, password: 'wrong' }), 'application/json', from)),

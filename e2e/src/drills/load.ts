@@ -31,6 +31,10 @@ export interface Outcome {
   sends: number;
   /** Submissions answered with an error (refused while something was down). */
   refused: number;
+  /** When each refusal came (ms since the epoch), to see how long submissions were refused. */
+  refusedAt: number[];
+  /** Submissions sent again because the status was `RecordUnknown` (the first was lost). */
+  unknownResubmits: number;
   /** Errors no retry can fix: IDEMPOTENCY_KEY_REUSED, BAD_USER_INPUT, FORBIDDEN. Always a bug here. */
   fatal: string[];
   final?: Status;
@@ -46,12 +50,14 @@ export interface LoadOptions {
   /** The duplicates are sent within this window after the first. */
   spreadMs: number;
   logger: Logger;
+  /** Gateways to send to (default: the e2e one); a draft's sends rotate over them. */
+  gateways?: string[];
 }
 
 const FATAL_CODES = new Set(['IDEMPOTENCY_KEY_REUSED', 'BAD_USER_INPUT', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED']);
 
-async function post<T>(path: string, body: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${GATEWAY}${path}`, {
+async function post<T>(path: string, body: unknown, token?: string, gateway = GATEWAY): Promise<T> {
+  const response = await fetch(`${gateway}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -171,7 +177,7 @@ export class Load {
   }
 
   private async client(draft: Draft): Promise<void> {
-    const outcome: Outcome = { draft, accepted: false, sends: 0, refused: 0, fatal: [] };
+    const outcome: Outcome = { draft, accepted: false, sends: 0, refused: 0, refusedAt: [], unknownResubmits: 0, fatal: [] };
     this.outcomes.push(outcome);
     const log = this.options.logger.child({ draftId: draft.draftId, draft: draft.label });
     // The first send, then its duplicates, each retried until accepted.
@@ -199,6 +205,7 @@ export class Load {
       outcome.final = status;
       // Unknown: the submission was lost in transit, send it again. Still processing after a
       // while: a retrying client sends again too, which also revives an exhausted job.
+      if (status.__typename === 'RecordUnknown') outcome.unknownResubmits++;
       if (status.__typename === 'RecordUnknown' || ++polls % 10 === 0) await this.submitUntilAccepted(outcome);
     }
     log.warn({ status: outcome.final?.__typename, step: outcome.final?.step, lastError: outcome.final?.lastError }, 'draft not done by the deadline');
@@ -209,13 +216,14 @@ export class Load {
     let backoffMs = 250;
     while (Date.now() < this.deadline && outcome.fatal.length === 0) {
       outcome.sends++;
-      const error = await this.submit(draft).catch((e: Error) => ({ message: e.message, extensions: { code: 'NETWORK' } }));
+      const error = await this.submit(draft, outcome.sends).catch((e: Error) => ({ message: e.message, extensions: { code: 'NETWORK' } }));
       if (!error) {
         outcome.accepted = true;
         outcome.acceptedAt ??= Date.now();
         return;
       }
       outcome.refused++;
+      outcome.refusedAt.push(Date.now());
       const raw = error.extensions?.['code'];
       const code = typeof raw === 'string' ? raw : '';
       if (FATAL_CODES.has(code)) {
@@ -230,12 +238,18 @@ export class Load {
   }
 
   /** undefined when accepted; otherwise the first error. */
-  private async submit(draft: Draft): Promise<{ message: string; extensions?: Record<string, unknown> } | undefined> {
+  private async submit(draft: Draft, send: number): Promise<{ message: string; extensions?: Record<string, unknown> } | undefined> {
     const token = await this.tokens.get(draft.user);
-    const result = await post<GraphQLResult>('/graphql', { query: draft.mutation, variables: draft.variables }, token);
+    const result = await post<GraphQLResult>('/graphql', { query: draft.mutation, variables: draft.variables }, token, this.gateway(send));
     if (result.errors?.length) return result.errors[0];
     if (!result.data) return { message: 'no data and no errors' };
     return undefined;
+  }
+
+  /** The gateway of the n-th send: duplicates of one draft go to different gateways. */
+  private gateway(n: number): string {
+    const gateways = this.options.gateways ?? [GATEWAY];
+    return gateways[n % gateways.length] ?? GATEWAY;
   }
 
   private async status(draft: Draft): Promise<Status> {

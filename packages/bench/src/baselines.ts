@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
+import { queueBase } from '@steadfast/commons';
 import { CountingProxy, countsDelta } from './redis-proxy.js';
 import { writeBatch, type DirectStores } from './direct-writes.js';
 
@@ -28,11 +29,11 @@ export async function queueBaseline(options: {
   const proxy = new CountingProxy(options.redis, options.scriptNames);
   const port = await proxy.listen(options.proxyPort);
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
-  const queue = new Queue(options.queueName, { connection });
+  const queue = new Queue(options.queueName, queueBase(connection));
   let done = 0;
   let finished: () => void = () => undefined;
   const allDone = new Promise<void>((resolve) => (finished = resolve));
-  const worker = new Worker(options.queueName, () => Promise.resolve(), { connection, concurrency: options.workerConcurrency });
+  const worker = new Worker(options.queueName, () => Promise.resolve(), { ...queueBase(connection), concurrency: options.workerConcurrency });
   worker.on('completed', () => {
     if (++done === options.jobs) finished();
   });

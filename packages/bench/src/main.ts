@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import {
+  queueBase,
   createRedis,
   draftClaimKey,
   eventEnvSchema,
@@ -109,12 +110,12 @@ async function main(): Promise<void> {
   const redis = createRedis(storeConfigFrom(storeEnv).redis);
   const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
   const connection = { ...redisTarget, maxRetriesPerRequest: null };
-  const queue = new Queue(names.RECORD_QUEUE_NAME, { connection });
+  const queue = new Queue(names.RECORD_QUEUE_NAME, queueBase(connection));
   // What the record queue's work leaves behind: the events to project, the notifications to send.
   const followers = [
     ...eventQueueNames({ prefix: names.EVENT_QUEUE_PREFIX, partitions: readEnv(eventEnvSchema).EVENT_PARTITIONS }),
     `notification-${names.RECORD_QUEUE_NAME}`,
-  ].map((name) => new Queue(name, { connection }));
+  ].map((name) => new Queue(name, queueBase(connection)));
   const direct = await openDirectStores(configOf(storesNames));
   let naive: ChildProcess | undefined;
   // Ctrl-C or a timeout: stop what we started and remove what we wrote before exiting.
@@ -397,7 +398,7 @@ async function storeCounts(view: Awaited<ReturnType<typeof openDirectStores>>, n
   };
 }
 
-/** Draft claims (`steadfast:draft:<id>`) are not under the queue's name: remove the run's own. */
+/** Draft claims (`{steadfast}:draft:<id>`) are not under the queue's name: remove the run's own. */
 async function releaseClaims(queue: Queue, redis: ReturnType<typeof createRedis>): Promise<void> {
   const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'], 0, -1);
   for (const job of jobs) if (job.id) await redis.del(draftClaimKey(job.id));

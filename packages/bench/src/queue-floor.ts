@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
+import { queueBase } from '@steadfast/commons';
 import type { Redis } from 'ioredis';
 import { runOpenLoop } from './open-loop.js';
 import { commandStats, statsDelta } from './redis-info.js';
@@ -49,12 +50,12 @@ export async function queueFloor(options: {
   const proxy = new CountingProxy(options.redis, options.scriptNames);
   const port = await proxy.listen(options.proxyPort);
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
-  const queue = new Queue(options.queueName, { connection });
+  const queue = new Queue(options.queueName, queueBase(connection));
   const done = new Set<string>();
   let allDone: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (allDone = resolve));
   let expected = Infinity;
-  const worker = new Worker(options.queueName, () => Promise.resolve(), { connection, concurrency: options.workerConcurrency });
+  const worker = new Worker(options.queueName, () => Promise.resolve(), { ...queueBase(connection), concurrency: options.workerConcurrency });
   worker.on('completed', (job) => {
     if (job.id) done.add(job.id);
     if (done.size >= expected) allDone();

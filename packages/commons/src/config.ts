@@ -29,6 +29,32 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
  */
 export const envNodeEnv = z.preprocess((value) => (value === 'development' || value === 'test' ? value : 'production'), z.enum(NODE_ENVS));
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port,host:port` (spaces allowed around commas), at least one. */
+export function hostPortList(name: string) {
+  return z.string().transform((value, ctx): HostPort[] => {
+    const list: HostPort[] = [];
+    for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(part);
+      const port = Number(match?.[2]);
+      if (!match?.[1] || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be host:port,host:port; "${part.slice(0, 40)}" is not host:port` });
+        return z.NEVER;
+      }
+      list.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+    }
+    if (list.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} must list at least one host:port` });
+      return z.NEVER;
+    }
+    return list;
+  });
+}
+
 /** The environment variables naming the four stores, with the local development defaults. */
 export const storeEnvSchema = z.object({
   /** production refuses unsafe settings that development only warns about. */
@@ -38,10 +64,24 @@ export const storeEnvSchema = z.object({
   REDIS_USERNAME: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
   REDIS_TLS: envBoolean.default(false),
+  /** Sentinel: `host:port,host:port`; REDIS_HOST/REDIS_PORT are then ignored (ioredis asks them). */
+  REDIS_SENTINELS: hostPortList('REDIS_SENTINELS').optional(),
+  /** The master name the sentinels monitor (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_NAME: z.string().min(1).default('steadfast'),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** Cluster: some of its nodes, `host:port,host:port`; the rest are discovered. */
+  REDIS_CLUSTER_NODES: hostPortList('REDIS_CLUSTER_NODES').optional(),
   /** A full connection string; when unset, the local server on 127.0.0.1:MONGO_PORT. */
   MONGO_URL: z.string().startsWith('mongodb').optional(),
   MONGO_PORT: envPort.default(27017),
   MONGO_DB: z.string().min(1).default('steadfast'),
+  /**
+   * A replica set's write concern (`majority`, or a number of members). Unset: the server's
+   * default. The local FerretDB is one node without replication: leave it unset there.
+   */
+  MONGO_WRITE_CONCERN: z.union([z.literal('majority'), z.coerce.number().int().min(0).max(50)]).optional(),
+  /** Retryable writes: on for a real MongoDB replica set, off for FerretDB (which lacks them). */
+  MONGO_RETRY_WRITES: envBoolean.default(false),
   MINIO_ENDPOINT: z.string().min(1).default('127.0.0.1'),
   MINIO_PORT: envPort.default(9000),
   MINIO_USE_SSL: envBoolean.default(false),
@@ -58,9 +98,25 @@ export const storeEnvSchema = z.object({
 
 export type StoreEnv = z.infer<typeof storeEnvSchema>;
 
+/**
+ * How to reach Redis. One server by host and port; or, when `sentinels` is set, the primary the
+ * sentinels name (ioredis follows a failover); or, when `clusterNodes` is set, a Redis Cluster.
+ */
+export interface RedisConfig {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  tls: boolean;
+  sentinels?: HostPort[];
+  sentinelName?: string;
+  sentinelPassword?: string;
+  clusterNodes?: HostPort[];
+}
+
 export interface StoreConfig {
-  redis: { host: string; port: number; username?: string; password?: string; tls: boolean };
-  mongo: { url: string; dbName: string };
+  redis: RedisConfig;
+  mongo: { url: string; dbName: string; writeConcern?: 'majority' | number; retryWrites: boolean };
   minio: {
     endPoint: string;
     port: number;
@@ -74,6 +130,9 @@ export interface StoreConfig {
 }
 
 export function storeConfigFrom(env: StoreEnv): StoreConfig {
+  if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(['REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one of them (Sentinel or Cluster), not both']);
+  }
   return {
     redis: {
       host: env.REDIS_HOST,
@@ -81,8 +140,16 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
       ...(env.REDIS_USERNAME ? { username: env.REDIS_USERNAME } : {}),
       ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
       tls: env.REDIS_TLS,
+      ...(env.REDIS_SENTINELS ? { sentinels: env.REDIS_SENTINELS, sentinelName: env.REDIS_SENTINEL_NAME } : {}),
+      ...(env.REDIS_SENTINELS && env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+      ...(env.REDIS_CLUSTER_NODES ? { clusterNodes: env.REDIS_CLUSTER_NODES } : {}),
     },
-    mongo: { url: env.MONGO_URL ?? `mongodb://127.0.0.1:${env.MONGO_PORT}`, dbName: env.MONGO_DB },
+    mongo: {
+      url: env.MONGO_URL ?? `mongodb://127.0.0.1:${env.MONGO_PORT}`,
+      dbName: env.MONGO_DB,
+      ...(env.MONGO_WRITE_CONCERN !== undefined ? { writeConcern: env.MONGO_WRITE_CONCERN } : {}),
+      retryWrites: env.MONGO_RETRY_WRITES,
+    },
     minio: {
       endPoint: env.MINIO_ENDPOINT,
       port: env.MINIO_PORT,

@@ -3,43 +3,24 @@
  * once and closes them on shutdown.
  */
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { Client as MinioClient } from 'minio';
 import { MongoClient } from 'mongodb';
 import type { StoreConfig } from './config.js';
 
 export { ElasticsearchClient, MinioClient, MongoClient, Redis };
+export { createRedis, redisOptions } from './redis-connection.js';
 export type { Collection, Db } from 'mongodb';
-
-/**
- * ioredis options for BullMQ and for plain use. `maxRetriesPerRequest: null` is what BullMQ
- * requires of worker connections: a command waits for Redis to come back instead of failing,
- * and the client reconnects forever with a capped backoff.
- */
-export function redisOptions(
-  config: StoreConfig['redis'],
-): RedisOptions & { retryStrategy: (times: number) => number } {
-  return {
-    host: config.host,
-    port: config.port,
-    ...(config.username ? { username: config.username } : {}),
-    ...(config.password ? { password: config.password } : {}),
-    ...(config.tls ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(times * 200, 5_000),
-  };
-}
-
-export function createRedis(config: StoreConfig['redis'], overrides: RedisOptions = {}): Redis {
-  return new Redis({ ...redisOptions(config), ...overrides });
-}
 
 export function createMongo(config: StoreConfig['mongo']): MongoClient {
   return new MongoClient(config.url, {
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
-    // FerretDB (the local MongoDB) has no retryable-writes support; the steps are idempotent.
-    retryWrites: false,
+    // FerretDB (the local MongoDB) has no retryable-writes support (the steps are idempotent
+    // either way); a real replica set turns them on, with write concern majority, so an
+    // acknowledged write survives the loss of the primary.
+    retryWrites: config.retryWrites,
+    ...(config.writeConcern !== undefined ? { writeConcern: { w: config.writeConcern } } : {}),
   });
 }
 

@@ -15,7 +15,9 @@ import {
   invalidPayload,
   EventType,
   redisCheck,
-  redisOptions,
+  closeQueueConnection,
+  queueBase,
+  queueConnection,
   registerTokenStrategy,
   secretOf,
   storeConfigFrom,
@@ -51,9 +53,9 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
   const stores = storeConfigFrom(env);
   const redis = createRedis(stores.redis);
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
-  const connection = redisOptions(stores.redis);
+  const connection = queueConnection(stores.redis);
   const queueName = `${VALIDATION_QUEUE}-${env.RECORD_QUEUE_NAME}`;
-  const queue = new Queue<ValidationJob>(queueName, { connection });
+  const queue = new Queue<ValidationJob>(queueName, queueBase(connection));
   const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString(), 'internal');
   const credential = secretOf(env, 'COUNTRY_CONFIG_SECRET');
 
@@ -80,7 +82,7 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
       throw new Error(`the workflow answered HTTP ${response.status}; retrying`);
     },
     {
-      connection,
+      ...queueBase(connection),
       concurrency: 8,
       settings: { backoffStrategy: (attempts: number) => Math.min(env.RECORD_BACKOFF_MAX_MS, env.RECORD_BACKOFF_MS * 2 ** Math.max(0, attempts - 1)) },
     },
@@ -137,6 +139,7 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
       await server.stop({ timeout: 10_000 });
       await worker.close();
       await queue.close();
+      closeQueueConnection(connection);
       redis.disconnect();
     },
   };

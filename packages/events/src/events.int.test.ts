@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import {
+  queueBase,
   collections,
   createLogger,
   domainEvent,
@@ -58,7 +59,7 @@ after(async () => {
   await stores.es.indices.delete({ index: `${env.ES_INDEX}-*` }, { ignore: [404] });
   await stores.mongo.db(env.MONGO_DB).dropDatabase();
   for (let p = 0; p < env.EVENT_PARTITIONS; p++) {
-    const q = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, p), { connection: stores.redis });
+    const q = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, p), queueBase(stores.redis));
     await q.obliterate({ force: true });
     await q.close();
   }
@@ -124,7 +125,7 @@ test('a poison event is dead-lettered, others flow past it, and a replay after t
   const after = await renameChild(db, stores.redis, poisoned, 'AfterPoison');
   await renameChild(db, stores.redis, healthy, 'StillFlowing');
 
-  const queue = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, partitionOf(poisoned, env.EVENT_PARTITIONS)), { connection: stores.redis });
+  const queue = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, partitionOf(poisoned, env.EVENT_PARTITIONS)), queueBase(stores.redis));
   try {
     const deadId = `record.${poisoned}.${poisonSequence}`;
     await until('the poison event is in the failed set', async () => (await queue.getJob(deadId))?.finishedOn !== undefined && (await queue.getJobState(deadId)) === 'failed');

@@ -16,7 +16,8 @@ import {
   onceSucceeded,
   openStores,
   OutboxRelay,
-  redisOptions,
+  queueConnection,
+  closeQueueConnection,
   registerQueueDepth,
   repeatEvery,
   startEventConsumers,
@@ -62,7 +63,7 @@ function consumerMetrics(registry: ReturnType<typeof createRegistry>): ConsumerM
 export async function createEventsService(env: Environment, logger: Logger): Promise<EventsService> {
   const clients = openStores(storeConfigFrom(env), logger, { production: env.NODE_ENV === 'production' });
   const { config: stores, redis, mongo, es } = clients;
-  const connection = redisOptions(stores.redis);
+  const connection = queueConnection(stores.redis);
   const mongoDb = mongo.db(stores.mongo.dbName);
   const db = collections(mongoDb);
   const search = new SearchIndex(es, stores.elasticsearch.index);
@@ -148,6 +149,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
       // Waits for the events in hand; one cut short is taken up again by another consumer.
       await consumers?.close();
       await channel.close();
+      closeQueueConnection(connection);
       await clients.close();
     },
   };

@@ -9,7 +9,7 @@
  * a field office must be able to log in, and the password check itself is slow by design.
  */
 import { createHash } from 'node:crypto';
-import type { Logger, Redis } from '@steadfast/commons';
+import { redisKey, type Logger, type Redis } from '@steadfast/commons';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface LoginLimits {
@@ -22,7 +22,8 @@ export interface LoginLimits {
 
 export type LoginCheck = { allowed: true } | { allowed: false; retryAfterSeconds: number; by: 'username' | 'address' };
 
-const PREFIX = 'steadfast:login-failures';
+// Under the hash tag, like every Steadfast key: one slot on a Redis Cluster.
+const PREFIX = redisKey('login-failures');
 
 /** The key part for a username: case and surrounding blanks do not make a new username. */
 export const usernameKey = (username: string): string =>

@@ -15,8 +15,8 @@
  * still wakes it. While Redis is down the QueueEvents reconnects by itself; a wait then
  * simply ends at its timeout with whatever the status is (or the usual unavailable error).
  */
-import { QueueEvents, type RedisOptions } from 'bullmq';
-import type { Logger } from '@steadfast/commons';
+import { QueueEvents, type ConnectionOptions } from 'bullmq';
+import { queueBase, type Logger } from '@steadfast/commons';
 import type { RecordStatus, StatusReader } from './status.js';
 import type { StatusWaiters, Waiter, WakeReason } from './waiters.js';
 import type { Viewer } from './visibility.js';
@@ -88,13 +88,13 @@ export class LongPoll {
  */
 export function watchRecordEvents(
   queueName: string,
-  connection: RedisOptions,
+  connection: ConnectionOptions,
   waiters: StatusWaiters,
   logger: Logger,
 ): QueueEvents {
   // A stream id is `<ms>-<seq>`: start at the gateway's "now" rather than at `$` (the stream's end
   // when the first XREAD runs), so a job finishing while the connection is being made still wakes.
-  const events = new QueueEvents(queueName, { connection, lastEventId: `${Date.now()}-0` });
+  const events = new QueueEvents(queueName, { ...queueBase(connection), lastEventId: `${Date.now()}-0` });
   const wake = ({ jobId }: { jobId: string }) => {
     waiters.wake(jobId);
   };

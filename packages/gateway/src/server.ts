@@ -23,7 +23,8 @@ import {
   RecordQueue,
   recordInputSchemas,
   recordInputsSdlFor,
-  redisOptions,
+  queueBase,
+  queueConnection,
   redisReady,
   retryPolicyFrom,
   storeConfigFrom,
@@ -75,11 +76,11 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const { config: stores, redis, mongo, minio } = clients;
   if (!(await redisReady(redis))) logger.warn('Redis is not reachable yet; submissions get 503 until it is');
   const db = collections(mongo.db(stores.mongo.dbName));
-  const queue = new RecordQueue({ ...redisOptions(stores.redis), ...FAIL_FAST }, retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
+  const queue = new RecordQueue(queueConnection(stores.redis, FAIL_FAST), retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
   queue.queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'queue connection error'));
   // The event partitions, for the dashboard: their failed sets are the dead-letter queue.
   const eventQueues = eventQueueNames(eventChannelFrom(env)).map((name) => {
-    const q = new Queue(name, { connection: { ...redisOptions(stores.redis), ...FAIL_FAST } });
+    const q = new Queue(name, queueBase(queueConnection(stores.redis, FAIL_FAST)));
     q.on('error', (error: Error) => logger.warn({ err: error.message, queue: name }, 'queue connection error'));
     return q;
   });
@@ -113,7 +114,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const waiters = new StatusWaiters(env.GATEWAY_LONG_POLL_MAX_WAITERS);
   // Blocking XREADs: the queue's connection options without its fail-fast ones (a command
   // timeout would cut every read; BullMQ wants maxRetriesPerRequest null on a blocking client).
-  const recordEvents = watchRecordEvents(queue.name, redisOptions(stores.redis), waiters, logger);
+  const recordEvents = watchRecordEvents(queue.name, queueConnection(stores.redis), waiters, logger);
   const sentry = env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined;
   const production = env.NODE_ENV === 'production';
   const operations = operationLimits({
@@ -209,7 +210,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   );
   const proxies = new TrustedProxies(env.GATEWAY_TRUSTED_PROXIES);
   server.route(loginRoute(env.AUTH_URL, throttle, proxies, logger));
-  const adminConnection = { ...redisOptions(stores.redis), ...FAIL_FAST };
+  const adminConnection = queueConnection(stores.redis, FAIL_FAST);
   await mountAdmin(server, { env, logger, db, redis, recordQueue: queue.queue, eventQueues, connection: adminConnection, verify, attempts: throttle, addressOf: (request) => clientAddress(request, proxies) });
   // Held long-polls answer (their status read afresh) as soon as the gateway starts stopping,
   // however it is stopped (close() below, or runService's signal handler).

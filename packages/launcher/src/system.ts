@@ -8,6 +8,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { instanceEnv, instanceName, parseInstanceName, type Scale } from './scale.js';
 import { backgroundNice, SERVICES, serviceUrl, serviceUrlEnv, type ServiceSpec } from './services.js';
 
 export interface SystemOptions {
@@ -17,6 +18,8 @@ export interface SystemOptions {
   /** Called when a service exits without being asked to. */
   onUnexpectedExit?: (service: string, code: number | null, signal: NodeJS.Signals | null) => void;
   readyTimeoutMs?: number;
+  /** Instances per service (default 1 each), e.g. `{ workflow: 3 }`: see scale.ts. */
+  scale?: Scale;
 }
 
 /** How a stopped service ended: its exit code or the signal that ended it, and how long it took. */
@@ -30,6 +33,8 @@ export interface StopResult {
 
 export interface RunningService {
   spec: ServiceSpec;
+  /** `workflow` for the first instance, `workflow-2` … for the others. */
+  name: string;
   url: string;
   child: ChildProcess;
 }
@@ -49,19 +54,38 @@ export class System {
     return Object.fromEntries(SERVICES.map((spec) => [spec.name, serviceUrl(spec, this.env)]));
   }
 
-  /** Starts every service in order, each once its predecessor answers `/health`. */
-  async start(): Promise<void> {
-    for (const spec of SERVICES) await this.startService(spec.name);
+  /** Instance names of every service at its scale, in start order. */
+  instances(): string[] {
+    return SERVICES.flatMap((spec) =>
+      Array.from({ length: this.options.scale?.[spec.name] ?? 1 }, (_, i) => instanceName(spec, i + 1)),
+    );
   }
 
+  /** The URL of every instance by its name (`workflow`, `workflow-2`, …). */
+  instanceUrls(): Record<string, string> {
+    return Object.fromEntries(
+      this.instances().map((name) => {
+        const { spec, instance } = parseInstanceName(name);
+        return [name, serviceUrl(spec, { ...this.env, ...instanceEnv(spec, instance, this.env) })];
+      }),
+    );
+  }
+
+  /** Starts every service in order, each once its predecessor answers `/health`. */
+  async start(): Promise<void> {
+    for (const name of this.instances()) await this.startService(name);
+  }
+
+  /** Starts one instance: `workflow` (the first) or `workflow-2` …, on its own ports. */
   async startService(name: string): Promise<RunningService> {
-    const spec = specOf(name);
+    const { spec, instance } = parseInstanceName(name);
     const existing = this.running.get(name);
     if (existing) return existing;
     const main = fileURLToPath(new URL('./main.js', import.meta.resolve(spec.packageName)));
     const logs = this.options.logs ?? 'inherit';
+    const env = { ...this.env, ...instanceEnv(spec, instance, this.env) };
     const child = spawn(process.execPath, ['--enable-source-maps', main], {
-      env: this.env,
+      env,
       stdio: logs === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
     if (logs !== 'inherit') {
@@ -78,7 +102,7 @@ export class System {
         // Already gone (its exit is handled below), or the platform refuses: it runs as is.
       }
     }
-    const service: RunningService = { spec, url: serviceUrl(spec, this.env), child };
+    const service: RunningService = { spec, name, url: serviceUrl(spec, env), child };
     this.running.set(name, service);
     child.once('exit', (code, signal) => {
       this.running.delete(name);
@@ -112,9 +136,12 @@ export class System {
     return { ...how, ms: Date.now() - started, forced };
   }
 
-  /** Stops every service, the gateway first so no new work arrives while workers finish. */
+  /** Stops every instance, the gateways first so no new work arrives while workers finish. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name, signal);
+    for (const spec of [...SERVICES].reverse()) {
+      const names = [...this.running.keys()].filter((name) => parseInstanceName(name).spec === spec);
+      await Promise.all(names.map((name) => this.stopService(name, signal)));
+    }
   }
 
   private async waitUntilHealthy(service: RunningService): Promise<void> {
@@ -122,7 +149,7 @@ export class System {
     let lastError = 'no answer yet';
     while (Date.now() < deadline) {
       if (service.child.exitCode !== null || service.child.signalCode !== null) {
-        throw new Error(`${service.spec.name} exited during start (code ${service.child.exitCode})`);
+        throw new Error(`${service.name} exited during start (code ${service.child.exitCode})`);
       }
       try {
         const response = await fetch(`${service.url}/health`, { signal: AbortSignal.timeout(2_000) });
@@ -133,12 +160,6 @@ export class System {
       }
       await sleep(100);
     }
-    throw new Error(`${service.spec.name} did not answer ${service.url}/health: ${lastError}`);
+    throw new Error(`${service.name} did not answer ${service.url}/health: ${lastError}`);
   }
-}
-
-function specOf(name: string): ServiceSpec {
-  const spec = SERVICES.find((s) => s.name === name);
-  if (!spec) throw new Error(`unknown service ${name}; known: ${SERVICES.map((s) => s.name).join(', ')}`);
-  return spec;
 }

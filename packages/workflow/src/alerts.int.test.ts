@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { Worker, UnrecoverableError } from 'bullmq';
 import {
+  queueBase,
   collections,
   createLogger,
   createMongo,
@@ -42,7 +43,7 @@ async function failForGood(draftId: string): Promise<void> {
     const worker = new Worker(
       queue.name,
       () => Promise.reject(new UnrecoverableError('search step failed: the test says so (not retryable)')),
-      { connection },
+      queueBase(connection),
     );
     worker.on('failed', () => void worker.close().then(resolve));
   });

@@ -12,6 +12,7 @@
  */
 import {
   isDuplicateKey,
+  queueBase,
   type Redis,
   type Collections,
   type Logger,
@@ -19,7 +20,7 @@ import {
   type RegistrationStatus,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
-import { Queue, Worker, type RedisOptions } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Notifications } from './notifications/notifications.js';
 import { actorChange, copiedActor, followDirectory } from './records/actors.js';
@@ -57,10 +58,10 @@ export class Outcomes {
 
   constructor(
     private readonly deps: OutcomeDeps,
-    private readonly connection: RedisOptions,
+    private readonly connection: ConnectionOptions,
     private readonly queueName: string,
   ) {
-    this.queue = new Queue(queueName, { connection });
+    this.queue = new Queue(queueName, queueBase(connection));
   }
 
   async apply(recordId: string, decision: Decision): Promise<{ code: number; body: object }> {
@@ -220,7 +221,7 @@ export class Outcomes {
 
   start(): void {
     this.worker = new Worker<{ recordId: string }>(this.queueName, (job) => this.runFollowUps(job.data.recordId), {
-      connection: this.connection,
+      ...queueBase(this.connection),
       concurrency: 4,
     });
     this.worker.on('error', (error) => this.deps.logger.warn({ err: error.message }, 'outcome worker error'));

@@ -14,8 +14,9 @@ import {
   registerQueueDepth,
   openStores,
   RecordQueue,
+  queueConnection,
+  closeQueueConnection,
   recordInputOptionsFrom,
-  redisOptions,
   registerRecordWorker,
   registerServiceCredential,
   retryPolicyFrom,
@@ -53,7 +54,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
 
   const policy = retryPolicyFrom(env);
   const registry = createRegistry('workflow');
-  const connection = redisOptions(stores.redis);
+  const connection = queueConnection(stores.redis);
   const db = collections(mongo.db(stores.mongo.dbName));
   const search = new SearchIndex(es, stores.elasticsearch.index);
   const deps: WorkflowDeps = {
@@ -136,6 +137,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
       alerter.stop();
       await deps.notifications?.close();
       await deps.queue.close();
+      closeQueueConnection(connection);
       await clients.close();
     },
   };

@@ -3,7 +3,7 @@
  * the test's own, and the removal of everything such a run leaves in the stores.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createElasticsearch, createMinio, createMongo, fingerprint, redisOptions, storeConfigFrom, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
+import { queueBase, createElasticsearch, createMinio, createMongo, fingerprint, redisOptions, storeConfigFrom, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
 import { Queue } from 'bullmq';
 import { readEnvironment, type Environment } from './environment.js';
 
@@ -66,7 +66,7 @@ export async function dropIsolated(env: Environment): Promise<void> {
     await minio.removeBucket(bucket);
   }
   for (const name of queuesOf(env)) {
-    const queue = new Queue(name, { connection: redisOptions(stores.redis) });
+    const queue = new Queue(name, queueBase(redisOptions(stores.redis)));
     await queue.obliterate({ force: true });
     await queue.close();
   }

@@ -7,7 +7,8 @@
  * A job that exhausts its attempts stays in its queue's failed set: the dead-letter queue,
  * visible (and replayable with "retry") in the admin dashboard.
  */
-import { Queue, type RedisOptions } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { queueBase } from '../redis-connection.js';
 import { partitionOf, type DomainEvent } from './domain-event.js';
 
 export interface EventChannelConfig {
@@ -34,9 +35,9 @@ export class EventChannel {
 
   constructor(
     readonly config: EventChannelConfig,
-    connection: RedisOptions,
+    connection: ConnectionOptions,
   ) {
-    this.queues = eventQueueNames(config).map((name) => new Queue<DomainEvent>(name, { connection }));
+    this.queues = eventQueueNames(config).map((name) => new Queue<DomainEvent>(name, queueBase(connection)));
   }
 
   /** Publishes events; each aggregate's events must be given in sequence order. */

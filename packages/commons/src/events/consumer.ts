@@ -8,7 +8,8 @@
  * Any other failure is retried with backoff; after the last attempt the event stays in the
  * failed set (the dead-letter queue) while the partition's other events flow past it.
  */
-import { DelayedError, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { queueBase } from '../redis-connection.js';
 import type { Counter, Histogram } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { eventQueueNames, type EventChannelConfig } from './channel.js';
@@ -42,7 +43,7 @@ export interface ConsumerMetrics {
 }
 
 export interface ConsumerOptions {
-  connection: RedisOptions;
+  connection: ConnectionOptions;
   logger: Logger;
   metrics?: ConsumerMetrics;
   /** A killed consumer's job is taken up again after this long. */
@@ -103,7 +104,7 @@ export function startEventConsumers(
   const lockDuration = options.lockDurationMs ?? 10_000;
   const workers = eventQueueNames(config).map((name) => {
     const worker = new Worker<DomainEvent>(name, process, {
-      connection: options.connection,
+      ...queueBase(options.connection),
       concurrency: 1,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),

@@ -12,6 +12,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { redisKey } from '../redis-connection.js';
 import type { EventChannel } from './channel.js';
 import type { Outboxed } from './domain-event.js';
 
@@ -19,7 +20,7 @@ export type OutboxDocument = Outboxed & { _id: string; version: number };
 
 /** The hint key of a collection: one per database, so isolated tests never share one. */
 export const outboxHintKey = (collection: Pick<Collection, 'dbName' | 'collectionName'>): string =>
-  `steadfast:outbox:${collection.dbName}.${collection.collectionName}`;
+  redisKey('outbox', `${collection.dbName}.${collection.collectionName}`);
 
 /** Tells the relay where new events are. Best effort: the sweep finds what a lost hint hides. */
 export async function hintOutbox(

@@ -1,14 +1,15 @@
 /**
- * The in-flight claim on a draftId, in Redis: `steadfast:draft:<draftId>` holds the
+ * The in-flight claim on a draftId, in Redis: `{steadfast}:draft:<draftId>` holds the
  * fingerprint of the payload first accepted under it, from acceptance until the workflow has
  * written the outcome to MongoDB (which keeps it for as long as the record). The claim is one
  * atomic `SET NX GET`, so two gateways racing with different payloads cannot both win.
  */
 import type { Redis } from 'ioredis';
+import { redisKey } from '../redis-connection.js';
 
 export type ClaimResult = 'new' | 'same' | 'reused';
 
-export const draftClaimKey = (draftId: string): string => `steadfast:draft:${draftId}`;
+export const draftClaimKey = (draftId: string): string => redisKey('draft', draftId);
 
 export async function claimDraft(redis: Redis, draftId: string, fingerprint: string): Promise<ClaimResult> {
   const previous = (await redis.call('SET', draftClaimKey(draftId), fingerprint, 'NX', 'GET')) as string | null;
@@ -26,10 +27,10 @@ export async function releaseDraft(redis: Redis, draftId: string): Promise<void>
 
 /**
  * Work queued on an existing record (corrections), in order of acceptance:
- * `steadfast:record-pending:<recordId>` is a sorted set of draftIds scored by acceptance time.
+ * `{steadfast}:record-pending:<recordId>` is a sorted set of draftIds scored by acceptance time.
  * A job runs only when nothing accepted before it on the same record is still unfinished.
  */
-export const pendingWorkKey = (recordId: string): string => `steadfast:record-pending:${recordId}`;
+export const pendingWorkKey = (recordId: string): string => redisKey('record-pending', recordId);
 
 export async function addPendingWork(redis: Redis, recordId: string, draftId: string, acceptedAtMs: number): Promise<void> {
   await redis.zadd(pendingWorkKey(recordId), 'NX', acceptedAtMs, draftId);

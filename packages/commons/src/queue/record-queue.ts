@@ -1,8 +1,9 @@
 /**
  * The typed `record` queue: the producer used by the gateway and `registerRecordWorker` used by
- * the workflow. Both take their Redis connection from config (see `redisOptions`).
+ * the workflow. Both take their Redis connection from config (see `queueConnection`).
  */
-import { Queue, Worker, type Job, type RedisOptions } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { queueBase } from '../redis-connection.js';
 import type { Logger } from '../logger.js';
 import { RECORD_QUEUE, type Operation, type RecordJobData, type RecordJobResult } from './record-jobs.js';
 
@@ -40,11 +41,11 @@ export class RecordQueue {
   readonly queue: Queue<RecordJobData, RecordJobResult, Operation>;
 
   constructor(
-    connection: RedisOptions,
+    connection: ConnectionOptions,
     private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     readonly name: string = RECORD_QUEUE,
   ) {
-    this.queue = new Queue(name, { connection, streams: { events: { maxLen: RECORD_QUEUE_EVENTS_MAX_LEN } } });
+    this.queue = new Queue(name, { ...queueBase(connection), streams: { events: { maxLen: RECORD_QUEUE_EVENTS_MAX_LEN } } });
   }
 
   /**
@@ -72,7 +73,7 @@ export class RecordQueue {
 }
 
 export interface RecordWorkerOptions {
-  connection: RedisOptions;
+  connection: ConnectionOptions;
   logger: Logger;
   policy?: RetryPolicy;
   queueName?: string;
@@ -95,7 +96,7 @@ export function registerRecordWorker(
     options.queueName ?? RECORD_QUEUE,
     process,
     {
-      connection: options.connection,
+      ...queueBase(options.connection),
       concurrency: options.concurrency ?? 8,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),

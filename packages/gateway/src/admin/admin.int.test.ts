@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { collections, createLogger, createMongo, redisOptions, storeConfigFrom, type AlertDocument } from '@steadfast/commons';
+import { collections, createLogger, createMongo, queueBase, queueConnection, storeConfigFrom, type AlertDocument } from '@steadfast/commons';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { readEnvironment } from '../environment.js';
 import { createGateway, type Gateway } from '../server.js';
@@ -31,7 +31,7 @@ const stores = storeConfigFrom(env);
 const mongo = createMongo(stores.mongo);
 const db = collections(mongo.db(stores.mongo.dbName));
 const auditTrail = mongo.db(stores.mongo.dbName).collection<AdminAuditEntry>(ADMIN_AUDIT_COLLECTION);
-const queue = new Queue(Q, { connection: redisOptions(stores.redis) });
+const queue = new Queue(Q, queueBase(queueConnection(stores.redis)));
 let gateway: Gateway;
 
 /** A sysadmin as the token strategy would have authenticated them (Hapi's inject credentials). */
@@ -43,7 +43,7 @@ const BOARD = '/admin/queues/api/queues';
 before(async () => {
   gateway = await createGateway(env, createLogger('gateway', { level: 'silent' }));
   // One failed, one completed and one delayed job, from a worker that is then closed.
-  const events = new QueueEvents(Q, { connection: redisOptions(stores.redis) });
+  const events = new QueueEvents(Q, queueBase(queueConnection(stores.redis)));
   await events.waitUntilReady();
   const settled = (jobId: string) => new Promise<void>((resolve) => {
     const done = (args: { jobId: string }) => args.jobId === jobId && resolve();
@@ -53,7 +53,7 @@ before(async () => {
   const worker = new Worker(Q, (job) => {
     if (job.id?.startsWith('failed')) return Promise.reject(new Error('the search step failed: connect ECONNREFUSED'));
     return Promise.resolve('done');
-  }, { connection: redisOptions(stores.redis) });
+  }, queueBase(queueConnection(stores.redis)));
   const waits = [settled('failed-1'), settled('done-1')];
   await queue.add('create', { userId: 'u1' }, { jobId: 'failed-1', attempts: 1 });
   await queue.add('create', { userId: 'u2' }, { jobId: 'done-1' });

@@ -6,6 +6,7 @@
  * config/src/server.ts (`country-validation-<record>`); the admin console's e2e test checks
  * that every queue of a running system is listed.
  */
+import { queueBase } from '@steadfast/commons';
 import { Queue, type ConnectionOptions } from 'bullmq';
 
 export interface BoardQueue {
@@ -28,7 +29,7 @@ export interface ConsoleQueues {
 
 export function consoleQueues(recordQueue: Queue, eventQueues: Queue[], connection: ConnectionOptions, onError: (queue: string, error: Error) => void): ConsoleQueues {
   const opened = queuesNamedAfter(recordQueue.name).map(({ name, description }) => {
-    const queue = new Queue(name, { connection });
+    const queue = new Queue(name, queueBase(connection));
     queue.on('error', (error: Error) => onError(name, error));
     return { queue, description };
   });

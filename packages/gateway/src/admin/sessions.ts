@@ -6,7 +6,7 @@
  * login); logout deletes it. Any gateway process sharing the Redis serves any session.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { SCOPES, type Redis } from '@steadfast/commons';
+import { redisKey, SCOPES, type Redis } from '@steadfast/commons';
 import { z } from 'zod';
 
 export interface SessionLimits {
@@ -40,7 +40,7 @@ export function remainingMs(createdAtMs: number, nowMs: number, limits: SessionL
   return Math.min(limits.idleSeconds * 1000, untilAbsoluteEnd);
 }
 
-const PREFIX = 'steadfast:admin-session';
+const PREFIX = redisKey('admin-session');
 
 export class AdminSessions {
   constructor(

@@ -6,7 +6,7 @@
  * Retry-After. While Redis is unreachable the limits let requests through (the request itself
  * then fails on Redis, or reads MongoDB only): the limiter must not be the outage.
  */
-import type { Logger, Redis } from '@steadfast/commons';
+import { redisKey, type Logger, type Redis } from '@steadfast/commons';
 import { GraphQLError } from 'graphql';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -34,7 +34,7 @@ export class UserRateLimits {
     redis: Redis,
     private readonly config: UserRateLimitsConfig,
     private readonly logger: Logger,
-    prefix = 'steadfast:rate',
+    prefix = redisKey('rate'),
   ) {
     const common = { storeClient: redis, duration: config.windowSeconds };
     this.limiters = {

@@ -6,8 +6,8 @@
  * crash, finds the claim and raises a `notification-unknown` alert for an admin, once.
  */
 import { createHash } from 'node:crypto';
-import { collections, isDuplicateKey, type AlertDocument, type Collection, type Db, type Logger, type RecordDocument } from '@steadfast/commons';
-import { Queue, Worker, type RedisOptions } from 'bullmq';
+import { collections, isDuplicateKey, queueBase, type AlertDocument, type Collection, type Db, type Logger, type RecordDocument } from '@steadfast/commons';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Notification, NotificationAdapter, NotificationKind } from './adapters.js';
 
 export interface NotificationDocument {
@@ -48,13 +48,13 @@ export class Notifications {
   private worker: Worker<Notification> | undefined;
 
   constructor(
-    private readonly connection: RedisOptions,
+    private readonly connection: ConnectionOptions,
     private readonly queueName: string,
     db: Db,
     private readonly adapter: NotificationAdapter,
     private readonly logger: Logger,
   ) {
-    this.queue = new Queue<Notification>(queueName, { connection });
+    this.queue = new Queue<Notification>(queueName, queueBase(connection));
     this.sent = db.collection<NotificationDocument>('notifications');
     this.alerts = collections(db).alerts;
   }
@@ -128,7 +128,7 @@ export class Notifications {
   }
 
   start(concurrency = 4): void {
-    this.worker = new Worker<Notification>(this.queueName, async (job) => this.deliver(job.data, job.attemptsMade), { connection: this.connection, concurrency });
+    this.worker = new Worker<Notification>(this.queueName, async (job) => this.deliver(job.data, job.attemptsMade), { ...queueBase(this.connection), concurrency });
     this.worker.on('error', (error) => this.logger.warn({ err: error.message }, 'notification worker error'));
   }
 
