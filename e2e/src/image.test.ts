@@ -106,32 +106,6 @@ async function addUser(username: string, password: string): Promise<void> {
   assert.equal(code, 0, `users add: ${output.slice(0, 500)}`);
 }
 
-async function seedDemoUsersInDevelopment(): Promise<void> {
-  mkdirSync(LOGS, { recursive: true });
-  const child = spawn('bash', ['infrastructure/image/start.sh', 'auth'], {
-    cwd: stage,
-    env: { ...childEnv(), NODE_ENV: 'development', AUTH_SEED_DEMO_USERS: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(join(LOGS, 'auth-seed.log'), { flags: 'a' });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const url = serviceUrl(SERVICES.find((s) => s.name === 'auth')!, env);
-  try {
-    await eventually('development auth seeded', async () => (await fetch(`${url}/health`)).ok, 60_000);
-    await eventually('registrar can log in', async () => {
-      const response = await fetch(`${url}/auth/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'registrar', password: 'test' }) });
-      return response.status === 200;
-    }, 20_000);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  }
-}
-
 async function login(username: string, password: string): Promise<string> {
   const response = await fetch(`${GATEWAY}/auth/authenticate`, {
     method: 'POST',
@@ -204,17 +178,9 @@ test('assembled like the image, production dependencies only, every service star
   }
   assert.ok(!existsSync(join(stage, 'packages', 'gateway', 'src')), 'no TypeScript sources in the image');
 
-  let username = `image.${randomBytes(3).toString('hex')}`;
-  let password = randomBytes(12).toString('base64url');
-  const scripts = (JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
-  if (scripts['users']) {
-    await addUser(username, password);
-  } else {
-    // Before the users command exists (issue 19's auth part): the image's own auth seeds the
-    // demo users into this run's database in development mode, then everything runs in production.
-    await seedDemoUsersInDevelopment();
-    [username, password] = ['registrar', 'test'];
-  }
+  const username = `image.${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(12).toString('base64url');
+  await addUser(username, password);
 
   for (const service of ['auth', 'config', 'workflow', 'events', 'gateway']) await startService(service);
   const health = await fetch(`${GATEWAY}/health`);
