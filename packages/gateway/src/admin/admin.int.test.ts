@@ -17,6 +17,8 @@ import { ADMIN_AUDIT_COLLECTION, type AdminAuditEntry } from './audit.js';
 
 const id = randomBytes(4).toString('hex');
 const env = readEnvironment({
+  ...process.env,
+  NODE_ENV: 'test',
   GATEWAY_PORT: '0',
   MONGO_DB: `admin_test_${id}`,
   RECORD_QUEUE_NAME: `admin-test-record-${id}`,
