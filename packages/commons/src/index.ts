@@ -16,3 +16,4 @@ export * from './events/index.js';
 export * from './alerts.js';
 export * from './repeat.js';
 export * from './sentry.js';
+export * from './population.js';

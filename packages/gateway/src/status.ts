@@ -33,7 +33,7 @@ export type RecordStatus =
 
 export class StatusReader {
   constructor(
-    private readonly db: Collections,
+    readonly db: Collections,
     private readonly queue: RecordQueue,
     private readonly logger: Logger,
   ) {}

@@ -28,6 +28,8 @@ export interface WorkflowDeps {
   logger: Logger;
   metrics?: WorkflowMetrics;
   notifications?: Notifications;
+  /** Candidates one record's duplicate check pairs with (`DUPLICATE_CANDIDATE_CAP`; 50 when unset). */
+  duplicateCap?: number;
   /** Services the steps call: auth (internal tokens) and the country config. */
   urls: { auth: string; countryConfig: string };
 }

@@ -8,6 +8,7 @@ import { badInput, unauthenticated } from '../errors.js';
 import { MAX_WAIT_SECONDS, type LongPoll } from '../long-poll.js';
 import type { RecordStatus, StatusReader } from '../status.js';
 import type { Accepted, Submissions, SubmittingUser } from '../submissions.js';
+import { DEFAULT_CANDIDATES, First, readCandidates, requireReviewer, type DuplicateCandidates } from './duplicates.js';
 
 export interface GatewayContext {
   /** Absent when the request carried no valid token; `why` says what was wrong. */
@@ -121,6 +122,12 @@ export function createResolvers(deps: ResolverDeps) {
         const waitSeconds = args.waitSeconds === undefined || args.waitSeconds === null ? 0 : validated(WaitSeconds, args.waitSeconds, 'waitSeconds');
         if (waitSeconds === 0) return deps.status.status(draftId);
         return deps.longPoll.status(draftId, waitSeconds * 1_000, ctx.signal);
+      },
+      fetchDuplicateCandidates: async (_: unknown, args: { recordId: unknown; first?: unknown }, ctx: GatewayContext): Promise<DuplicateCandidates> => {
+        requireReviewer(requireUser(ctx));
+        const recordId = idArg(args.recordId, 'recordId');
+        const first = args.first === undefined || args.first === null ? DEFAULT_CANDIDATES : validated(First, args.first, 'first');
+        return readCandidates(deps.status.db, recordId, first);
       },
     },
     RecordStatus: {
