@@ -13,7 +13,7 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
    * records cannot make a check (or the queue) slow. Matches beyond it are counted (metric,
    * `duplicateOverflow` on the record, the gateway's duplicate query).
    */
-  DUPLICATE_CANDIDATE_CAP: z.coerce.number().int().min(1).max(1_000).default(50),
+  DUPLICATE_CANDIDATE_CAP: z.coerce.number().int().min(1).max(1_000).default(20),
   AUTH_URL: z.url().default('http://127.0.0.1:7071'),
   COUNTRY_CONFIG_URL: z.url().default('http://127.0.0.1:7073'),
   /** How notifications leave: log (development), file (JSON lines), webhook (a provider's bridge). */

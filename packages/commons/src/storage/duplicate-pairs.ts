@@ -34,18 +34,20 @@ export function pairsOf(
 
 /**
  * Stores the pairs in one unordered insert; a pair already there (the other record's check
- * found it first, or this step ran before) is a duplicate key and left as it is. Returns how
- * many were new.
+ * found it first, or this step ran before) is a duplicate key and left as it is. Returns the
+ * pairs this call stored.
  */
-export async function storePairs(pairs: Collection<DuplicatePair>, docs: DuplicatePair[]): Promise<number> {
-  if (docs.length === 0) return 0;
+export async function storePairs(pairs: Collection<DuplicatePair>, docs: DuplicatePair[]): Promise<DuplicatePair[]> {
+  if (docs.length === 0) return [];
   try {
-    return (await pairs.insertMany(docs, { ordered: false })).insertedCount;
+    await pairs.insertMany(docs, { ordered: false });
+    return docs;
   } catch (error) {
-    const bulk = error as { writeErrors?: unknown; insertedCount?: number; result?: { insertedCount?: number } };
-    const writeErrors = Array.isArray(bulk.writeErrors) ? bulk.writeErrors : bulk.writeErrors ? [bulk.writeErrors] : [];
-    if (writeErrors.length === 0 || !writeErrors.every((e) => isDuplicateKey(e))) throw error;
-    return bulk.insertedCount ?? bulk.result?.insertedCount ?? docs.length - writeErrors.length;
+    const bulk = error as { writeErrors?: unknown };
+    const writeErrors = (Array.isArray(bulk.writeErrors) ? bulk.writeErrors : bulk.writeErrors ? [bulk.writeErrors] : []) as Array<{ index?: unknown }>;
+    if (writeErrors.length === 0 || !writeErrors.every((e) => isDuplicateKey(e) && typeof e.index === 'number')) throw error;
+    const existing = new Set(writeErrors.map((e) => e.index as number));
+    return docs.filter((_doc, i) => !existing.has(i));
   }
 }
 

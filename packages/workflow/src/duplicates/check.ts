@@ -1,33 +1,35 @@
 /**
  * The duplicate check of one record: one bounded search, each candidate pair stored once, and
  * the flags set where they are not yet. Its cost does not grow with the number of similar
- * records already stored: at most `cap` pairs in one insert, the record's own fields in one
- * write when they change, and a matched record written only the first time it gets a candidate.
+ * records already stored: at most `cap` pairs in one insert, and a matched record written only
+ * the first time it gets a candidate. The record's own fields (its flag, the overflow) ride on
+ * the next checkpoint's write of the record (`ctx.pending`), so they cost no write of their own.
  *
  * Order does not matter: the record is indexed and made visible before the search (the search
  * step), so of two similar records processed at the same time the one that searches later sees
  * the other; the pair is stored by whichever sees the other first, and the other's insert of
  * the same pair is a duplicate key. A repeated step stores nothing new.
  */
-import { pairsOf, storePairs, type RecordDocument } from '@steadfast/commons';
+import { pairIdOf, pairsOf, storePairs, type RecordDocument } from '@steadfast/commons';
 import type { StepContext, WorkflowDeps } from '../context.js';
 import { changeRecord } from '../records/change.js';
 import { ownDuplicateFields, planDuplicates, type DuplicatePlan } from './plan.js';
 
 /** Candidates one record's check pairs with, unless `DUPLICATE_CANDIDATE_CAP` says otherwise. */
-export const DEFAULT_DUPLICATE_CANDIDATE_CAP = 50;
+export const DEFAULT_DUPLICATE_CANDIDATE_CAP = 20;
 
 /**
- * Sets a record's duplicate fields (the flag, the overflow of its own check) with a
- * `record.duplicates-flagged` event, a compare-and-set on the version, so a concurrent change
- * is never overwritten. Returns the record as written, or undefined when it held them already
- * (or does not exist): a record flagged once is never written for its duplicates again.
+ * Sets a record's duplicate fields (the flag; for the checked record, the overflow of its
+ * check too) with a `record.duplicates-flagged` event, a compare-and-set on the version, so a
+ * concurrent change is never overwritten. Returns the record as written, or undefined when it
+ * held them already (or does not exist): a record flagged once is never written for a later
+ * similar record again. `first`: the record as the caller holds it, saving the first read.
  */
 export async function flagDuplicates(
   deps: WorkflowDeps,
   recordId: string,
   plan: Pick<DuplicatePlan, 'pair' | 'overflow'> | 'flag',
-  correlationId?: string,
+  { correlationId, first, marks }: { correlationId?: string; first?: RecordDocument; marks?: Record<string, Date> } = {},
 ): Promise<RecordDocument | undefined> {
   return changeRecord<RecordDocument | undefined>(
     deps,
@@ -42,18 +44,20 @@ export async function flagDuplicates(
       if (!fields) return { done: undefined };
       const now = new Date();
       return {
-        update: { $set: { ...fields, updatedAt: now } },
+        update: { $set: { ...fields, updatedAt: now, ...marks } },
         event: {
           type: 'record.duplicates-flagged',
           changes: { ...fields, updatedAt: now.toISOString() },
           at: now,
           ...(correlationId ? { correlationId } : {}),
         },
+        // The record as read and written by compare-and-set: exactly what is in MongoDB now.
         after: (read, version) => ({ ...read, ...fields, updatedAt: now, version }),
       };
     },
     {
       rounds: 10,
+      ...(first ? { first } : {}),
       missing: () => undefined,
       exhausted: () => {
         throw new Error(`record ${recordId} kept changing while its duplicates were flagged; retrying`);
@@ -64,6 +68,7 @@ export async function flagDuplicates(
 
 export async function checkDuplicates(ctx: StepContext): Promise<void> {
   const { deps } = ctx;
+  const correlationId = ctx.data.correlationId;
   const cap = deps.duplicateCap ?? DEFAULT_DUPLICATE_CANDIDATE_CAP;
   const me = ctx.record;
   const plan = planDuplicates(await deps.search.findDuplicates(me, cap), cap);
@@ -74,26 +79,31 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
   }
   if (plan.pair.length === 0 && plan.overflow === 0) return;
 
-  // The pairs first: they are what the flags say. A crash after them redoes the step, which
-  // finds them stored and sets the flags.
-  const stored = await storePairs(deps.db.duplicatePairs, pairsOf(me._id, plan.pair, me.event, new Date(), ctx.data.correlationId));
-  const own = ownDuplicateFields(me, plan)
-    ? flagDuplicates(deps, me._id, plan, ctx.data.correlationId).then(async (written) => {
-        // The record as read and written by compare-and-set: exactly what is in MongoDB now.
-        if (!written) return;
-        ctx.record = written;
-        await deps.search.project(written);
-      })
-    : Promise.resolve();
-  // A matched record is flagged once in its life; its search document says so from then on, so
-  // later checks skip it (a stale document costs one read that finds the flag set).
-  const others = plan.flag.map(async (id) => {
-    const written = await flagDuplicates(deps, id, 'flag', ctx.data.correlationId);
-    if (written) await deps.search.project(written);
-  });
-  await Promise.all([own, ...others]);
-  ctx.log.info(
-    { candidates: plan.pair.length, newPairs: stored, overflow: plan.overflow, flagged: plan.flag.length },
-    'potential duplicates found',
+  if (ownDuplicateFields(me, plan)) {
+    ctx.pending = async (marks) => {
+      const written = await flagDuplicates(deps, me._id, plan, { correlationId, first: ctx.record, marks });
+      if (!written) return false;
+      ctx.record = written;
+      await deps.search.project(written);
+      return true;
+    };
+  }
+
+  // A matched record is flagged once in its life, and by this check only if this check found the
+  // pair: had the other's check seen this record, it stored the pair and flags itself. So of the
+  // candidates whose search document (read in real time) does not show the flag yet, this flags
+  // those whose pair it stored now, or in an earlier run of this step (the pair says who).
+  const stored = await storePairs(deps.db.duplicatePairs, pairsOf(me._id, plan.pair, me.event, new Date(), correlationId));
+  const storedNow = new Set(stored.map((pair) => pair._id));
+  const flagged = await Promise.all(
+    (await deps.search.unflagged(plan.flag)).map(async (id) => {
+      const pairId = pairIdOf(me._id, id);
+      const mine = storedNow.has(pairId) || (await deps.db.duplicatePairs.findOne({ _id: pairId }, { projection: { foundBy: 1 } }))?.foundBy === me._id;
+      if (!mine) return false;
+      const written = await flagDuplicates(deps, id, 'flag', { correlationId });
+      if (written) await deps.search.project(written);
+      return !!written;
+    }),
   );
+  ctx.log.info({ candidates: plan.pair.length, newPairs: stored.length, overflow: plan.overflow, flagged: flagged.filter(Boolean).length }, 'potential duplicates found');
 }

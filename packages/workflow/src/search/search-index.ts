@@ -273,8 +273,9 @@ export class SearchIndex {
   /**
    * Other records of the same event with similar names (fuzzy) and an event date within three
    * days: the candidates a registrar must look at. One bounded query: at most `limit` hits (the
-   * best matches, ties by record id), each with its search document's flag, and how many
-   * matched in all (counted by Elasticsearch up to its default of 10,000).
+   * best matches; among equals the newest, since a record submitted twice is usually submitted
+   * again soon), each with its search document's flag, and how many matched in all (counted by
+   * Elasticsearch up to its default of 10,000).
    */
   async findDuplicates(record: RecordDocument, limit: number): Promise<DuplicateSearch> {
     const doc = toSearchDocument(record);
@@ -288,18 +289,33 @@ export class SearchIndex {
     if (doc.related.familyName) {
       must.push({ match: { 'related.familyName': { query: doc.related.familyName, fuzziness: 'AUTO' } } });
     }
-    const response = await this.es.search<Pick<SearchDocument, 'hasPotentialDuplicates'>>({
+    const response = await this.es.search({
       index: this.alias,
       size: limit,
-      _source: ['hasPotentialDuplicates'],
-      sort: [{ _score: { order: 'desc' } }, { recordId: { order: 'asc' } }],
+      // The flag from doc values: no stored document is loaded per hit.
+      _source: false,
+      docvalue_fields: ['hasPotentialDuplicates'],
+      sort: [{ _score: { order: 'desc' } }, { createdAt: { order: 'desc' } }, { recordId: { order: 'asc' } }],
       query: { bool: { must, must_not: [{ ids: { values: [record._id] } }] } },
     });
     const candidates = response.hits.hits
       .filter((hit): hit is typeof hit & { _id: string } => !!hit._id)
-      .map((hit) => ({ recordId: hit._id, flagged: hit._source?.hasPotentialDuplicates === true }));
+      .map((hit) => ({ recordId: hit._id, flagged: (hit.fields?.['hasPotentialDuplicates'] as unknown[] | undefined)?.[0] === true }));
     const total = response.hits.total;
     return { candidates, total: typeof total === 'number' ? total : (total?.value ?? candidates.length) };
+  }
+
+  /** Of these records, those whose search document does not show the duplicate flag, in real time. */
+  async unflagged(recordIds: readonly string[]): Promise<string[]> {
+    if (recordIds.length === 0) return [];
+    const response = await this.es.mget<Pick<SearchDocument, 'hasPotentialDuplicates'>>({
+      index: this.alias,
+      ids: [...recordIds],
+      _source: ['hasPotentialDuplicates'],
+    });
+    return response.docs
+      .filter((doc) => !('found' in doc && doc.found && doc._source?.hasPotentialDuplicates === true))
+      .map((doc) => doc._id);
   }
 }
 
