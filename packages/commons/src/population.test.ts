@@ -64,3 +64,15 @@ test('skewed people are valid registrations, and similar records occur at a coun
   });
   assert.ok(similarity(unique).withCandidate / 5_000 < 0.01);
 });
+
+test('skewed deaths and marriages are valid registrations too', () => {
+  const schemas = recordInputSchemas({ maxAttachmentBytes: 5 * 1024 * 1024, maxAttachments: 10 });
+  const people = new Population({ seed: 5 });
+  for (let i = 0; i < 200; i++) {
+    const draftId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const death = schemas.DeathRegistrationInput.safeParse(people.death(draftId));
+    assert.equal(death.success, true, JSON.stringify(death.error?.issues[0]));
+    const marriage = schemas.MarriageRegistrationInput.safeParse(people.marriage(draftId));
+    assert.equal(marriage.success, true, JSON.stringify(marriage.error?.issues[0]));
+  }
+});
