@@ -77,9 +77,9 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
     deps.metrics?.duplicateOverflow.inc(plan.overflow);
     deps.metrics?.duplicateCapped.inc();
   }
-  if (plan.pair.length === 0 && plan.overflow === 0) return;
-
-  if (ownDuplicateFields(me, plan)) {
+  // The record's own fields change (a first candidate, or a corrected record's new overflow).
+  const own = ownDuplicateFields(me, plan);
+  if (own) {
     ctx.pending = async (marks) => {
       const written = await flagDuplicates(deps, me._id, plan, { correlationId, first: ctx.record, marks });
       if (!written) return false;
@@ -88,6 +88,7 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
       return true;
     };
   }
+  if (plan.pair.length === 0) return;
 
   // A matched record is flagged once in its life, and by this check only if this check found the
   // pair: had the other's check seen this record, it stored the pair and flags itself. So of the
