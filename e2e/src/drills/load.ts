@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sampleBirth, sampleCorrection, sampleDeath, sampleMarriage, type EventType, type Logger } from '@steadfast/commons';
+import { Population, sampleBirth, sampleCorrection, sampleDeath, sampleMarriage, type EventType, type Logger } from '@steadfast/commons';
 import { GATEWAY, MUTATIONS, STATUS_QUERY, type GraphQLResult, type Status } from '../client.js';
 
 export type User = 'field.agent' | 'registration.agent' | 'registrar';
@@ -52,6 +52,12 @@ export interface LoadOptions {
   logger: Logger;
   /** Gateways to send to (default: the e2e one); a draft's sends rotate over them. */
   gateways?: string[];
+  /**
+   * Who the new records are about: by default a seeded skewed population (Zipf-like names,
+   * dates on busy days), so the load meets similar records as a country does; `unique` names
+   * give none.
+   */
+  people?: Population;
 }
 
 const FATAL_CODES = new Set(['IDEMPOTENCY_KEY_REUSED', 'BAD_USER_INPUT', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED']);
@@ -107,7 +113,11 @@ export class Load {
   private deadline = Number.POSITIVE_INFINITY;
   private seq = 0;
 
-  constructor(private readonly options: LoadOptions) {}
+  private readonly people: Population;
+
+  constructor(private readonly options: LoadOptions) {
+    this.people = options.people ?? new Population({ mode: 'skewed', seed: 22 });
+  }
 
   start(): void {
     this.arriving = true;
@@ -157,7 +167,7 @@ export class Load {
 
   private create(event: EventType, user: User, n: number): Draft {
     const draftId = randomUUID();
-    const details = event === 'birth' ? sampleBirth(draftId) : event === 'death' ? sampleDeath(draftId) : sampleMarriage(draftId);
+    const details = event === 'birth' ? this.people.birth(draftId) : event === 'death' ? this.people.death(draftId) : this.people.marriage(draftId);
     return { draftId, label: `${event}#${n} by ${user}`, user, mutation: MUTATIONS[event], variables: { details }, event };
   }
 

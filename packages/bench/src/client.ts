@@ -88,8 +88,8 @@ export class GatewayClient {
   }
 
   /** Submits a birth with its one small attachment (a 69-byte PNG); throws unless accepted. */
-  async submit(draftId: string): Promise<void> {
-    await this.gql(SUBMIT, { details: sampleBirth(draftId) });
+  async submit(draftId: string, details: object = sampleBirth(draftId)): Promise<void> {
+    await this.gql(SUBMIT, { details });
   }
 
   /** The draft's status; with `waitSeconds` > 0 the gateway holds it while the draft is in flight. */

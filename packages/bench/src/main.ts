@@ -37,6 +37,7 @@ import { mongoCommands } from './mongo-info.js';
 import { median } from './stats.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
+import { duplicateRun, formatRun, soak, type DuplicateRun } from './soak.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -59,6 +60,9 @@ const settings = {
   portBase: Number(process.env['BENCH_PORT_BASE'] ?? 47070),
 };
 const backoff: Backoff = { initialMs: 100, factor: 1.5, maxMs: 500, timeoutMs: 20_000 };
+/** The population's seed (`--seed`): the same names and dates on every run. */
+const seed = Number(argValue('--seed') ?? 22);
+const workflowMetricsUrl = `http://127.0.0.1:${settings.portBase + 2}/metrics`;
 
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -101,6 +105,62 @@ async function drain(queues: Queue | readonly Queue[], timeoutMs = 90_000): Prom
     await sleep(250);
   }
   log(`warning: ${all.map((q) => q.name).join(', ')} did not drain`);
+}
+
+/**
+ * `--soak [--rate R] [--minutes M]`: the skewed population at R/s (default half the last full
+ * run's maximum, 18.6/s, in the README) for M minutes (10), the record queue's depth sampled
+ * every 10 s; exit 1 if it grew. `--duplicates [--rate R] [--seconds S]`: unique names, then
+ * skewed, S seconds each (60), reporting the duplicate step and candidates per record.
+ */
+async function duplicatesMain(mode: 'soak' | 'duplicates'): Promise<number> {
+  const rate = Number(argValue('--rate') ?? 9.3);
+  const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
+  const connection = { ...redisTarget, maxRetriesPerRequest: null };
+  const queue = new Queue(names.RECORD_QUEUE_NAME, { connection });
+  const followers = [
+    ...eventQueueNames({ prefix: names.EVENT_QUEUE_PREFIX, partitions: readEnv(eventEnvSchema).EVENT_PARTITIONS }),
+    `notification-${names.RECORD_QUEUE_NAME}`,
+  ].map((name) => new Queue(name, { connection }));
+  const redis = createRedis(storeConfigFrom(storeEnv).redis);
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the services and removing the run's data`);
+    void steadfast.stop().catch(() => undefined).then(() => cleanup()).catch(() => undefined).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  try {
+    log(`starting the system on ports ${settings.portBase}-${settings.portBase + 4} (logs: ${logsDir})`);
+    await steadfast.start(bullmqScriptNames());
+    const client = new GatewayClient(steadfast.gatewayUrl);
+    await client.login();
+    if (mode === 'duplicates') {
+      const durationMs = Number(argValue('--seconds') ?? 60) * 1_000;
+      for (const namesMode of ['unique', 'skewed'] as const) {
+        await drain(queue, 300_000);
+        log(`${namesMode} names at ${rate}/s for ${durationMs / 1000} s`);
+        log(`  ${formatRun(await duplicateRun(client, workflowMetricsUrl, { names: namesMode, rate, durationMs, seed, backoff }))}`);
+      }
+      return 0;
+    }
+    const minutes = Number(argValue('--minutes') ?? 10);
+    log(`soak: skewed names (seed ${seed}) at ${rate}/s for ${minutes} min, record queue depth every 10 s`);
+    const result = await soak(client, queue, workflowMetricsUrl, { rate, durationMs: minutes * 60_000, seed, sampleMs: 10_000, backoff, log });
+    log(formatRun(result));
+    log(
+      `record queue depth: mean ${result.firstThirdMean.toFixed(1)} over the first third, ${result.lastThirdMean.toFixed(1)} over the last; ` +
+        `max ${Math.max(...result.samples.map((x) => x.depth))}: ${result.grew ? 'GREW (the queue fell behind)' : 'held'}`,
+    );
+    return result.grew || result.run.processed < result.run.offered ? 1 : 0;
+  } finally {
+    await steadfast.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
+    await releaseClaims(queue, redis).catch(() => undefined);
+    for (const q of [queue, ...followers]) {
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+    }
+    await cleanup().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`));
+    redis.disconnect();
+  }
 }
 
 async function main(): Promise<void> {
@@ -212,6 +272,15 @@ async function main(): Promise<void> {
     const mongostats = statsDelta(mongoAfter, mongoBefore, ['serverStatus']);
     const cpuPerRecord = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN)) / records]));
     log(`  accept p50 ${fmt(half.acceptMs.p50, 1)} p99 ${fmt(half.acceptMs.p99, 1)} ms; processed p50 ${fmt(half.processedMs.p50, 0)} p99 ${fmt(half.processedMs.p99, 0)} ms`);
+
+    log(`the duplicate check at ${fmt(halfRate)}/s: unique names, then skewed (Zipf names, busy days)`);
+    const duplicateRuns: DuplicateRun[] = [];
+    for (const namesMode of ['unique', 'skewed'] as const) {
+      await drain([queue, ...followers], 300_000);
+      const run = await duplicateRun(client, workflowMetricsUrl, { names: namesMode, rate: halfRate, durationMs: settings.halfRateMs, seed: seed, backoff });
+      duplicateRuns.push(run);
+      log(`  ${formatRun(run)}`);
+    }
 
     log(`the queue's floor: one no-op BullMQ job per record at ${fmt(halfRate)}/s, after an idle window of the same length`);
     const floor = await queueFloor({
@@ -344,6 +413,7 @@ async function main(): Promise<void> {
           medians: { systemMax, naiveMax, storesCeiling, queueCeiling },
           rounds,
           halfRate: { rate: halfRate, run: half },
+          duplicates: duplicateRuns,
           cost: {
             records,
             roundTripsPerRecord: roundTrips,
@@ -432,4 +502,8 @@ function gitCommit(): string {
   }
 }
 
-await main();
+if (process.argv.includes('--soak') || process.argv.includes('--duplicates')) {
+  process.exitCode = await duplicatesMain(process.argv.includes('--soak') ? 'soak' : 'duplicates');
+} else {
+  await main();
+}

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { sampleBirth } from '@steadfast/commons';
+import { sampleBirth, type Population } from '@steadfast/commons';
 import type { Backoff, GatewayClient } from './client.js';
 import { runOpenLoop } from './open-loop.js';
 import { summarize, type Summary } from './stats.js';
@@ -29,7 +29,8 @@ export interface SystemRun {
   maxLagMs: number;
 }
 
-export async function systemRun(client: GatewayClient, rate: number, durationMs: number, backoff: Backoff): Promise<SystemRun> {
+/** `people`: who the births are about (a seeded population); the fixtures' people when absent. */
+export async function systemRun(client: GatewayClient, rate: number, durationMs: number, backoff: Backoff, people?: Population): Promise<SystemRun> {
   const accept: number[] = [];
   const processed: number[] = [];
   const polls: number[] = [];
@@ -42,7 +43,7 @@ export async function systemRun(client: GatewayClient, rate: number, durationMs:
     fire: async (_i, intendedAt) => {
       const draftId = randomUUID();
       try {
-        await client.submit(draftId);
+        await client.submit(draftId, people ? people.birth(draftId) : sampleBirth(draftId));
       } catch (error) {
         errors++;
         firstError ??= (error as Error).message;

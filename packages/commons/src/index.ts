@@ -20,3 +20,4 @@ export * from './repeat.js';
 export * from './sentry.js';
 export * from './secrets.js';
 export * from './hapi-auth.js';
+export * from './population.js';

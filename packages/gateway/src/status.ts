@@ -41,7 +41,7 @@ interface Decided {
 
 export class StatusReader {
   constructor(
-    private readonly db: Collections,
+    readonly db: Collections,
     private readonly queue: RecordQueue,
     private readonly logger: Logger,
   ) {}

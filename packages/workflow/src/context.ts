@@ -29,6 +29,8 @@ export interface WorkflowDeps {
   logger: Logger;
   metrics?: WorkflowMetrics;
   notifications?: Notifications;
+  /** Candidates one record's duplicate check pairs with (`DUPLICATE_CANDIDATE_CAP`; 20 when unset). */
+  duplicateCap?: number;
   /** Services the steps call: auth (internal tokens) and the country config. */
   urls: { auth: string; countryConfig: string };
   /**
@@ -47,6 +49,14 @@ export interface StepContext {
   log: Logger;
   /** The record as last read or written; steps that change it reload it. */
   record: RecordDocument;
+  /**
+   * A change of the record a step decided and left to the next checkpoint, which writes it
+   * together with the marks: one write of the record instead of two. Given the marks to set, it
+   * writes both and answers true, or false when the change is no longer needed (the checkpoint
+   * then writes the marks alone). A failure before the checkpoint redoes the step, and so the
+   * decision.
+   */
+  pending?: (marks: Record<string, Date>) => Promise<boolean>;
 }
 
 export const isDone = (ctx: StepContext, step: Step): boolean =>
@@ -63,7 +73,9 @@ export async function markDone(ctx: StepContext, steps: readonly Step[]): Promis
   if (steps.length === 0) return;
   const at = new Date();
   const set = Object.fromEntries(steps.map((step) => [`actions.${ctx.data.draftId}.steps.${step}`, at]));
-  await ctx.deps.db.records.updateOne({ _id: ctx.record._id }, { $set: set });
+  const pending = ctx.pending;
+  ctx.pending = undefined;
+  if (!pending || !(await pending(set))) await ctx.deps.db.records.updateOne({ _id: ctx.record._id }, { $set: set });
   const action = ctx.record.actions[ctx.data.draftId];
   if (action) for (const step of steps) action.steps[step] = at;
 }

@@ -9,6 +9,12 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** A job whose worker died is retried after this long without a lock renewal. */
   WORKFLOW_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /**
+   * Candidates one record's duplicate check pairs with: one pathological cluster of similar
+   * records cannot make a check (or the queue) slow. Matches beyond it are counted (metric,
+   * `duplicateOverflow` on the record, the gateway's duplicate query).
+   */
+  DUPLICATE_CANDIDATE_CAP: z.coerce.number().int().min(1).max(1_000).default(20),
   AUTH_URL: z.url().default('http://127.0.0.1:7071'),
   COUNTRY_CONFIG_URL: z.url().default('http://127.0.0.1:7073'),
   /** How notifications leave: log (development), file (JSON lines), webhook (a provider's bridge). */

@@ -5,6 +5,9 @@ export interface WorkflowMetrics {
   stepSeconds: Histogram<'step'>;
   stepFailures: Counter<'step'>;
   jobs: Counter<'outcome'>;
+  duplicateCandidates: Histogram;
+  duplicateOverflow: Counter;
+  duplicateCapped: Counter;
 }
 
 export function workflowMetrics(registry: Registry): WorkflowMetrics {
@@ -26,6 +29,22 @@ export function workflowMetrics(registry: Registry): WorkflowMetrics {
       name: 'steadfast_jobs_total',
       help: 'Record jobs finished, by outcome: processed, rejected, exhausted.',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    duplicateCandidates: new Histogram({
+      name: 'steadfast_duplicate_candidates',
+      help: 'Candidates one record\'s duplicate check paired with (at most DUPLICATE_CANDIDATE_CAP).',
+      buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200],
+      registers: [registry],
+    }),
+    duplicateOverflow: new Counter({
+      name: 'steadfast_duplicate_overflow_total',
+      help: 'Similar records duplicate checks matched beyond the per-record cap and did not pair with.',
+      registers: [registry],
+    }),
+    duplicateCapped: new Counter({
+      name: 'steadfast_duplicate_checks_capped_total',
+      help: 'Duplicate checks that matched more records than the per-record cap.',
       registers: [registry],
     }),
   };

@@ -1,7 +1,7 @@
 /**
  * The record processor against the real stores, each test run under its own database, index,
  * buckets and queue: a job run many times leaves one of everything, and similar records are
- * marked as duplicates of each other whatever order they are processed in.
+ * paired as potential duplicates whatever order they are processed in.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
@@ -15,6 +15,8 @@ import {
   sampleBirth,
   sampleCorrection,
   storeConfigFrom,
+  candidatesOf,
+  pairIdOf,
   type RecordJob,
   type RecordJobData,
 } from '@steadfast/commons';
@@ -130,18 +132,20 @@ test('a repeat of a decided draft, staged again while MongoDB could not be asked
   await assert.rejects(workflow.deps.minio.statObject(workflow.deps.buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!)));
 });
 
-test('two similar records mark each other as duplicates, whichever is processed first', async () => {
+test('two similar records become one pair and are both flagged, whichever is processed first', async () => {
   const process = createRecordProcessor(workflow.deps);
   for (const order of [[0, 1], [1, 0]]) {
     const seed = `twins-${randomUUID()}`;
     const jobs = [await stagedJob(sampleBirth(randomUUID(), {}, seed)), await stagedJob(sampleBirth(randomUUID(), {}, seed))];
     for (const i of order) await process(asJob(jobs[i]!));
     const [a, b] = jobs.map((j) => recordIdFor(j.draftId)) as [string, string];
-    const records = await workflow.deps.db.records.find({ _id: { $in: [a, b] } }).toArray();
-    for (const r of records) {
-      assert.equal(r.hasPotentialDuplicates, true, `order ${order.join(',')}`);
-      assert.deepEqual(r.duplicates, [r._id === a ? b : a]);
-      assert.deepEqual((await workflow.deps.search.get(r._id))?.duplicates, r.duplicates);
+    const { db, search } = workflow.deps;
+    assert.equal(await db.duplicatePairs.countDocuments({ _id: pairIdOf(a, b) }), 1, `order ${order.join(',')}`);
+    for (const id of [a, b]) {
+      assert.equal((await db.records.findOne({ _id: id }))?.hasPotentialDuplicates, true, `order ${order.join(',')}`);
+      assert.equal((await search.get(id))?.hasPotentialDuplicates, true);
+      const { candidates } = await candidatesOf(db.duplicatePairs, id, 10);
+      assert.deepEqual(candidates.map((c) => c.recordId), [id === a ? b : a]);
     }
   }
 });

@@ -70,6 +70,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
     inputs: recordInputOptionsFrom(env),
     authSecret: secretOf(env, 'AUTH_INTERNAL_SECRET'),
+    duplicateCap: env.DUPLICATE_CANDIDATE_CAP,
   };
   const outcomes = new Outcomes(deps, connection, `record-outcome-${env.RECORD_QUEUE_NAME}`);
   registerQueueDepth(registry, [deps.queue.queue]);

@@ -79,8 +79,19 @@ export interface RecordDocument extends Outboxed {
   /** The validated details, attachments excluded. */
   data: Record<string, unknown>;
   attachments: StoredAttachment[];
+  /**
+   * True once a duplicate pair (`duplicatePairs`) names this record: set at most once in the
+   * record's life, by the check that stores its first pair, so a later similar record never
+   * rewrites it again. The candidates themselves are read from the pairs.
+   */
   hasPotentialDuplicates: boolean;
-  duplicates: string[];
+  /**
+   * Similar records this record's own duplicate check matched beyond the per-record cap
+   * (`DUPLICATE_CANDIDATE_CAP`) and so did not pair with; absent when none.
+   */
+  duplicateOverflow?: number;
+  /** Written by releases before the `duplicatePairs` collection; nothing reads it any more. */
+  duplicates?: string[];
   /** Increases with every change; the search document is written with it as external version. */
   version: number;
   createdBy: string;
@@ -104,7 +115,7 @@ export interface RecordState {
   registrationNumber?: string;
   data: Record<string, unknown>;
   hasPotentialDuplicates: boolean;
-  duplicates: string[];
+  duplicateOverflow?: number;
   createdAt: string;
   updatedAt: string;
   actors: Record<string, ActorCopy>;
@@ -119,7 +130,7 @@ export function recordStateOf(record: RecordDocument): RecordState {
     ...(record.registrationNumber ? { registrationNumber: record.registrationNumber } : {}),
     data: record.data,
     hasPotentialDuplicates: record.hasPotentialDuplicates,
-    duplicates: [...record.duplicates].sort(),
+    ...(record.duplicateOverflow ? { duplicateOverflow: record.duplicateOverflow } : {}),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     actors: record.actors ?? {},
@@ -138,6 +149,22 @@ export interface AuditTrailEntry {
   correlationId?: string;
   occurredAt: Date;
   appliedAt: Date;
+}
+
+/**
+ * Two records that may be duplicates of each other, stored once: `_id` is the pair's two record
+ * ids sorted and joined (`pairIdOf`), so whichever record's check finds the other first writes
+ * it and the other's (or a repeated step's) insert is a duplicate key. Never updated.
+ */
+export interface DuplicatePair {
+  _id: string;
+  /** The two record ids, sorted. */
+  records: [string, string];
+  event: EventType;
+  /** The record whose check stored the pair. */
+  foundBy: string;
+  foundAt: Date;
+  correlationId?: string;
 }
 
 /** The records module's copy of auth's user directory, kept from user events. */
@@ -240,6 +267,7 @@ export interface Collections {
   alerts: Collection<AlertDocument>;
   auditTrail: Collection<AuditTrailEntry>;
   directory: Collection<DirectoryEntry>;
+  duplicatePairs: Collection<DuplicatePair>;
 }
 
 export const collections = (db: Db): Collections => ({
@@ -249,6 +277,7 @@ export const collections = (db: Db): Collections => ({
   alerts: db.collection<AlertDocument>('alerts'),
   auditTrail: db.collection<AuditTrailEntry>('audit-trail'),
   directory: db.collection<DirectoryEntry>('user-directory'),
+  duplicatePairs: db.collection<DuplicatePair>('duplicatePairs'),
 });
 
 /** The indexes the guarantees rest on; idempotent, run by the workflow at start. */
@@ -263,6 +292,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.alerts.createIndex({ createdAt: -1 }, { name: 'createdAt' }),
     c.records.createIndex({ outboxPending: 1 }, { name: 'outboxPending' }),
     c.auditTrail.createIndex({ recordId: 1, sequence: 1 }, { unique: true, name: 'recordId_sequence_unique' }),
+    // A record's candidates: either side of a pair (multikey).
+    c.duplicatePairs.createIndex({ records: 1, foundAt: 1 }, { name: 'records_foundAt' }),
   ]);
 }
 

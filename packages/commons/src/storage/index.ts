@@ -1,2 +1,3 @@
 export * from './documents.js';
 export * from './record-events.js';
+export * from './duplicate-pairs.js';

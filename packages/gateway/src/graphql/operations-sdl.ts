@@ -63,6 +63,27 @@ export const operationsSdl = /* GraphQL */ `
 
   union RecordStatus = RecordProcessing | RecordProcessed | RecordRejected | RecordUnknown
 
+  "A record that a duplicate check found similar to another: same event, similar names, event dates within three days."
+  type DuplicateCandidate {
+    recordId: ID!
+    trackingId: String!
+    registrationStatus: RegistrationStatus!
+    "When the pair was found (ISO 8601)."
+    foundAt: String!
+  }
+
+  "A record's potential duplicates, read from the stored pairs (each pair once, whichever record found the other)."
+  type DuplicateCandidates {
+    recordId: ID!
+    hasPotentialDuplicates: Boolean!
+    "Oldest pair first, at most first."
+    candidates: [DuplicateCandidate!]!
+    "True when more candidates are stored than were returned."
+    hasMore: Boolean!
+    "Similar records this record's own check matched beyond the per-record cap and did not pair with: find them by searching its names."
+    overflow: Int!
+  }
+
   type Mutation {
     createBirthRegistration(details: BirthRegistrationInput!): CreatedIds!
     createDeathRegistration(details: DeathRegistrationInput!): CreatedIds!
@@ -92,5 +113,11 @@ export const operationsSdl = /* GraphQL */ `
     status-read rate limit.
     """
     fetchRecordStatuses(draftIds: [ID!]!, waitSeconds: Int): [RecordStatus!]!
+    """
+    A record's potential duplicates (first: 1 to 200, 50 when omitted), for users holding validate
+    or register; anyone else gets FORBIDDEN. An unknown record has none. Counts against the
+    status-read rate limit.
+    """
+    fetchDuplicateCandidates(recordId: ID!, first: Int): DuplicateCandidates!
   }
 `;

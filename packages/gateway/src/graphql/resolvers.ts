@@ -9,6 +9,7 @@ import { MAX_WAIT_SECONDS, type LongPoll } from '../long-poll.js';
 import type { RecordStatus, StatusReader } from '../status.js';
 import type { Accepted, Submissions, SubmittingUser } from '../submissions.js';
 import type { QueueDepthGuard, UserRateLimits } from '../edge/user-limits.js';
+import { DEFAULT_CANDIDATES, First, readCandidates, requireReviewer, type DuplicateCandidates } from './duplicates.js';
 
 export interface GatewayContext {
   /** Absent when the request carried no valid token; `why` says what was wrong. */
@@ -158,6 +159,12 @@ export function createResolvers(deps: ResolverDeps) {
         const waitSeconds = waitOf(args.waitSeconds);
         if (waitSeconds === 0) return Promise.all(draftIds.map((draftId) => deps.status.status(draftId, user)));
         return deps.longPoll.statuses(draftIds, waitSeconds * 1_000, user, ctx.signal);
+      },
+      fetchDuplicateCandidates: async (_: unknown, args: { recordId: unknown; first?: unknown }, ctx: GatewayContext): Promise<DuplicateCandidates> => {
+        requireReviewer(await admitStatusRead(ctx));
+        const recordId = idArg(args.recordId, 'recordId');
+        const first = args.first === undefined || args.first === null ? DEFAULT_CANDIDATES : validated(First, args.first, 'first');
+        return readCandidates(deps.status.db, recordId, first);
       },
     },
     RecordStatus: {

@@ -43,6 +43,11 @@ export interface ChangeOptions<T> {
   rounds?: number;
   /** Fields to read, when the decision needs only some (`version` is always read). */
   projection?: Partial<Record<keyof RecordDocument, 1>>;
+  /**
+   * The record as the caller holds it (just written or read): the first round decides on it
+   * instead of reading it again. Safe: a stale copy makes the write miss, and the next round reads.
+   */
+  first?: RecordDocument;
 }
 
 export async function changeRecord<T>(
@@ -53,7 +58,7 @@ export async function changeRecord<T>(
 ): Promise<T> {
   const findOptions = options.projection ? { projection: { ...options.projection, version: 1 } } : {};
   for (let round = 0; round < (options.rounds ?? 5); round++) {
-    const record = await deps.db.records.findOne({ _id: recordId }, findOptions);
+    const record = round === 0 && options.first ? options.first : await deps.db.records.findOne({ _id: recordId }, findOptions);
     if (!record) return options.missing();
     const decision = await decide(record);
     if ('done' in decision) return decision.done;

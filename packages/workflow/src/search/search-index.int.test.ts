@@ -42,7 +42,6 @@ const doc = (recordId: string): SearchDocument => ({
   subject: { firstNames: 'Ada', familyName: 'Lovelace', birthDate: '2026-01-02' },
   related: {},
   hasPotentialDuplicates: false,
-  duplicates: [],
   actors: [{ userId: 'u1', name: 'Field Agent', office: 'Ibombo' }],
   createdAt: '2026-01-02T00:00:00.000Z',
   updatedAt: '2026-01-02T00:00:00.000Z',

@@ -28,8 +28,12 @@ export interface SearchDocument {
   related: SearchPerson;
   country?: string;
   district?: string;
+  /**
+   * The record's flag (set once, when its first duplicate pair is stored). The candidates are
+   * not copied here: they grow with every later similar record, and keeping them here would
+   * mean rewriting each matched record; they are read from the pairs (`candidatesOf`).
+   */
   hasPotentialDuplicates: boolean;
-  duplicates: string[];
   /** Copies of the name and office of each user who acted (auth's directory owns them). */
   actors: SearchActor[];
   createdAt: string;
@@ -76,14 +80,15 @@ export function applyChanges(
   changes: Partial<RecordState>,
   version: number,
 ): SearchDocument {
-  const doc = { ...(prev ?? { recordId, duplicates: [], actors: [], hasPotentialDuplicates: false }) } as SearchDocument;
+  const doc = { ...(prev ?? { recordId, actors: [], hasPotentialDuplicates: false }) } as SearchDocument;
+  // A document written by a release that copied the candidate list: the list is not kept.
+  delete (doc as { duplicates?: unknown }).duplicates;
   if (changes.draftId !== undefined) doc.draftId = changes.draftId;
   if (changes.trackingId !== undefined) doc.trackingId = changes.trackingId;
   if (changes.event !== undefined) doc.event = changes.event;
   if (changes.status !== undefined) doc.status = changes.status;
   if (changes.registrationNumber !== undefined) doc.registrationNumber = changes.registrationNumber;
   if (changes.hasPotentialDuplicates !== undefined) doc.hasPotentialDuplicates = changes.hasPotentialDuplicates;
-  if (changes.duplicates !== undefined) doc.duplicates = [...changes.duplicates].sort();
   if (changes.createdAt !== undefined) doc.createdAt = changes.createdAt;
   if (changes.updatedAt !== undefined) doc.updatedAt = changes.updatedAt;
   if (changes.actors !== undefined) {
@@ -141,7 +146,6 @@ export const SEARCH_MAPPINGS = {
     country: { type: 'keyword' },
     district: { type: 'keyword' },
     hasPotentialDuplicates: { type: 'boolean' },
-    duplicates: { type: 'keyword' },
     actors: {
       properties: {
         userId: { type: 'keyword' },
@@ -268,11 +272,14 @@ export class SearchIndex {
 
   /**
    * Other records of the same event with similar names (fuzzy) and an event date within three
-   * days: the candidates a registrar must look at. Sorted ids, so the answer is a set.
+   * days: the candidates a registrar must look at. One bounded query: at most `limit` hits (the
+   * best matches; among equals the newest, since a record submitted twice is usually submitted
+   * again soon), each with its search document's flag, and how many matched in all (counted by
+   * Elasticsearch up to its default of 10,000).
    */
-  async findDuplicates(record: RecordDocument): Promise<string[]> {
+  async findDuplicates(record: RecordDocument, limit: number): Promise<DuplicateSearch> {
     const doc = toSearchDocument(record);
-    if (!doc.subject.familyName || !doc.subject.firstNames) return [];
+    if (!doc.subject.familyName || !doc.subject.firstNames) return { candidates: [], total: 0 };
     const must: object[] = [
       { term: { event: doc.event } },
       { match: { 'subject.familyName': { query: doc.subject.familyName, fuzziness: 'AUTO' } } },
@@ -284,12 +291,39 @@ export class SearchIndex {
     }
     const response = await this.es.search({
       index: this.alias,
-      size: 50,
+      size: limit,
+      // The flag from doc values: no stored document is loaded per hit.
       _source: false,
+      docvalue_fields: ['hasPotentialDuplicates'],
+      sort: [{ _score: { order: 'desc' } }, { createdAt: { order: 'desc' } }, { recordId: { order: 'asc' } }],
       query: { bool: { must, must_not: [{ ids: { values: [record._id] } }] } },
     });
-    return response.hits.hits.map((hit) => hit._id).filter((id): id is string => !!id).sort();
+    const candidates = response.hits.hits
+      .filter((hit): hit is typeof hit & { _id: string } => !!hit._id)
+      .map((hit) => ({ recordId: hit._id, flagged: (hit.fields?.['hasPotentialDuplicates'] as unknown[] | undefined)?.[0] === true }));
+    const total = response.hits.total;
+    return { candidates, total: typeof total === 'number' ? total : (total?.value ?? candidates.length) };
   }
+
+  /** Of these records, those whose search document does not show the duplicate flag, in real time. */
+  async unflagged(recordIds: readonly string[]): Promise<string[]> {
+    if (recordIds.length === 0) return [];
+    const response = await this.es.mget<Pick<SearchDocument, 'hasPotentialDuplicates'>>({
+      index: this.alias,
+      ids: [...recordIds],
+      _source: ['hasPotentialDuplicates'],
+    });
+    return response.docs
+      .filter((doc) => !('found' in doc && doc.found && doc._source?.hasPotentialDuplicates === true))
+      .map((doc) => doc._id);
+  }
+}
+
+export interface DuplicateSearch {
+  /** The best matches, at most the limit asked for; `flagged` as the index last saw it. */
+  candidates: Array<{ recordId: string; flagged: boolean }>;
+  /** Every match, the ones beyond the limit included. */
+  total: number;
 }
 
 export function isErrorType(error: unknown, type: string): boolean {

@@ -76,7 +76,6 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
     data: data.details,
     attachments: storedAttachments(data, recordId),
     hasPotentialDuplicates: false,
-    duplicates: [],
     version: 1,
     createdBy: data.userId,
     createdAt: now,
