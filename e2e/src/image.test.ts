@@ -44,7 +44,15 @@ function productionSecrets(): Record<string, string> {
 
 const secrets = productionSecrets();
 const names = isolatedStores();
+/** Where the local stores listen, when the run moved them (e.g. CI on other ports); MinIO is the test's own. */
+const storeAddresses = Object.fromEntries(
+  ['REDIS_HOST', 'REDIS_PORT', 'MONGO_URL', 'MONGO_PORT', 'ES_URL', 'ES_PORT'].flatMap((name) => {
+    const value = process.env[name];
+    return value ? [[name, value]] : [];
+  }),
+);
 const env: Record<string, string> = {
+  ...storeAddresses,
   ...E2E_PORTS,
   ...names,
   ...secrets,

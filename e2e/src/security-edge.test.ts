@@ -184,7 +184,10 @@ describe('status visibility', { timeout: 120_000 }, () => {
     const draftId = details.registration.draftId;
     const submitted = await gql(MUTATIONS.birth, { details }, tokens['registrar']);
     assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
-    await eventually('processed', async () => (await fetchStatus(draftId, tokens['registrar']!)).__typename === 'RecordProcessed', 60_000);
+    // A registrar's birth goes on to the country's validation after RecordProcessed (another
+    // audit entry): wait until it is registered, so only the probe could change the stores.
+    await eventually('registered', async () => (await fetchStatus(draftId, tokens['registrar']!)).registrationStatus === 'REGISTERED', 60_000);
+    await eventually('the confirmation audited', async () => (await stores.audit.countDocuments({ draftId })) === 2, 30_000);
     const { recordId } = await fetchStatus(draftId, tokens['registrar']!);
 
     const seen = await fetchStatus(draftId, tokens['field.agent']!);
