@@ -32,6 +32,17 @@ export interface DrillOptions {
   logger: Logger;
 }
 
+/** A drill's drafts: accepted, of those processed, and every send and refusal it took. */
+export function tally(outcomes: Outcome[]): Pick<DrillResult, 'accepted' | 'processed' | 'sends' | 'refused'> {
+  const mine = outcomes.filter((o) => o.accepted);
+  return {
+    accepted: mine.length,
+    processed: mine.filter((o) => o.final?.__typename === 'RecordProcessed').length,
+    sends: outcomes.reduce((sum, o) => sum + o.sends, 0),
+    refused: outcomes.reduce((sum, o) => sum + o.refused, 0),
+  };
+}
+
 export interface DrillResult {
   name: string;
   description: string;
@@ -238,14 +249,10 @@ export async function runDrills(options: DrillOptions, onResult?: (result: Drill
       }
       const invariants = minus(cumulative, previous);
       previous = cumulative;
-      const mine = outcomes.filter((o) => o.accepted);
       const result: DrillResult = {
         name: drill.name,
         description: drill.description,
-        accepted: mine.length,
-        processed: mine.filter((o) => o.final?.__typename === 'RecordProcessed').length,
-        sends: outcomes.reduce((sum, o) => sum + o.sends, 0),
-        refused: outcomes.reduce((sum, o) => sum + o.refused, 0),
+        ...tally(outcomes),
         exits: exits - exitsBefore,
         invariants,
         cumulative,

@@ -21,7 +21,7 @@ import type { Logger } from '@steadfast/commons';
 import { System, type Scale } from '@steadfast/launcher';
 import { isolatedStores, storesOf } from '../client.js';
 import { E2E_PORTS, REPO_ROOT } from '../support.js';
-import type { DrillResult } from './drills.js';
+import { tally, type DrillResult } from './drills.js';
 import { checkInvariants, failures } from './invariants.js';
 import { Load, type Outcome } from './load.js';
 
@@ -286,14 +286,10 @@ export async function runTopologyDrills(options: TopologyOptions, onResult?: (re
       facts.push(...(more?.facts ?? []));
       problems.push(...(more?.problems ?? []));
       if (exits.count > 0) problems.push(`${exits.count} service exits unasked (a service must ride out the fault)`);
-      const mine = outcomes.filter((o) => o.accepted);
       const result: TopologyResult = {
         name: setup.name,
         description: setup.description,
-        accepted: mine.length,
-        processed: mine.filter((o) => o.final?.__typename === 'RecordProcessed').length,
-        sends: outcomes.reduce((sum, o) => sum + o.sends, 0),
-        refused: outcomes.reduce((sum, o) => sum + o.refused, 0),
+        ...tally(outcomes),
         exits: exits.count,
         invariants,
         cumulative: invariants,

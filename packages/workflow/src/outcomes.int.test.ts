@@ -6,24 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { createLogger, type RecordDocument } from '@steadfast/commons';
-import { createWorkflow, type Workflow } from './server.js';
-import { dropIsolated, isolatedEnvironment } from './testing.js';
+import { test } from 'node:test';
+import type { RecordDocument } from '@steadfast/commons';
+import type { Workflow } from './server.js';
+import { isolatedEnvironment, workflowPerFile } from './testing.js';
 
 const SECRET = randomBytes(32).toString('base64url');
 const env = { ...isolatedEnvironment('outcomes'), COUNTRY_CONFIG_SECRET: SECRET };
 let workflow: Workflow;
 
-before(async () => {
-  workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
-  await workflow.ready();
-});
-
-after(async () => {
-  await workflow.close();
-  await dropIsolated(env);
-});
+workflowPerFile(env, (started) => (workflow = started));
 
 /** A registrar's record waiting for the country's answer, as the workflow leaves it. */
 async function waitingRecord(): Promise<RecordDocument> {

@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { after, before, mock, test } from 'node:test';
+import { mock, test } from 'node:test';
 import {
   stagingKeyFor,
   createElasticsearch,
-  createLogger,
   STEPS,
   recordIdFor,
   sampleBirth,
@@ -22,21 +21,13 @@ import {
 } from '@steadfast/commons';
 import { UnrecoverableError } from 'bullmq';
 import { createRecordProcessor } from './process-record.js';
-import { createWorkflow, type Workflow } from './server.js';
-import { declarationJob, dropIsolated, isolatedEnvironment } from './testing.js';
+import type { Workflow } from './server.js';
+import { declarationJob, isolatedEnvironment, workflowPerFile } from './testing.js';
 
 const env = isolatedEnvironment('test');
 let workflow: Workflow;
 
-before(async () => {
-  workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
-  await workflow.ready();
-});
-
-after(async () => {
-  await workflow.close();
-  await dropIsolated(env);
-});
+workflowPerFile(env, (started) => (workflow = started));
 
 /** A job as the gateway would queue it, with its attachment staged. */
 async function stagedJob(details = sampleBirth(randomUUID())): Promise<RecordJobData> {

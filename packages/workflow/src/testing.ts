@@ -3,9 +3,11 @@
  * the test's own, and the removal of everything such a run leaves in the stores.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { queueBase, createElasticsearch, createMinio, createMongo, fingerprint, redisOptions, storeConfigFrom, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
+import { after, before } from 'node:test';
+import { queueBase, createElasticsearch, createLogger, createMinio, createMongo, fingerprint, redisOptions, storeConfigFrom, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
 import { Queue } from 'bullmq';
 import { readEnvironment, type Environment } from './environment.js';
+import { createWorkflow, type Workflow } from './server.js';
 
 /** The environment of the running tests, with names no other run uses, on a free port. */
 export function isolatedEnvironment(tag: string): Environment {
@@ -70,4 +72,21 @@ export async function dropIsolated(env: Environment): Promise<void> {
     await queue.obliterate({ force: true });
     await queue.close();
   }
+}
+
+/**
+ * One workflow for a test file: started on `env` before its tests (handed to `started`), closed
+ * after them, and everything it left in the stores removed.
+ */
+export function workflowPerFile(env: Environment, started: (workflow: Workflow) => void): void {
+  let workflow: Workflow | undefined;
+  before(async () => {
+    workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
+    await workflow.ready();
+    started(workflow);
+  });
+  after(async () => {
+    await workflow?.close();
+    await dropIsolated(env);
+  });
 }

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { collections, createLogger, createMongo, queueBase, queueConnection, storeConfigFrom, type AlertDocument } from '@steadfast/commons';
+import { collections, createLogger, createMongo, createRedis, queueBase, queueConnection, storeConfigFrom, type AlertDocument } from '@steadfast/commons';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { readEnvironment } from '../environment.js';
+import { LoginThrottle } from '../login-throttle.js';
 import { createGateway, type Gateway } from '../server.js';
 import { ADMIN_AUDIT_COLLECTION, type AdminAuditEntry } from './audit.js';
 
@@ -229,7 +230,7 @@ test('the board lists every queue Steadfast runs', async () => {
   ].sort());
 });
 
-test('the login page is behind the failed-login throttle: attempts are counted before the password is checked', async () => {
+test('the login page shares the failed-login throttle with the API; an attempt auth could not check is given back', async () => {
   const username = `nobody-${id}`;
   // An address of its own (TEST-NET-2), so the shared Redis's count for 127.0.0.1 is left alone.
   const remoteAddress = `198.51.100.${1 + (randomBytes(1)[0]! % 250)}`;
@@ -237,12 +238,20 @@ test('the login page is behind the failed-login throttle: attempts are counted b
     method: 'POST', url: '/admin/login', payload: `username=${username}&password=guess`, remoteAddress,
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
   });
-  assert.equal((await attempt()).statusCode, 503, 'first attempt reaches auth (unreachable here)');
-  assert.equal((await attempt()).statusCode, 503);
+  // Auth is unreachable here: each attempt is answered 503 and not held against the username.
+  for (let i = 0; i < 3; i++) assert.equal((await attempt()).statusCode, 503, 'an attempt auth could not check');
+  // Two guesses through the API (same limits, same keys; LOGIN_MAX_FAILURES is 2) use up the username.
+  const redis = createRedis(stores.redis);
+  try {
+    const api = new LoginThrottle(redis, { perUsername: 2, perAddress: 100, windowSeconds: 900 }, createLogger('test', { level: 'silent' }));
+    for (let i = 0; i < 2; i++) assert.equal((await api.attempt(username, '198.51.100.251')).allowed, true);
+  } finally {
+    redis.disconnect();
+  }
   const refused = await attempt();
-  assert.equal(refused.statusCode, 429);
+  assert.equal(refused.statusCode, 429, 'counted before the password is checked: auth is not asked');
   assert.ok(Number(refused.headers['retry-after']) > 0);
   assert.match(refused.payload, /too many failed logins for this username/);
   const entries = await auditTrail.find({ 'actor.username': username }, { sort: { at: 1 } }).toArray();
-  assert.deepEqual(entries.map((e) => [e.action, e.outcome.status]), [['login-refused', 503], ['login-refused', 503], ['login-refused', 429]]);
+  assert.deepEqual(entries.map((e) => [e.action, e.outcome.status]), [['login-refused', 503], ['login-refused', 503], ['login-refused', 503], ['login-refused', 429]]);
 });

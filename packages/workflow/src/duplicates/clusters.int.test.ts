@@ -8,29 +8,21 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { createLogger, recordIdFor, sampleBirth, seededRandom, type RecordJob } from '@steadfast/commons';
+import { test } from 'node:test';
+import { recordIdFor, sampleBirth, seededRandom, type RecordJob } from '@steadfast/commons';
 import { markDone, type StepContext } from '../context.js';
 import { createRecordProcessor } from '../process-record.js';
-import { createWorkflow, type Workflow } from '../server.js';
+import type { Workflow } from '../server.js';
 import { createRecord } from '../steps/metadata.js';
 import { indexRecord } from '../steps/search.js';
-import { declarationJob, dropIsolated, isolatedEnvironment } from '../testing.js';
+import { declarationJob, isolatedEnvironment, workflowPerFile } from '../testing.js';
 import { checkDuplicates, DEFAULT_DUPLICATE_CANDIDATE_CAP } from './check.js';
 
 const env = isolatedEnvironment('dup');
 let workflow: Workflow;
 const random = seededRandom(22);
 
-before(async () => {
-  workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
-  await workflow.ready();
-});
-
-after(async () => {
-  await workflow.close();
-  await dropIsolated(env);
-});
+workflowPerFile(env, (started) => (workflow = started));
 
 /** A family name no other cluster shares (random letters: far apart in edit distance). */
 const clusterName = () => `Fam${Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('')}`;

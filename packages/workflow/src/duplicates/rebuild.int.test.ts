@@ -5,27 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { createElasticsearch, createLogger, recordIdFor, sampleBirth, storeConfigFrom, type RecordJob } from '@steadfast/commons';
+import { test } from 'node:test';
+import { createElasticsearch, recordIdFor, sampleBirth, storeConfigFrom, type RecordJob } from '@steadfast/commons';
 import { createRecordProcessor } from '../process-record.js';
 import { DEFAULT_OPTIONS, type ReconcileDeps } from '../reconcile/drift.js';
 import { checkSearch } from '../reconcile/search-drift.js';
 import { rebuildSearchIndex } from '../search/rebuild.js';
-import { createWorkflow, type Workflow } from '../server.js';
-import { declarationJob, dropIsolated, isolatedEnvironment } from '../testing.js';
+import type { Workflow } from '../server.js';
+import { declarationJob, isolatedEnvironment, workflowPerFile } from '../testing.js';
 
 const env = isolatedEnvironment('dup-rebuild');
 let workflow: Workflow;
 
-before(async () => {
-  workflow = await createWorkflow(env, createLogger('workflow', { level: 'silent' }));
-  await workflow.ready();
-});
-
-after(async () => {
-  await workflow.close();
-  await dropIsolated(env);
-});
+workflowPerFile(env, (started) => (workflow = started));
 
 function birth(seed: string) {
   const draftId = randomUUID();
