@@ -41,17 +41,19 @@ export interface BurstResult {
   submitRequests: number;
   /** Retries the clients reported (onEvent 'retry'), the lost answers among them. */
   retries: number;
-  /** Status requests, held ones and batches included. */
+  /** Status requests sent, held ones, batches and failed ones included. */
   statusRequests: number;
-  /** Of those, asked to be held (waitSeconds > 0). */
+  /** Of those, answered with an HTTP error or not at all (e.g. the client's own timeout). */
+  statusFailures: number;
+  /** Of the answered ones, asked to be held (waitSeconds > 0). */
   heldStatusRequests: number;
   statusRequestsPerRecord: number;
-  /** Drafts asked about per status request, on average. */
+  /** Drafts asked about per answered status request, on average. */
   draftsPerStatusRequest: number;
   minStatusIntervalMs: number;
   waitSeconds: number;
   submitMs: Summary;
-  /** Time to answer of the status requests; a held one's includes its wait. */
+  /** Time to answer of the answered status requests; a held one's includes its wait. */
   statusMs: Summary;
   /** From the first submission until the last client's sync ended with every draft decided. */
   allProcessedS: number;
@@ -110,6 +112,8 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
   const submitMs: number[] = [];
   const statusMs: number[] = [];
   let heldStatusRequests = 0;
+  let statusRequests = 0;
+  let statusFailures = 0;
   let draftsAsked = 0;
   let submitRequests = 0;
   let retries = 0;
@@ -120,12 +124,21 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
     return async (input, init) => {
       const request = describeRequest(init);
       const started = performance.now();
-      const response = await fetch(input, init);
+      if (request.kind === 'status') statusRequests++;
+      let response: Response;
+      try {
+        response = await fetch(input, init);
+      } catch (error) {
+        // No answer (refused, reset, the client's timeout): still a request the gateway may have had.
+        if (request.kind === 'status') statusFailures++;
+        throw error;
+      }
       if (request.kind === 'status') {
         // Timed to the end of the body: a held query answers when the gateway sends it.
         const text = await response.text();
         statusMs.push(performance.now() - started);
         if (request.waitSeconds > 0) heldStatusRequests++;
+        if (response.status !== 200) statusFailures++;
         draftsAsked += request.drafts;
         return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
       }
@@ -189,9 +202,10 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
     notProcessed,
     submitRequests,
     retries,
-    statusRequests: statusMs.length,
+    statusRequests,
+    statusFailures,
     heldStatusRequests,
-    statusRequestsPerRecord: statusMs.length / Math.max(1, options.drafts),
+    statusRequestsPerRecord: statusRequests / Math.max(1, options.drafts),
     draftsPerStatusRequest: draftsAsked / Math.max(1, statusMs.length),
     minStatusIntervalMs: options.minStatusIntervalMs,
     waitSeconds: options.waitSeconds,
