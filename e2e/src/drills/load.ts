@@ -1,14 +1,20 @@
 /**
  * The drills' load: an open-loop stream of new drafts (a fixed arrival rate, so a slow system
- * cannot slow the load down), over all seven mutations. Each draft is a client that behaves as
- * a registration office on a bad network does: it sends the same submission several times,
- * retries every failure with the same draftId, polls `fetchRecordStatus` with backoff, and
- * submits again when the answer is `RecordUnknown` or the work seems to be stuck.
+ * cannot slow the load down), over all seven mutations. Each draft is held by `sends` offices'
+ * clients (`SteadfastClient`, the product's client), as a registration office on a bad network
+ * is: every one sends the same submission (duplicates of one draft go to different gateways
+ * when there are several), retries every failure with the same draftId and its backoff, follows
+ * it with held status queries, and sends it again when the answer is `RecordUnknown`.
+ *
+ * The drills' figures (sends, refusals, the resubmissions after RecordUnknown, the final status)
+ * are read from what the clients do: their HTTP requests through the client's `fetch` option
+ * and their stored changes through `onEvent`.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryDraftStore, SteadfastClient, type ClientEvent, type MutationName } from '@steadfast/client';
 import { Population, sampleBirth, sampleCorrection, sampleDeath, sampleMarriage, type EventType, type Logger } from '@steadfast/commons';
-import { GATEWAY, MUTATIONS, STATUS_QUERY, type GraphQLResult, type Status } from '../client.js';
+import { GATEWAY, MUTATIONS, type Status } from '../client.js';
 
 export type User = 'field.agent' | 'registration.agent' | 'registrar';
 
@@ -16,7 +22,10 @@ export interface Draft {
   draftId: string;
   label: string;
   user: User;
+  /** The GraphQL document of the write. */
   mutation: string;
+  /** The write's name, as the client takes it. */
+  name: MutationName;
   variables: Record<string, unknown>;
   /** Set for creates: the event of the new record. */
   event?: EventType;
@@ -27,13 +36,13 @@ export interface Draft {
 export interface Outcome {
   draft: Draft;
   accepted: boolean;
-  /** Submissions sent, including duplicates and retries. */
+  /** Submissions sent (write requests of every client holding the draft), including duplicates and retries. */
   sends: number;
-  /** Submissions answered with an error (refused while something was down). */
+  /** Submissions answered with an error or not at all (refused while something was down). */
   refused: number;
   /** When each refusal came (ms since the epoch), to see how long submissions were refused. */
   refusedAt: number[];
-  /** Submissions sent again because the status was `RecordUnknown` (the first was lost). */
+  /** Times a client sent it again because the status was `RecordUnknown` (the first was lost). */
   unknownResubmits: number;
   /** Errors no retry can fix: IDEMPOTENCY_KEY_REUSED, BAD_USER_INPUT, FORBIDDEN. Always a bug here. */
   fatal: string[];
@@ -94,8 +103,47 @@ class Tokens {
     return token;
   }
 
-  forget(user: User): void {
-    this.tokens.delete(user);
+  /**
+   * A client's token provider: the user's token, and a fresh one when the client asks again
+   * (it does when the gateway refused the last one) and no other client has renewed it meanwhile.
+   */
+  provider(user: User): () => Promise<string> {
+    let last: string | undefined;
+    return async () => {
+      const current = this.tokens.get(user);
+      if (last !== undefined && current && (await current.catch(() => undefined)) === last) this.tokens.delete(user);
+      last = await this.get(user);
+      return last;
+    };
+  }
+}
+
+/** The write's name for each document of MUTATIONS. */
+const NAMES: Record<keyof typeof MUTATIONS, MutationName> = {
+  birth: 'createBirthRegistration',
+  death: 'createDeathRegistration',
+  marriage: 'createMarriageRegistration',
+  requestCorrection: 'requestRegistrationCorrection',
+  correctBirth: 'createBirthRegistrationCorrection',
+  correctDeath: 'createDeathRegistrationCorrection',
+  correctMarriage: 'createMarriageRegistrationCorrection',
+};
+
+/** A draft's clients ask again after this long at most when the system refuses them (the old loop's 4 s): the drills time refusals. */
+const RETRY_CAP_MS = 4_000;
+/** One sync at a time lasts at most this long, so a client notices the settle deadline. */
+const SYNC_SLICE_MS = 15_000;
+
+interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+function parseBody(text: string): GraphQLBody | undefined {
+  try {
+    return JSON.parse(text) as GraphQLBody;
+  } catch {
+    return undefined;
   }
 }
 
@@ -168,7 +216,7 @@ export class Load {
   private create(event: EventType, user: User, n: number): Draft {
     const draftId = randomUUID();
     const details = event === 'birth' ? this.people.birth(draftId) : event === 'death' ? this.people.death(draftId) : this.people.marriage(draftId);
-    return { draftId, label: `${event}#${n} by ${user}`, user, mutation: MUTATIONS[event], variables: { details }, event };
+    return { draftId, label: `${event}#${n} by ${user}`, user, mutation: MUTATIONS[event], name: NAMES[event], variables: { details }, event };
   }
 
   /** A correction request and a correction of the same record, sent together. */
@@ -179,10 +227,10 @@ export class Load {
       target.event === 'birth' ? sampleBirth(correctedId, {}, target.seed)
         : target.event === 'death' ? sampleDeath(correctedId, {}, target.seed)
           : sampleMarriage(correctedId, {}, target.seed);
-    const correct = target.event === 'birth' ? MUTATIONS.correctBirth : target.event === 'death' ? MUTATIONS.correctDeath : MUTATIONS.correctMarriage;
+    const correct = target.event === 'birth' ? 'correctBirth' : target.event === 'death' ? 'correctDeath' : 'correctMarriage';
     return [
-      { draftId: request.draftId, label: `request-correction of ${target.recordId}`, user: 'registration.agent', mutation: MUTATIONS.requestCorrection, variables: { id: target.recordId, details: request }, recordId: target.recordId },
-      { draftId: correctedId, label: `correct-${target.event} of ${target.recordId}`, user: 'registrar', mutation: correct, variables: { id: target.recordId, details: corrected }, recordId: target.recordId },
+      { draftId: request.draftId, label: `request-correction of ${target.recordId}`, user: 'registration.agent', mutation: MUTATIONS.requestCorrection, name: NAMES.requestCorrection, variables: { id: target.recordId, details: request }, recordId: target.recordId },
+      { draftId: correctedId, label: `correct-${target.event} of ${target.recordId}`, user: 'registrar', mutation: MUTATIONS[correct], name: NAMES[correct], variables: { id: target.recordId, details: corrected }, recordId: target.recordId },
     ];
   }
 
@@ -190,85 +238,97 @@ export class Load {
     const outcome: Outcome = { draft, accepted: false, sends: 0, refused: 0, refusedAt: [], unknownResubmits: 0, fatal: [] };
     this.outcomes.push(outcome);
     const log = this.options.logger.child({ draftId: draft.draftId, draft: draft.label });
-    // The first send, then its duplicates, each retried until accepted.
-    const sending = Array.from({ length: this.options.sends }, async (_, i) => {
+    // The first office's client, then the duplicates' (each a client of its own holding the same
+    // draft, on the next gateway), each until its draft is decided or the settle deadline.
+    const holders = Array.from({ length: this.options.sends }, async (_, i) => {
       if (i > 0) await sleep(Math.random() * this.options.spreadMs);
-      await this.submitUntilAccepted(outcome);
+      const client = new SteadfastClient({
+        url: this.gateway(i),
+        token: this.tokens.provider(draft.user),
+        store: new MemoryDraftStore(),
+        retry: { capMs: RETRY_CAP_MS },
+        fetch: this.observed(outcome),
+        onEvent: (event: ClientEvent) => {
+          if (event.type === 'stored' && event.from === 'queued' && event.to === 'pending' && event.cause === 'RecordUnknown') outcome.unknownResubmits++;
+        },
+      });
+      await client.submit(draft.name, draft.event ? draft.variables['details'] : draft.variables);
+      while (Date.now() < this.deadline && outcome.fatal.length === 0) {
+        const summary = await client.sync({ timeoutMs: Math.min(SYNC_SLICE_MS, this.deadline - Date.now()) });
+        if (summary.pending === 0) return;
+      }
     });
-    await Promise.all(sending);
-    let pollMs = 500;
-    let polls = 0;
-    while (Date.now() < this.deadline && outcome.fatal.length === 0) {
-      await sleep(pollMs);
-      pollMs = Math.min(pollMs * 1.5, 3_000);
-      const status = await this.status(draft).catch(() => undefined);
-      if (!status) continue;
-      if (status.__typename === 'RecordProcessed' || status.__typename === 'RecordRejected') {
-        outcome.final = status;
-        outcome.doneAt = Date.now();
-        if (status.__typename === 'RecordProcessed' && draft.event && draft.user !== 'registrar') {
-          this.correctable.push({ recordId: status.recordId!, event: draft.event, seed: draft.draftId });
-        }
-        log.debug({ status: status.__typename, registrationStatus: status.registrationStatus }, 'draft done');
-        return;
-      }
-      outcome.final = status;
-      // Unknown: the submission was lost in transit, send it again. Still processing after a
-      // while: a retrying client sends again too, which also revives an exhausted job.
-      if (status.__typename === 'RecordUnknown') outcome.unknownResubmits++;
-      if (status.__typename === 'RecordUnknown' || ++polls % 10 === 0) await this.submitUntilAccepted(outcome);
-    }
-    log.warn({ status: outcome.final?.__typename, step: outcome.final?.step, lastError: outcome.final?.lastError }, 'draft not done by the deadline');
+    await Promise.all(holders);
+    const done = outcome.final?.__typename === 'RecordProcessed' || outcome.final?.__typename === 'RecordRejected';
+    if (done) log.debug({ status: outcome.final?.__typename, registrationStatus: outcome.final?.registrationStatus }, 'draft done');
+    else if (outcome.fatal.length === 0) log.warn({ status: outcome.final?.__typename, step: outcome.final?.step, lastError: outcome.final?.lastError }, 'draft not done by the deadline');
   }
 
-  private async submitUntilAccepted(outcome: Outcome): Promise<void> {
+  /**
+   * The `fetch` of a draft's clients: passes every request on and reads the answers for the
+   * drill's figures (a write sent, accepted or refused; the latest status of the draft).
+   */
+  private observed(outcome: Outcome): typeof fetch {
     const { draft } = outcome;
-    let backoffMs = 250;
-    while (Date.now() < this.deadline && outcome.fatal.length === 0) {
-      outcome.sends++;
-      const error = await this.submit(draft, outcome.sends).catch((e: Error) => ({ message: e.message, extensions: { code: 'NETWORK' } }));
-      if (!error) {
-        outcome.accepted = true;
-        outcome.acceptedAt ??= Date.now();
-        return;
+    return async (input, init) => {
+      const query = typeof init?.body === 'string' ? (parseBody(init.body) as { query?: unknown } | undefined)?.query : undefined;
+      const isWrite = typeof query === 'string' && /^\s*mutation\b/.test(query);
+      const isStatus = typeof query === 'string' && /\bfetchRecordStatus(?:es)?\s*\(/.test(query);
+      if (isWrite) outcome.sends++;
+      let response: Response;
+      try {
+        response = await fetch(input, init);
+      } catch (error) {
+        if (isWrite) this.refusal(outcome);
+        throw error;
       }
-      outcome.refused++;
-      outcome.refusedAt.push(Date.now());
-      const raw = error.extensions?.['code'];
-      const code = typeof raw === 'string' ? raw : '';
-      if (FATAL_CODES.has(code)) {
-        outcome.fatal.push(`${code}: ${error.message}`);
-        this.options.logger.error({ draftId: draft.draftId, draft: draft.label, code, err: error.message }, 'submission refused for good');
-        return;
+      if (!isWrite && !isStatus) return response;
+      const text = await response.text();
+      const body = parseBody(text);
+      if (isWrite) {
+        const first = body?.errors?.[0];
+        if (response.status === 200 && body?.data && !first) {
+          outcome.accepted = true;
+          outcome.acceptedAt ??= Date.now();
+        } else {
+          this.refusal(outcome);
+          const raw = first?.extensions?.['code'];
+          const code = typeof raw === 'string' ? raw : '';
+          if (FATAL_CODES.has(code)) {
+            outcome.fatal.push(`${code}: ${first?.message ?? ''}`);
+            this.options.logger.error({ draftId: draft.draftId, draft: draft.label, code, err: first?.message }, 'submission refused for good');
+          }
+        }
+      } else {
+        const answered = body?.data?.['fetchRecordStatuses'] ?? body?.data?.['fetchRecordStatus'];
+        for (const status of (Array.isArray(answered) ? answered : [answered]) as Array<Status | null | undefined>) {
+          if (status?.draftId?.toLowerCase() === draft.draftId.toLowerCase()) this.sawStatus(outcome, status);
+        }
       }
-      if (code === 'UNAUTHENTICATED') this.tokens.forget(draft.user);
-      await sleep(backoffMs * (0.5 + Math.random()));
-      backoffMs = Math.min(backoffMs * 2, 4_000);
+      return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    };
+  }
+
+  private refusal(outcome: Outcome): void {
+    outcome.refused++;
+    outcome.refusedAt.push(Date.now());
+  }
+
+  /** The latest status a client of the draft was given; the first decided one is kept. */
+  private sawStatus(outcome: Outcome, status: Status): void {
+    const { draft } = outcome;
+    if (outcome.doneAt !== undefined) return;
+    outcome.final = status;
+    if (status.__typename !== 'RecordProcessed' && status.__typename !== 'RecordRejected') return;
+    outcome.doneAt = Date.now();
+    if (status.__typename === 'RecordProcessed' && status.recordId && draft.event && draft.user !== 'registrar') {
+      this.correctable.push({ recordId: status.recordId, event: draft.event, seed: draft.draftId });
     }
   }
 
-  /** undefined when accepted; otherwise the first error. */
-  private async submit(draft: Draft, send: number): Promise<{ message: string; extensions?: Record<string, unknown> } | undefined> {
-    const token = await this.tokens.get(draft.user);
-    const result = await post<GraphQLResult>('/graphql', { query: draft.mutation, variables: draft.variables }, token, this.gateway(send));
-    if (result.errors?.length) return result.errors[0];
-    if (!result.data) return { message: 'no data and no errors' };
-    return undefined;
-  }
-
-  /** The gateway of the n-th send: duplicates of one draft go to different gateways. */
+  /** The gateway of the n-th client of a draft: duplicates of one draft go to different gateways. */
   private gateway(n: number): string {
     const gateways = this.options.gateways ?? [GATEWAY];
     return gateways[n % gateways.length] ?? GATEWAY;
-  }
-
-  private async status(draft: Draft): Promise<Status> {
-    const token = await this.tokens.get(draft.user);
-    const result = await post<GraphQLResult<{ fetchRecordStatus: Status }>>('/graphql', { query: STATUS_QUERY, variables: { draftId: draft.draftId } }, token);
-    if (!result.data) {
-      if (result.errors?.[0]?.extensions?.['code'] === 'UNAUTHENTICATED') this.tokens.forget(draft.user);
-      throw new Error(`fetchRecordStatus: ${JSON.stringify(result.errors)}`);
-    }
-    return result.data.fetchRecordStatus;
   }
 }

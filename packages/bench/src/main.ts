@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [--burst N] [--rounds N]`: the system against its baselines in one
- * run, interleaved and repeated (medians of the rounds), then its Redis cost per record, Redis
- * memory per waiting job, and the offline burst. Prints a table and writes
+ * `npm run bench [-- --quick] [--burst N] [--offices N] [--rounds N] [--status-interval-ms N]
+ * [--wait-seconds N]`: the system against its baselines in one run, interleaved and repeated
+ * (medians of the rounds), then its Redis cost per record, Redis memory per waiting job, and the
+ * offline burst (through @steadfast/client, one client per office). Prints a table and writes
  * `.data/bench/bench-<ISO date>.json`. Expects the local stores up (`npm run infra -- up`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -56,7 +57,17 @@ const settings = {
   halfRateMs: quick ? 10_000 : 30_000,
   memoryJobs: Number(argValue('--memory-jobs') ?? (quick ? 200 : 2_000)),
   burst: Number(argValue('--burst') ?? (quick ? 1_000 : 10_000)),
-  offices: quick ? 100 : 500,
+  offices: Number(argValue('--offices') ?? (quick ? 100 : 500)),
+  /**
+   * The burst's clients: an office's status queries start at least this far apart, each held up
+   * to `burstWaitSeconds`. An office asks about once per interval while it has drafts in flight,
+   * so requests per record come to about offices × (span ÷ interval + 1) ÷ drafts. The run of
+   * 2026-12-01 at 90 s (500 offices, 689 s on a loaded machine) gave 6.3 answered requests per
+   * office, 0.315 per record, over the 0.3 target; 150 s brings that to about 0.25. An office
+   * then learns an outcome up to 2.5 min late, which a field office back online does not notice.
+   */
+  burstStatusIntervalMs: Number(argValue('--status-interval-ms') ?? 150_000),
+  burstWaitSeconds: Number(argValue('--wait-seconds') ?? 30),
   portBase: Number(process.env['BENCH_PORT_BASE'] ?? 47070),
 };
 const backoff: Backoff = { initialMs: 100, factor: 1.5, maxMs: 500, timeoutMs: 20_000 };
@@ -321,7 +332,13 @@ async function main(): Promise<void> {
     log(`offline burst: ${settings.burst} drafts from ${settings.offices} offices at once`);
     const view = await openDirectStores(configOf(names));
     const before = await storeCounts(view, names);
-    const burst = await offlineBurst(client, { drafts: settings.burst, offices: settings.offices, timeoutMs: 15 * 60_000 });
+    const burst = await offlineBurst(steadfast.gatewayUrl, {
+      drafts: settings.burst,
+      offices: settings.offices,
+      timeoutMs: 15 * 60_000,
+      minStatusIntervalMs: settings.burstStatusIntervalMs,
+      waitSeconds: settings.burstWaitSeconds,
+    });
     await drain(queue);
     const after = await storeCounts(view, names);
     const burstChecks = {
@@ -334,6 +351,7 @@ async function main(): Promise<void> {
     };
     const burstOk =
       burst.processed === burst.drafts &&
+      burst.resubmitted === burst.resendPlanned &&
       burstChecks.records === burst.drafts &&
       burstChecks.audit === burst.drafts &&
       burstChecks.searchDocuments === burst.drafts &&
@@ -350,6 +368,7 @@ async function main(): Promise<void> {
       commandsPerRecord: commandstats.total / records,
       acceptP99AtHalfMs: half.acceptMs.p99,
       memoryPerWaitingJobBytes: memoryPerJob,
+      burstStatusRequestsPerRecord: burst.statusRequestsPerRecord,
     });
 
     const machine = {
@@ -385,9 +404,10 @@ async function main(): Promise<void> {
       `  the queue's floor at the same rate: one no-op BullMQ job per record costs ${fmt(floor.roundTripsPerJob, 2)} round trips and ` +
         `${fmt(floor.executedCommandsPerJob, 1)} executed commands (${Object.entries(floor.byCommand).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')})`,
       '',
-      `offline burst: ${burst.drafts} drafts, ${burst.offices} offices, ${burst.resubmitted} resubmitted`,
-      `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}; submit errors (retried) ${burst.submitErrors}`,
-      `  submit p50 ${fmt(burst.submitMs.p50)} ms p99 ${fmt(burst.submitMs.p99)} ms; status requests p50 ${fmt(burst.pollMs.p50)} ms p99 ${fmt(burst.pollMs.p99)} ms (${burst.polls} requests, ${burst.longPolls} held; time to answer includes the wait)`,
+      `offline burst through @steadfast/client: ${burst.drafts} drafts, ${burst.offices} offices (one client each), ${burst.resubmitted} resubmitted (answer lost, same draftId sent again)`,
+      `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}${Object.keys(burst.notProcessed).length ? ` (not processed: ${JSON.stringify(burst.notProcessed)})` : ''}; ${burst.submitRequests} write requests, ${burst.retries} client retries`,
+      `  status requests per record ${fmt(burst.statusRequestsPerRecord, 3)} (${burst.statusRequests} requests, ${burst.statusFailures} failed or unanswered, ${burst.heldStatusRequests} held, ${fmt(burst.draftsPerStatusRequest)} drafts each; minStatusIntervalMs ${burst.minStatusIntervalMs}, waitSeconds ${burst.waitSeconds})`,
+      `  submit p50 ${fmt(burst.submitMs.p50)} ms p99 ${fmt(burst.submitMs.p99)} ms; status requests p50 ${fmt(burst.statusMs.p50)} ms p99 ${fmt(burst.statusMs.p99)} ms (time to answer includes the wait)`,
       `  stores: records +${burstChecks.records}, audit +${burstChecks.audit}, search +${burstChecks.searchDocuments}, attachments +${burstChecks.attachments}; ` +
         `duplicate records ${burstChecks.duplicateRecords}, duplicate audit ${burstChecks.duplicateAuditEntries}  ${burstOk ? 'PASS' : 'FAIL'}`,
       '',

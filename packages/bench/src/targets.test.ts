@@ -10,6 +10,7 @@ const inputs = {
   commandsPerRecord: 55,
   acceptP99AtHalfMs: 12,
   memoryPerWaitingJobBytes: Number.NaN,
+  burstStatusRequestsPerRecord: 0.3,
 };
 
 test('ratios and limits, inclusive', () => {
@@ -19,6 +20,9 @@ test('ratios and limits, inclusive', () => {
   assert.equal(byName["throughput / stores' ceiling"]?.pass, false);
   assert.equal(byName['Redis round trips per record']?.pass, true);
   assert.equal(byName['Redis commands per record (INFO commandstats)']?.pass, false);
+  assert.equal(byName['burst: status requests per record (client)']?.pass, true);
+  const over = evaluateTargets({ ...inputs, burstStatusRequestsPerRecord: 0.31 }).find((t) => t.name.startsWith('burst'));
+  assert.equal(over?.pass, false);
 });
 
 test('a figure that could not be measured fails', () => {

@@ -7,6 +7,8 @@ export interface TargetInputs {
   commandsPerRecord: number;
   acceptP99AtHalfMs: number;
   memoryPerWaitingJobBytes: number;
+  /** The offline burst's status requests (through @steadfast/client) per record. */
+  burstStatusRequestsPerRecord: number;
 }
 
 export interface Target {
@@ -35,6 +37,7 @@ export function evaluateTargets(t: TargetInputs): Target[] {
     target('Redis commands per record (INFO commandstats)', t.commandsPerRecord, '<=', 40, ''),
     target('accept p99 at half the max rate', t.acceptP99AtHalfMs, '<=', 20, 'ms'),
     target('Redis memory per waiting job', t.memoryPerWaitingJobBytes, '<=', 2048, 'B'),
+    target('burst: status requests per record (client)', t.burstStatusRequestsPerRecord, '<=', 0.3, ''),
   ];
 }
 
