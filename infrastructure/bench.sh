@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [-- --quick] [--burst N] [--rounds N]`: builds, starts the local services if they
 # are down, then runs the benchmark (packages/bench). The Steadfast services it starts listen on
-# BENCH_PORT_BASE (default 47070) and the next ports; everything it writes uses its own names.
+# BENCH_PORT_BASE (default 25070) and the next ports; everything it writes uses its own names.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 step "build (tsc -b)"

@@ -10,7 +10,7 @@
  * - cluster: a three-primary Redis Cluster under the whole pipeline (creates, corrections,
  *   registrations), with no CROSSSLOT anywhere in the services' logs.
  * Ports: E2E_PORT_BASE for the first instance of each service (instances N step by 10), and
- * DRILL_REDIS_PORT_BASE (46300) for the Redis servers.
+ * DRILL_REDIS_PORT_BASE (26300) for the Redis servers.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +27,9 @@ import { Load, type Outcome } from './load.js';
 
 const run = promisify(execFile);
 const TOPOLOGY_SH = join(REPO_ROOT, 'infrastructure', 'redis-topology.sh');
-const REDIS_BASE = Number(process.env['DRILL_REDIS_PORT_BASE'] ?? 46300);
+// Below the ephemeral range (32768-60999): a client socket may hold any port in it, and a server
+// started there at the wrong moment fails with EADDRINUSE.
+const REDIS_BASE = Number(process.env['DRILL_REDIS_PORT_BASE'] ?? 26300);
 
 export interface TopologyOptions {
   rate: number;

@@ -68,7 +68,7 @@ const settings = {
    */
   burstStatusIntervalMs: Number(argValue('--status-interval-ms') ?? 150_000),
   burstWaitSeconds: Number(argValue('--wait-seconds') ?? 30),
-  portBase: Number(process.env['BENCH_PORT_BASE'] ?? 47070),
+  portBase: Number(process.env['BENCH_PORT_BASE'] ?? 25070),
 };
 const backoff: Backoff = { initialMs: 100, factor: 1.5, maxMs: 500, timeoutMs: 20_000 };
 /** The population's seed (`--seed`): the same names and dates on every run. */

@@ -6,7 +6,7 @@ import { createNaiveServer } from './server.js';
 
 const config = storeConfigFrom(readEnv(storeEnvSchema));
 const stores = await openDirectStores(config);
-const server = await createNaiveServer(stores, Number(process.env['NAIVE_PORT'] ?? 47075));
+const server = await createNaiveServer(stores, Number(process.env['NAIVE_PORT'] ?? 25075));
 const stop = async () => {
   await server.stop({ timeout: 5_000 });
   await stores.close();
