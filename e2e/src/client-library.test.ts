@@ -144,7 +144,11 @@ test('200 drafts through the FileDraftStore, the syncing process SIGKILLed twice
   assert.deepEqual(early, [], 'payloads purged while the gateway did not yet say RecordProcessed');
   const events = (await readFile(eventsFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; draftId?: string; cause?: string; purged?: boolean; to?: string });
   const tokensAsked = events.filter((e) => e.type === 'token').length;
-  assert.ok(tokensAsked > 3, `the token provider was asked again after a token expired (${tokensAsked} calls by 3 processes)`);
+  // Renewal can only be required when some process outlived a token (a fast machine syncs
+  // within one token's life: then there was nothing to renew).
+  if (elapsed > 3 * TOKEN_TTL_SECONDS * 1_000) {
+    assert.ok(tokensAsked > 3, `the token provider was asked again after a token expired (${tokensAsked} calls by 3 processes in ${elapsed} ms)`);
+  }
   const purges = events.filter((e) => e.type === 'stored' && e.purged);
   assert.ok(purges.every((e) => e.cause === 'RecordProcessed' && e.to === 'processed'), 'every purge was caused by RecordProcessed');
   assert.equal(new Set(purges.map((e) => e.draftId)).size, purges.length, 'no draft purged twice');
