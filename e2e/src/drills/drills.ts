@@ -32,6 +32,21 @@ export interface DrillOptions {
   logger: Logger;
 }
 
+/**
+ * Retries and sweeps of every drill's system. Enough attempts to outlast every outage (about 2
+ * minutes of 3 s backoffs): the drills expect everything processed; an exhausted job would still
+ * be seen, as an alert.
+ */
+export const DRILL_TIMINGS = {
+  RECORD_JOB_ATTEMPTS: '40',
+  RECORD_BACKOFF_MS: '300',
+  RECORD_BACKOFF_MAX_MS: '3000',
+  WORKFLOW_LOCK_MS: '5000',
+  ALERT_SWEEP_MS: '2000',
+  COUNTRY_CONFIG_DECISION_DELAY_MS: '200',
+  LOG_LEVEL: 'info',
+};
+
 /** A drill's drafts: accepted, of those processed, and every send and refusal it took. */
 export function tally(outcomes: Outcome[]): Pick<DrillResult, 'accepted' | 'processed' | 'sends' | 'refused'> {
   const mine = outcomes.filter((o) => o.accepted);
@@ -180,15 +195,7 @@ export async function runDrills(options: DrillOptions, onResult?: (result: Drill
 
   const env: Record<string, string> = {
     ...isolatedStores(),
-    // Enough attempts to outlast every outage (about 2 minutes of 3 s backoffs): the drills
-    // expect everything processed; an exhausted job would still be seen, as an alert.
-    RECORD_JOB_ATTEMPTS: '40',
-    RECORD_BACKOFF_MS: '300',
-    RECORD_BACKOFF_MAX_MS: '3000',
-    WORKFLOW_LOCK_MS: '5000',
-    ALERT_SWEEP_MS: '2000',
-    COUNTRY_CONFIG_DECISION_DELAY_MS: '200',
-    LOG_LEVEL: 'info',
+    ...DRILL_TIMINGS,
   };
   let exits = 0;
   const system: System = new System({

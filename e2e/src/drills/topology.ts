@@ -21,7 +21,7 @@ import type { Logger } from '@steadfast/commons';
 import { System, type Scale } from '@steadfast/launcher';
 import { isolatedStores, storesOf } from '../client.js';
 import { E2E_PORTS, REPO_ROOT } from '../support.js';
-import { tally, type DrillResult } from './drills.js';
+import { DRILL_TIMINGS, tally, type DrillResult } from './drills.js';
 import { checkInvariants, failures } from './invariants.js';
 import { Load, type Outcome } from './load.js';
 
@@ -73,16 +73,7 @@ const SENTINEL = { primary: REDIS_BASE, replica: REDIS_BASE + 1, sentinels: [RED
 const CLUSTER = [REDIS_BASE + 20, REDIS_BASE + 21, REDIS_BASE + 22];
 
 /** Settings every topology drill runs with: attempts enough to outlast a failover, demo users. */
-const BASE_ENV = {
-  NODE_ENV: 'development',
-  RECORD_JOB_ATTEMPTS: '40',
-  RECORD_BACKOFF_MS: '300',
-  RECORD_BACKOFF_MAX_MS: '3000',
-  WORKFLOW_LOCK_MS: '5000',
-  ALERT_SWEEP_MS: '2000',
-  COUNTRY_CONFIG_DECISION_DELAY_MS: '200',
-  LOG_LEVEL: 'info',
-};
+const BASE_ENV = { NODE_ENV: 'development', ...DRILL_TIMINGS };
 
 /** Refusals after `from`: how long from the first to the last, and how many. */
 export function refusalWindow(outcomes: readonly Outcome[], from: number): { ms: number; count: number } {
