@@ -43,6 +43,8 @@ export const DRILL_TIMINGS = {
   RECORD_BACKOFF_MAX_MS: '3000',
   WORKFLOW_LOCK_MS: '5000',
   ALERT_SWEEP_MS: '2000',
+  STAGING_SWEEP_MS: '1000',
+  STAGING_GRACE_MS: '2000',
   COUNTRY_CONFIG_DECISION_DELAY_MS: '200',
   LOG_LEVEL: 'info',
 };
@@ -248,8 +250,10 @@ export async function runDrills(options: DrillOptions, onResult?: (result: Drill
       // The projections (search status, the country's answer) may trail the clients' answers.
       let cumulative = await checkInvariants(view, env, all);
       // Only what can still change is waited for: a search document's status, the country's
-      // answer, an alert. A duplicate or an orphan stays; waiting would only hide the time.
-      const trailing = (i: Invariants) => i.stale + i.unconfirmed + i.stuck > 0;
+      // answer, an alert, a staged upload the workflow's staging sweep has yet to remove (a
+      // gateway killed between staging and cleanup leaves one). A duplicate or another orphan
+      // stays; waiting would only hide the time.
+      const trailing = (i: Invariants) => i.stale + i.unconfirmed + i.stuck + i.orphans.staged > 0;
       while (trailing(minus(cumulative, previous)) && Date.now() < settleDeadline) {
         await sleep(2_000);
         cumulative = await checkInvariants(view, env, all);

@@ -27,6 +27,15 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   ALERT_WEBHOOK_URL: z.url().optional(),
   /** How often exhausted jobs without an alert, and undelivered alerts, are looked for. */
   ALERT_SWEEP_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /**
+   * How often staged uploads left behind (a gateway killed mid-request, a repeat's copies landing
+   * after its job's cleanup) are looked for; see staging/verdict.ts for what is removed.
+   */
+  STAGING_SWEEP_MS: z.coerce.number().int().min(500).default(60_000),
+  /** A staged upload younger than this is never removed by the sweep. */
+  STAGING_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** An upload no job holds is removed after this long even when its draft was never decided. */
+  STAGING_MAX_AGE_HOURS: z.coerce.number().min(0).default(24),
 }).superRefine(
   // AUTH_INTERNAL_SECRET: its credential at auth; COUNTRY_CONFIG_SECRET: the country's at its callbacks.
   requireInProduction({ secrets: ['AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET'], minio: true }),

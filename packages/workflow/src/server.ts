@@ -22,6 +22,7 @@ import {
   retryPolicyFrom,
   secretOf,
   storeConfigFrom,
+  repeatEvery,
   type Logger,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
@@ -33,8 +34,9 @@ import { Notifications } from './notifications/notifications.js';
 import { Outcomes } from './outcomes.js';
 import { createRecordProcessor } from './process-record.js';
 import { sentryChannel } from './sentry.js';
-import { SearchIndex } from './search/search-index.js';
+import { SearchIndex } from '@steadfast/records';
 import type { WorkflowDeps } from './context.js';
+import { sweepStaging } from './staging/sweep.js';
 
 /** The country config, calling back with COUNTRY_CONFIG_SECRET, and what it may do. */
 const COUNTRY_CONFIG_CALLER = 'country-config-credential';
@@ -107,6 +109,26 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     if (job) alerter.exhausted(job).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'alert not raised; the sweep will'));
   });
   alerter.start(env.ALERT_SWEEP_MS);
+  const stagingSweep = repeatEvery(
+    env.STAGING_SWEEP_MS,
+    async () => {
+      await ready();
+      await sweepStaging(
+        {
+          db,
+          minio,
+          bucket: stores.minio.stagingBucket,
+          jobState: async (draftId) => {
+            const job = await deps.queue.getJob(draftId);
+            return job ? job.getState() : undefined;
+          },
+          logger,
+        },
+        { graceMs: env.STAGING_GRACE_MS, maxAgeMs: env.STAGING_MAX_AGE_HOURS * 3_600_000 },
+      );
+    },
+    (error) => logger.warn({ err: error.message }, 'staging sweep failed; the next round tries again'),
+  );
   ready().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'stores not ready yet; will retry with the first job'));
 
   const server = await createServiceServer({
@@ -136,6 +158,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
       // notification queue and the clients, and a job that fails as it stops is alerted.
       await Promise.all([worker.close(), outcomes.close()]);
       alerter.stop();
+      stagingSweep.stop();
       await deps.notifications?.close();
       await deps.queue.close();
       closeQueueConnection(connection);

@@ -9,6 +9,7 @@
  * attachment whose copy step has not run yet (recently) is not reported missing.
  */
 import { stagingKeyFor, type MinioClient, type RecordDocument, type StoredAttachment } from '@steadfast/commons';
+import { HOLDING_STATES } from '../staging/verdict.js';
 import { attempt, isNotFound, type CheckResult, type Drift, type ReconcileDeps, type ReconcileOptions } from './drift.js';
 
 interface ObjectInfo {
@@ -42,8 +43,6 @@ async function stat(minio: MinioClient, bucket: string, key: string): Promise<{ 
 /** Where the gateway staged an attachment. */
 export const stagingKeyOf = (a: StoredAttachment): string => stagingKeyFor(a.draftId, a);
 
-/** Jobs that may still read their staged uploads. */
-const HOLDING_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed']);
 
 type Listed = Pick<RecordDocument, '_id' | 'attachments' | 'actions' | 'updatedAt'>;
 
