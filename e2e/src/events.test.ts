@@ -24,7 +24,7 @@ import {
   type Collections,
 } from '@steadfast/commons';
 import { testing } from '@steadfast/events';
-import { SearchIndex, toSearchDocument } from '@steadfast/workflow';
+import { SearchIndex, toSearchDocument } from '@steadfast/records';
 import { Queue } from 'bullmq';
 import { gql, isolatedStores, login, MUTATIONS, fetchStatus, storesOf } from './client.js';
 import { E2E_PORTS, eventually, startSystem } from './support.js';

@@ -9,7 +9,7 @@
 #   image.sh install            in a staged tree: production dependencies only, from the lock file
 set -euo pipefail
 
-PACKAGES=(commons auth config workflow events gateway)
+PACKAGES=(commons records auth config workflow events gateway)
 # The services the image can start (PACKAGE=<one of them>); commons is their library.
 SERVICES=(auth config workflow events gateway)
 
@@ -56,7 +56,7 @@ case "${1:-}" in
     mapfile -t dirs < <(paths)
     npm ci --omit=dev --no-audit --no-fund --loglevel=error
     for dir in "${dirs[@]}"; do
-      [ -f "$dir/dist/main.js" ] || [ "$dir" = packages/commons ] || { echo "image.sh: $dir has no dist/main.js" >&2; exit 1; }
+      [ -f "$dir/dist/main.js" ] || [ "$dir" = packages/commons ] || [ "$dir" = packages/records ] || { echo "image.sh: $dir has no dist/main.js" >&2; exit 1; }
     done
     ;;
   *)

@@ -21,7 +21,7 @@ import {
   type Collections,
   type StoreClients,
 } from '@steadfast/commons';
-import { SearchIndex, toSearchDocument } from '@steadfast/workflow';
+import { SearchIndex, toSearchDocument } from '@steadfast/records';
 import { Queue } from 'bullmq';
 import { readEnvironment, type Environment } from './environment.js';
 import { createEventsService, type EventsService } from './service.js';

@@ -20,7 +20,7 @@ import {
   type Projection,
   type Redis,
 } from '@steadfast/commons';
-import { applyChanges, refreshAllCopies, type SearchIndex } from '@steadfast/workflow';
+import { applyChanges, refreshAllCopies, type SearchIndex } from '@steadfast/records';
 import { z } from 'zod';
 
 const isRecordEvent = (event: DomainEvent) => event.aggregate === 'record';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { collections, createLogger, openStores, storeConfigFrom, storeEnvSchema, type Collections, type StoreClients } from '@steadfast/commons';
-import { rebuildSearchIndex, SearchIndex, toSearchDocument } from '@steadfast/workflow';
+import { rebuildSearchIndex, SearchIndex, toSearchDocument } from '@steadfast/records';
 import { newRecord, renameChild } from './testing.js';
 
 const id = randomBytes(4).toString('hex');

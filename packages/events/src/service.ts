@@ -30,7 +30,7 @@ import {
   type Repeating,
   type RunningConsumers,
 } from '@steadfast/commons';
-import { SearchIndex } from '@steadfast/workflow';
+import { SearchIndex } from '@steadfast/records';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
 import { auditTrailProjection, searchProjection, userCopiesProjection } from './projections.js';

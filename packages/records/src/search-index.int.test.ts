@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { createElasticsearch, storeConfigFrom } from '@steadfast/commons';
-import { readEnvironment } from '../environment.js';
+import { readEnv, storeEnvSchema } from '@steadfast/commons';
 import { SEARCH_MAPPINGS, SearchIndex, SearchMappingConflict, type SearchDocument } from './search-index.js';
 
 const id = randomBytes(4).toString('hex');
-const stores = storeConfigFrom(readEnvironment(process.env));
+const stores = storeConfigFrom(readEnv(storeEnvSchema, process.env));
 const es = createElasticsearch(stores.elasticsearch);
 const prefix = `si-test-${id}`;
 

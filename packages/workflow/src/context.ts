@@ -17,7 +17,7 @@ import type {
 } from '@steadfast/commons';
 import type { WorkflowMetrics } from './metrics.js';
 import type { Notifications } from './notifications/notifications.js';
-import type { SearchIndex } from './search/search-index.js';
+import type { SearchIndex } from '@steadfast/records';
 
 export interface WorkflowDeps {
   db: Collections;

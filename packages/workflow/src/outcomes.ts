@@ -23,9 +23,9 @@ import type Hapi from '@hapi/hapi';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Notifications } from './notifications/notifications.js';
-import { actorChange, copiedActor, followDirectory } from './records/actors.js';
-import { changeRecord } from './records/change.js';
-import type { SearchIndex } from './search/search-index.js';
+import { actorChange, copiedActor, followDirectory } from '@steadfast/records';
+import { changeRecord } from '@steadfast/records';
+import type { SearchIndex } from '@steadfast/records';
 
 type Decision = { outcome: 'confirmed'; registrationNumber: string } | { outcome: 'rejected'; reason: string };
 

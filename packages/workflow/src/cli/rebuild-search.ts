@@ -4,8 +4,8 @@
  */
 import { collections, createLogger, openStores, storeConfigFrom } from '@steadfast/commons';
 import { readEnvironment } from '../environment.js';
-import { rebuildSearchIndex } from '../search/rebuild.js';
-import { SearchIndex } from '../search/search-index.js';
+import { rebuildSearchIndex } from '@steadfast/records';
+import { SearchIndex } from '@steadfast/records';
 
 const logger = createLogger('search-rebuild');
 const env = readEnvironment();

@@ -12,7 +12,7 @@
  */
 import { pairIdOf, pairsOf, storePairs, type RecordDocument } from '@steadfast/commons';
 import type { StepContext, WorkflowDeps } from '../context.js';
-import { changeRecord } from '../records/change.js';
+import { changeRecord } from '@steadfast/records';
 import { ownDuplicateFields, planDuplicates, type DuplicatePlan } from './plan.js';
 
 /** Candidates one record's check pairs with, unless `DUPLICATE_CANDIDATE_CAP` says otherwise. */

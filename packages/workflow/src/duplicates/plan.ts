@@ -4,7 +4,7 @@
  * returns at most `cap` candidates, each becomes one pair, and a matched record is written only
  * when its flag is still unset (once in its life).
  */
-import type { DuplicateSearch } from '../search/search-index.js';
+import type { DuplicateSearch } from '@steadfast/records';
 
 export interface DuplicatePlan {
   /** The candidates to pair with, at most the cap. */

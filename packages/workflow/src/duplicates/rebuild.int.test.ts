@@ -10,7 +10,7 @@ import { createElasticsearch, recordIdFor, sampleBirth, storeConfigFrom, type Re
 import { createRecordProcessor } from '../process-record.js';
 import { DEFAULT_OPTIONS, type ReconcileDeps } from '../reconcile/drift.js';
 import { checkSearch } from '../reconcile/search-drift.js';
-import { rebuildSearchIndex } from '../search/rebuild.js';
+import { rebuildSearchIndex } from '@steadfast/records';
 import type { Workflow } from '../server.js';
 import { declarationJob, isolatedEnvironment, workflowPerFile } from '../testing.js';
 

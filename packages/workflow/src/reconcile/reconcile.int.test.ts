@@ -26,7 +26,7 @@ import {
   type RecordJobData,
 } from '@steadfast/commons';
 import { readEnvironment } from '../environment.js';
-import { SearchIndex, toSearchDocument } from '../search/search-index.js';
+import { SearchIndex, toSearchDocument } from '@steadfast/records';
 import type { ReconcileDeps } from './drift.js';
 import { stagingKeyOf } from './object-drift.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';

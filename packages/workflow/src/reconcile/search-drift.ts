@@ -7,8 +7,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ElasticsearchClient, RecordDocument } from '@steadfast/commons';
-import { rebuildSearchIndex } from '../search/rebuild.js';
-import { isErrorType, SearchIndex, toSearchDocument, type SearchDocument } from '../search/search-index.js';
+import { rebuildSearchIndex } from '@steadfast/records';
+import { isErrorType, SearchIndex, toSearchDocument, type SearchDocument } from '@steadfast/records';
 import { attempt, type CheckResult, type Drift, type ReconcileDeps, type ReconcileOptions } from './drift.js';
 
 /** The concrete indices holding the alias now (none when the alias is missing). */

@@ -19,9 +19,9 @@ import {
 } from '@steadfast/commons';
 import type { WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
-import { actorChange, actorCopyFor, copiedActor, followDirectory } from '../records/actors.js';
+import { actorChange, actorCopyFor, copiedActor, followDirectory } from '@steadfast/records';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
-import { changeRecord } from '../records/change.js';
+import { changeRecord } from '@steadfast/records';
 import { ensureEarlierWorkFinished } from './ordering.js';
 
 export function storedAttachments(data: RecordJobData, recordId: string): StoredAttachment[] {
