@@ -15,8 +15,10 @@
  * still wakes it. While Redis is down the QueueEvents reconnects by itself; a wait then
  * simply ends at its timeout with whatever the status is (or the usual unavailable error).
  */
-import { QueueEvents, type ConnectionOptions } from 'bullmq';
-import { queueBase, type Logger } from '@steadfast/commons';
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueueKeys } from 'bullmq';
+import { QUEUE_PREFIX, type Logger, type Redis } from '@steadfast/commons';
 import type { RecordStatus, StatusReader } from './status.js';
 import type { StatusWaiters, Waiter, WakeReason } from './waiters.js';
 import type { Viewer } from './visibility.js';
@@ -81,26 +83,91 @@ export class LongPoll {
   }
 }
 
+/** The record queue's events that end a wait: completed, failed for good, failed an attempt. */
+const WAKING_EVENTS = new Set(['completed', 'failed', 'delayed']);
+
 /**
- * One `QueueEvents` on the record queue that wakes the waiters of a draft whose job completed,
- * failed, or failed an attempt. It reads the events from the moment it is created (not from its
- * first read, which comes a little later), and after a Redis outage from where it stopped.
+ * The gateway's one reader of the record queue's event stream (the job id is the draftId): it
+ * wakes the waiters of a draft whose job completed, failed, or failed an attempt, and emits the
+ * event (`completed`, `failed`, `delayed` with `{ jobId }`). It reads the events from the moment
+ * it is created (not from its first read, which comes a little later), and after a Redis outage
+ * from where it stopped.
+ *
+ * Unlike BullMQ's `QueueEvents`, which reads again the moment a read returns (about one XREAD per
+ * event: a job's added, active and completed events came to 3 round trips per record), it waits
+ * `coalesceMs` after a read that returned events, so the next read takes what arrived meanwhile
+ * (a job's active event follows its added one within milliseconds). A wake is at most that much
+ * later; at 20 ms that is small beside a record's time in the pipeline (hundreds of ms).
  */
-export function watchRecordEvents(
-  queueName: string,
-  connection: ConnectionOptions,
-  waiters: StatusWaiters,
-  logger: Logger,
-): QueueEvents {
-  // A stream id is `<ms>-<seq>`: start at the gateway's "now" rather than at `$` (the stream's end
-  // when the first XREAD runs), so a job finishing while the connection is being made still wakes.
-  const events = new QueueEvents(queueName, { ...queueBase(connection), lastEventId: `${Date.now()}-0` });
-  const wake = ({ jobId }: { jobId: string }) => {
-    waiters.wake(jobId);
-  };
-  events.on('completed', wake);
-  events.on('failed', wake);
-  events.on('delayed', wake);
-  events.on('error', (error: Error) => logger.warn({ err: error.message, queue: queueName }, 'record events connection error'));
-  return events;
+export class RecordEvents extends EventEmitter {
+  private readonly key: string;
+  private lastId = `${Date.now()}-0`;
+  private closing = false;
+  private readonly loop: Promise<void>;
+
+  /** `client`: a connection of its own (a blocking read holds it), closed by `close`. */
+  constructor(
+    queueName: string,
+    private readonly client: Redis,
+    private readonly waiters: StatusWaiters,
+    private readonly logger: Logger,
+    private readonly coalesceMs = RECORD_EVENTS_COALESCE_MS,
+  ) {
+    super();
+    // A stream id is `<ms>-<seq>`: start at the gateway's "now" rather than at `$` (the stream's end
+    // when the first XREAD runs), so a job finishing while the connection is being made still wakes.
+    this.key = new QueueKeys(QUEUE_PREFIX).toKey(queueName, 'events');
+    this.client.on('error', (error: Error) => this.logger.warn({ err: error.message, queue: queueName }, 'record events connection error'));
+    this.loop = this.run();
+  }
+
+  /** Resolves once the connection is up. */
+  async waitUntilReady(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      try {
+        const reply = await this.client.xread('COUNT', 1_000, 'BLOCK', 10_000, 'STREAMS', this.key, this.lastId);
+        const entries = reply?.[0]?.[1] ?? [];
+        for (const [id, fields] of entries) {
+          this.lastId = id;
+          this.handle(fields);
+        }
+        if (entries.length > 0 && this.coalesceMs > 0) await sleep(this.coalesceMs);
+      } catch (error) {
+        if (this.closing) return;
+        this.logger.warn({ err: (error as Error).message }, 'reading the record events failed; reading again shortly');
+        await sleep(1_000);
+      }
+    }
+  }
+
+  private handle(fields: string[]): void {
+    let event: string | undefined;
+    let jobId: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 'event') event = fields[i + 1];
+      else if (fields[i] === 'jobId') jobId = fields[i + 1];
+    }
+    if (!event || !jobId || !WAKING_EVENTS.has(event)) return;
+    this.waiters.wake(jobId);
+    this.emit(event, { jobId });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.client.disconnect();
+    await this.loop;
+  }
+}
+
+/** How long the events reader waits after a read that returned events (see `RecordEvents`). */
+export const RECORD_EVENTS_COALESCE_MS = 20;
+
+/** `client`: a connection for the reader alone, with `maxRetriesPerRequest: null` (it blocks). */
+export function watchRecordEvents(queueName: string, client: Redis, waiters: StatusWaiters, logger: Logger, coalesceMs?: number): RecordEvents {
+  return new RecordEvents(queueName, client, waiters, logger, coalesceMs);
 }
