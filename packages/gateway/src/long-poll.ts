@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueKeys } from 'bullmq';
-import { QUEUE_PREFIX, type Logger, type Redis } from '@steadfast/commons';
+import { QUEUE_PREFIX, type Logger, type RecordJobResult, type Redis } from '@steadfast/commons';
 import type { RecordStatus, StatusReader } from './status.js';
 import type { StatusWaiters, Waiter, WakeReason } from './waiters.js';
 import type { Viewer } from './visibility.js';
@@ -34,7 +34,7 @@ export type LongPollOutcome = 'answered' | WakeReason | 'full' | 'stopping';
 
 export class LongPoll {
   constructor(
-    private readonly reader: Pick<StatusReader, 'status' | 'unlessInFlight'>,
+    private readonly reader: Pick<StatusReader, 'status' | 'unlessInFlight'> & Partial<Pick<StatusReader, 'completed'>>,
     private readonly waiters: StatusWaiters,
     private readonly count: (outcome: LongPollOutcome) => void = () => undefined,
   ) {}
@@ -51,7 +51,7 @@ export class LongPoll {
    * see reads as RecordUnknown at once (never held: holding would tell it exists).
    */
   async statuses(draftIds: readonly string[], waitMs: number, viewer: Viewer, signal?: AbortSignal): Promise<RecordStatus[]> {
-    const waiters: Waiter[] = [];
+    const waiters = new Map<string, Waiter>();
     try {
       for (const draftId of new Set(draftIds)) {
         const waiter = this.waiters.register(draftId, waitMs, signal);
@@ -59,7 +59,7 @@ export class LongPoll {
           this.count(this.waiters.closed ? 'stopping' : 'full');
           return await this.readAll(draftIds, viewer);
         }
-        waiters.push(waiter);
+        waiters.set(draftId, waiter);
       }
       // In flight (known from Redis alone): wait, and read the full statuses once, at the end.
       const first = await Promise.all(draftIds.map((draftId) => this.reader.unlessInFlight(draftId, viewer)));
@@ -67,14 +67,21 @@ export class LongPoll {
         this.count('answered');
         return await Promise.all(first.map((status, i) => (status ? Promise.resolve(status) : this.reader.status(draftIds[i] as string, viewer))));
       }
-      const reason = await Promise.race(waiters.map((w) => w.done));
+      const reason = await Promise.race([...waiters.values()].map((w) => w.done));
       this.count(reason);
       // Nobody is listening any more: spare the stores a second read.
       const known = first.filter((status): status is RecordStatus => status !== undefined);
       if (reason === 'aborted' && known.length === first.length) return known;
-      return await this.readAll(draftIds, viewer);
+      // A draft seen in flight (so this viewer may see it) whose job completed: the event carried
+      // its result, and the job need not be read again.
+      return await Promise.all(
+        draftIds.map((draftId, i) => {
+          const result = first[i] === undefined ? waiters.get(draftId)?.result() : undefined;
+          return result && this.reader.completed ? this.reader.completed(draftId, result, viewer) : this.reader.status(draftId, viewer);
+        }),
+      );
     } finally {
-      for (const waiter of waiters) waiter.release();
+      for (const waiter of waiters.values()) waiter.release();
     }
   }
 
@@ -148,12 +155,14 @@ export class RecordEvents extends EventEmitter {
   private handle(fields: string[]): void {
     let event: string | undefined;
     let jobId: string | undefined;
+    let returnvalue: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       if (fields[i] === 'event') event = fields[i + 1];
       else if (fields[i] === 'jobId') jobId = fields[i + 1];
+      else if (fields[i] === 'returnvalue') returnvalue = fields[i + 1];
     }
     if (!event || !jobId || !WAKING_EVENTS.has(event)) return;
-    this.waiters.wake(jobId);
+    this.waiters.wake(jobId, event === 'completed' ? jobResult(returnvalue) : undefined);
     this.emit(event, { jobId });
   }
 
@@ -162,6 +171,20 @@ export class RecordEvents extends EventEmitter {
     this.client.disconnect();
     await this.loop;
   }
+}
+
+/** A completed event's `returnvalue`, if it is a record job's result. */
+export function jobResult(returnvalue: string | undefined): RecordJobResult | undefined {
+  if (returnvalue === undefined) return undefined;
+  let value: { outcome?: unknown; recordId?: unknown; reason?: unknown } | null;
+  try {
+    value = JSON.parse(returnvalue) as typeof value;
+  } catch {
+    return undefined;
+  }
+  if (value?.outcome === 'processed' && typeof value.recordId === 'string') return { outcome: 'processed', recordId: value.recordId };
+  if (value?.outcome === 'rejected' && typeof value.reason === 'string') return { outcome: 'rejected', reason: value.reason };
+  return undefined;
 }
 
 /** How long the events reader waits after a read that returned events (see `RecordEvents`). */
