@@ -2,8 +2,10 @@
 /**
  * `npm run bench [-- --quick] [--burst N] [--offices N] [--rounds N] [--status-interval-ms N]
  * [--wait-seconds N]`: the system against its baselines in one run, interleaved and repeated
- * (medians of the rounds), then its Redis cost per record, Redis memory per waiting job, and the
- * offline burst (through @steadfast/client, one client per office). Prints a table and writes
+ * (medians of the rounds), then its cost per record at half its max rate (Redis, MongoDB, CPU,
+ * the batch sizes its services report), the naive gateway at that same rate (latency, CPU), Redis
+ * memory per waiting job, and the offline burst (through @steadfast/client, one client per
+ * office); issue 20's targets as ratios (targets.ts). Prints a table and writes
  * `.data/bench/bench-<ISO date>.json`. Expects the local stores up (`npm run infra -- up`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
