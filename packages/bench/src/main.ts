@@ -2,8 +2,10 @@
 /**
  * `npm run bench [-- --quick] [--burst N] [--offices N] [--rounds N] [--status-interval-ms N]
  * [--wait-seconds N]`: the system against its baselines in one run, interleaved and repeated
- * (medians of the rounds), then its Redis cost per record, Redis memory per waiting job, and the
- * offline burst (through @steadfast/client, one client per office). Prints a table and writes
+ * (medians of the rounds), then its cost per record at half its max rate (Redis, MongoDB, CPU,
+ * the batch sizes its services report), the naive gateway at that same rate (latency, CPU), Redis
+ * memory per waiting job, and the offline burst (through @steadfast/client, one client per
+ * office); issue 20's targets as ratios (targets.ts). Prints a table and writes
  * `.data/bench/bench-<ISO date>.json`. Expects the local stores up (`npm run infra -- up`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -38,6 +40,8 @@ import { mongoCommands } from './mongo-info.js';
 import { median } from './stats.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
+import { batchSizesDelta, formatBatchSizes, parseBatchTotals, readMetricsText, type BatchSizes } from './batch-sizes.js';
+import { cpuPerRecord as cpuPerRecordOf, cpuTotal } from './cpu-cost.js';
 import { duplicateRun, formatRun, soak, type DuplicateRun } from './soak.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -264,6 +268,8 @@ async function main(): Promise<void> {
     const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
     // The rate search's backlog (events still being projected) must not be counted against it.
     await drain([queue, ...followers], 300_000);
+    const metricsUrls = Object.entries(steadfast.metricsUrls);
+    const batchesBefore = await Promise.all(metricsUrls.map(async ([, url]) => parseBatchTotals(await readMetricsText(url))));
     const cpuBefore = await cpuSnapshot(pids);
     const proxyBefore = steadfast.redisCounts();
     const statsBefore = await commandStats(redis);
@@ -274,6 +280,8 @@ async function main(): Promise<void> {
     const statsAfter = await commandStats(redis);
     const proxyAfter = steadfast.redisCounts();
     const cpuAfter = await cpuSnapshot(pids);
+    const batchesAfter = await Promise.all(metricsUrls.map(async ([, url]) => parseBatchTotals(await readMetricsText(url))));
+    const batchSizes: BatchSizes[] = metricsUrls.flatMap(([service], i) => batchSizesDelta(service, batchesAfter[i]!, batchesBefore[i]!));
     const records = Math.max(1, half.processed);
     const perService: Record<string, ProxyCounts> = {};
     for (const [name, after] of Object.entries(proxyAfter)) perService[name] = countsDelta(after, proxyBefore[name] ?? after);
@@ -281,8 +289,20 @@ async function main(): Promise<void> {
     const clientCommands = Object.values(perService).reduce((sum, d) => sum + d.commands, 0) / records;
     const commandstats = statsDelta(statsAfter, statsBefore);
     const mongostats = statsDelta(mongoAfter, mongoBefore, ['serverStatus']);
-    const cpuPerRecord = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpuAfter[k] ?? NaN) - (cpuBefore[k] ?? NaN)) / records]));
+    const cpuPerRecord = cpuPerRecordOf(cpuBefore, cpuAfter, records);
+    const systemCpu = cpuTotal(cpuPerRecord);
     log(`  accept p50 ${fmt(half.acceptMs.p50, 1)} p99 ${fmt(half.acceptMs.p99, 1)} ms; processed p50 ${fmt(half.processedMs.p50, 0)} p99 ${fmt(half.processedMs.p99, 0)} ms`);
+    for (const line of formatBatchSizes(batchSizes)) log(`  batches: ${line}`);
+
+    // The naive gateway at the same rate: its request latency is what accepting is compared with,
+    // its CPU (its process, and the stores' while it runs) what the whole system's is.
+    log(`the naive gateway at the same rate, ${fmt(halfRate)}/s for ${settings.halfRateMs / 1000} s`);
+    const naivePids = { naive: naive.pid, ...storePids };
+    const naiveCpuBefore = await cpuSnapshot(naivePids);
+    const naiveHalf = await naiveRun(`http://127.0.0.1:${settings.portBase + 5}`, halfRate, settings.halfRateMs);
+    const naiveCpuPerRecord = cpuPerRecordOf(naiveCpuBefore, await cpuSnapshot(naivePids), naiveHalf.written);
+    const naiveCpu = cpuTotal(naiveCpuPerRecord);
+    log(`  p50 ${fmt(naiveHalf.latencyMs.p50, 1)} p99 ${fmt(naiveHalf.latencyMs.p99, 1)} ms, ${naiveHalf.written}/${naiveHalf.offered} written; CPU ${fmt(naiveCpu, 2)} ms per record`);
 
     log(`the duplicate check at ${fmt(halfRate)}/s: unique names, then skewed (Zipf names, busy days)`);
     const duplicateRuns: DuplicateRun[] = [];
@@ -364,11 +384,16 @@ async function main(): Promise<void> {
       systemMaxRate: systemMax,
       naiveMaxRate: naiveMax,
       storesCeiling,
+      mongoCommandsPerRecord: mongostats.total / records,
       roundTripsPerRecord: roundTrips,
-      commandsPerRecord: commandstats.total / records,
+      executedCommandsPerRecord: commandstats.total / records,
+      floorRoundTripsPerJob: floor.roundTripsPerJob,
+      floorExecutedCommandsPerJob: floor.executedCommandsPerJob,
+      systemCpuMsPerRecord: systemCpu,
+      naiveCpuMsPerRecord: naiveCpu,
       acceptP99AtHalfMs: half.acceptMs.p99,
-      memoryPerWaitingJobBytes: memoryPerJob,
-      burstStatusRequestsPerRecord: burst.statusRequestsPerRecord,
+      naiveP99AtHalfMs: naiveHalf.latencyMs.p99,
+      burst: { drafts: burst.drafts, allProcessedS: burst.allProcessedS, ok: burstOk },
     });
 
     const machine = {
@@ -399,10 +424,17 @@ async function main(): Promise<void> {
       `  Redis commands sent (proxy) ${fmt(clientCommands, 2)}`,
       `  Redis commands executed (INFO commandstats, incl. inside Lua) ${fmt(commandstats.total / records, 2)}`,
       `  MongoDB commands (serverStatus) ${fmt(mongostats.total / records, 2)}   = ${Object.entries(mongostats.byCommand).sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${fmt(n / records, 2)}`).join(', ')}`,
-      `  CPU ms                      ${Object.entries(cpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`,
+      `  CPU ms                      ${Object.entries(cpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all but bench ${fmt(systemCpu, 2)}`,
       `  Redis memory per waiting job ${fmt(memoryPerJob, 0)} B (${waiting} waiting)`,
       `  the queue's floor at the same rate: one no-op BullMQ job per record costs ${fmt(floor.roundTripsPerJob, 2)} round trips and ` +
         `${fmt(floor.executedCommandsPerJob, 1)} executed commands (${Object.entries(floor.byCommand).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')})`,
+      '',
+      `the naive gateway at the same rate (${fmt(halfRate)}/s, ${naiveHalf.offered} records, open loop)`,
+      `  request latency             p50 ${fmt(naiveHalf.latencyMs.p50)} ms   p99 ${fmt(naiveHalf.latencyMs.p99)} ms   (${naiveHalf.written}/${naiveHalf.offered} written)`,
+      `  CPU ms per record           ${Object.entries(naiveCpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all ${fmt(naiveCpu, 2)}`,
+      '',
+      `batch sizes at half rate (steadfast_batch_size{store,op}: batches, mean items per batch, from the services' /metrics before and after the step)`,
+      ...formatBatchSizes(batchSizes).map((line) => `  ${line}`),
       '',
       `offline burst through @steadfast/client: ${burst.drafts} drafts, ${burst.offices} offices (one client each), ${burst.resubmitted} resubmitted (answer lost, same draftId sent again)`,
       `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}${Object.keys(burst.notProcessed).length ? ` (not processed: ${JSON.stringify(burst.notProcessed)})` : ''}; ${burst.submitRequests} write requests, ${burst.retries} client retries`,
@@ -432,7 +464,8 @@ async function main(): Promise<void> {
           names,
           medians: { systemMax, naiveMax, storesCeiling, queueCeiling },
           rounds,
-          halfRate: { rate: halfRate, run: half },
+          halfRate: { rate: halfRate, run: half, batchSizes },
+          naiveAtHalfRate: { run: naiveHalf, cpuMsPerRecord: naiveCpuPerRecord, cpuMsPerRecordTotal: naiveCpu },
           duplicates: duplicateRuns,
           cost: {
             records,
@@ -444,6 +477,7 @@ async function main(): Promise<void> {
             mongoCommands: mongostats.byCommand,
             perService,
             cpuMsPerRecord: cpuPerRecord,
+            cpuMsPerRecordTotal: systemCpu,
             memoryPerWaitingJobBytes: memoryPerJob,
             waitingJobs: waiting,
             queueFloor: floor,

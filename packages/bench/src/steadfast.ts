@@ -59,6 +59,12 @@ export class Steadfast {
     this.gatewayUrl = `http://127.0.0.1:${options.portBase}`;
   }
 
+  /** The `/metrics` of the services that batch their store writes (ports as `start` gives them). */
+  get metricsUrls(): Record<'workflow' | 'events', string> {
+    const base = this.options.portBase;
+    return { workflow: `http://127.0.0.1:${base + 2}/metrics`, events: `http://127.0.0.1:${base + 6}/metrics` };
+  }
+
   /** Starts the proxies, then the services in the launcher's order. */
   async start(scriptNames: ReadonlyMap<string, string>): Promise<void> {
     const base = this.options.portBase;
@@ -68,6 +74,7 @@ export class Steadfast {
       WORKFLOW_PORT: String(base + 2),
       COUNTRY_CONFIG_PORT: String(base + 3),
       GATEWAY_METRICS_PORT: String(base + 4),
+      EVENTS_PORT: String(base + 6),
     };
     for (const [i, spec] of SERVICES.entries()) {
       const proxy = new CountingProxy(this.options.redis, scriptNames);

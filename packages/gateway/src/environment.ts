@@ -14,6 +14,8 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   ATTACHMENT_MAX_COUNT: z.coerce.number().int().min(0).default(10),
   /** fetchRecordStatus long-polls held at once; past it a long-poll is answered at once. */
   GATEWAY_LONG_POLL_MAX_WAITERS: z.coerce.number().int().min(0).default(20_000),
+  /** How long the record events reader pauses after a read that returned events (long-poll.ts). */
+  GATEWAY_EVENTS_READ_PAUSE_MS: z.coerce.number().int().min(0).max(1_000).default(50),
   /** Failed logins of one username, and from one client address, before login is refused for a while. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),

@@ -14,6 +14,7 @@ import {
   collections,
   createLogger,
   createMongo,
+  createRedis,
   readEnv,
   recordIdFor,
   redisOptions,
@@ -271,7 +272,7 @@ test('waitSeconds outside 0..30 is BAD_USER_INPUT naming waitSeconds and the rul
 test('a job that completes between registering the waiter and the first read still wakes it', async () => {
   const draftId = await inFlight();
   const waiters = new StatusWaiters(10);
-  const events = watchRecordEvents(queueName, redisOptions(config.redis), waiters, logger);
+  const events = watchRecordEvents(queueName, createRedis(config.redis, { maxRetriesPerRequest: null }), waiters, logger);
   try {
     await events.waitUntilReady();
     const reader = new StatusReader(collections(mongo.db(config.mongo.dbName)), queue, logger);

@@ -12,6 +12,7 @@ import {
   createTokenVerifier,
   ensureBucket,
   Counter,
+  createRedis,
   createRegistry,
   metricsRoute,
   onceSucceeded,
@@ -112,9 +113,15 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     registers: [registry],
   });
   const waiters = new StatusWaiters(env.GATEWAY_LONG_POLL_MAX_WAITERS);
-  // Blocking XREADs: the queue's connection options without its fail-fast ones (a command
-  // timeout would cut every read; BullMQ wants maxRetriesPerRequest null on a blocking client).
-  const recordEvents = watchRecordEvents(queue.name, queueConnection(stores.redis), waiters, logger);
+  // Blocking XREADs on a connection of their own, without the fail-fast options (a command
+  // timeout would cut every read; a blocking client waits for Redis to come back).
+  const recordEvents = watchRecordEvents(
+    queue.name,
+    createRedis(stores.redis, { maxRetriesPerRequest: null }),
+    waiters,
+    logger,
+    env.GATEWAY_EVENTS_READ_PAUSE_MS,
+  );
   const sentry = env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined;
   const production = env.NODE_ENV === 'production';
   const operations = operationLimits({

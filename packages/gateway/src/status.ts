@@ -59,6 +59,24 @@ export class StatusReader {
     return this.read(draftId, viewer, true);
   }
 
+  /**
+   * The status of a draft whose job this viewer saw in flight (so may see it; `unlessInFlight`)
+   * and that has since completed with `result`, as its completed event says: a processed draft is
+   * answered from its record alone, without reading the job again. Anything else (rejected, the
+   * record not found, MongoDB failing) is read in full.
+   */
+  async completed(draftId: string, result: RecordJobResult, viewer: Viewer): Promise<RecordStatus> {
+    if (result.outcome === 'processed') {
+      try {
+        const decided = await this.processed(draftId, result.recordId);
+        if (decided) return decided.status;
+      } catch (error) {
+        this.logger.warn({ draftId, err: (error as Error).message }, 'status: MongoDB unreachable');
+      }
+    }
+    return this.status(draftId, viewer);
+  }
+
   private async read(draftId: string, viewer: Viewer, skipInFlight: boolean): Promise<RecordStatus | undefined> {
     const unknown: RecordStatus = { __typename: 'RecordUnknown', draftId };
     let job: RecordJob | undefined;

@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto';
 import {
   addPendingWork,
-  claimDraft,
+  claimDraftAndLook,
   fingerprint,
   releaseDraft,
   stagingKeyFor,
   type AttachmentRef,
+  type ClaimAndJob,
   type Collections,
   type EventType,
   type Logger,
@@ -21,11 +22,12 @@ import {
   type RecordAction,
   type RecordJob,
   type RecordJobData,
+  type RecordJobResult,
   type RecordQueue,
   type Redis,
 } from '@steadfast/commons';
 import { forbidden, idempotencyKeyReused, unavailable } from './errors.js';
-import { canSeeDraft } from './visibility.js';
+import { decideAccept, type AcceptEffect, type AcceptFacts, type JobFacts, type RecordFacts } from './accept-decision.js';
 
 export interface SubmittingUser {
   userId: string;
@@ -103,9 +105,10 @@ export class Submissions {
     }
   }
 
+  /** Gathers the facts `decideAccept` asks for, one look-up at a time, and carries out its decision. */
   private async accept(submission: Submission): Promise<{ ids: Accepted; outcome: 'queued' | 'repeat' }> {
-    const { draftId } = submission;
-    const action = actionFor(submission.operation, submission.user.scopes);
+    const { draftId, user } = submission;
+    const action = actionFor(submission.operation, user.scopes);
     const print = fingerprint({
       operation: submission.operation,
       event: submission.event,
@@ -114,56 +117,55 @@ export class Submissions {
     });
     const log = this.deps.logger.child({ draftId, correlationId: submission.correlationId, recordId: submission.recordId });
 
-    const claim = await this.store('the queue (Redis)', () => claimDraft(this.deps.redis, draftId, print));
-    if (claim === 'reused') throw idempotencyKeyReused(draftId);
-
-    if (claim === 'same') {
-      const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
-      if (job) return { ids: await this.repeatOf(job, submission.user, log), outcome: 'repeat' };
-    }
-
-    // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
-    // The uploads are staged meanwhile, since nearly every draft that gets here is new; a repeat
-    // removes them again. Staging that failed matters only to a draft that is queued.
-    const { attachments = [] } = submission.details;
-    const staging = this.store('the attachment store (MinIO)', () => this.stage(draftId, attachments));
-    staging.catch(() => undefined);
-    const decided = await this.decided(draftId, log);
-    if (decided === 'unknown') {
-      // MongoDB cannot say, but the job of a decided draft is kept a while after it completed;
-      // queueing again would be refused by BullMQ.
-      const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
-      if (job) {
-        // A finished job needs no staged uploads. One in flight may still need them (the same
-        // keys, the same bytes): those its own cleanup removes.
-        if (job.finishedOn || job.data.fingerprint !== print) await this.unstage(draftId, staging, log);
-        if (job.data.fingerprint !== print) {
-          await releaseDraft(this.deps.redis, draftId);
+    // One round trip: the claim, and for a repeat (`same`) the job and its state.
+    const claimed = await this.store('the queue (Redis)', () => claimDraftAndLook(this.deps.redis, draftId, print, this.deps.queue.keysOf(draftId)));
+    const facts: AcceptFacts = { fingerprint: print, user, claim: claimed.claim };
+    if (claimed.job !== undefined) facts.job = claimed.job && jobFacts(claimed.job);
+    let staging: Promise<AttachmentRef[]> = Promise.resolve([]);
+    const done = new Set<AcceptEffect>();
+    for (;;) {
+      const { effects, next } = decideAccept(facts);
+      for (const effect of effects) {
+        if (done.has(effect)) continue;
+        done.add(effect);
+        if (effect === 'unstage') await this.unstage(draftId, staging, log);
+        else if (effect === 'release') await this.store('the queue (Redis)', () => releaseDraft(this.deps.redis, draftId));
+        else await this.retry(draftId, log);
+      }
+      switch (next.kind) {
+        case 'refuse':
           throw idempotencyKeyReused(draftId);
+        case 'repeat':
+          return { ids: { draftId, ...(next.recordId ? { recordId: next.recordId } : {}), ...(next.trackingId ? { trackingId: next.trackingId } : {}) }, outcome: 'repeat' };
+        case 'look-up-job': {
+          const job = await this.store('the queue (Redis)', () => this.deps.queue.getJob(draftId));
+          facts.job = job ? await this.jobFactsOf(job) : null;
+          break;
         }
-        return { ids: await this.repeatOf(job, submission.user, log), outcome: 'repeat' };
+        case 'look-up-decided': {
+          // Staged meanwhile: nearly every draft that gets here is new; a repeat removes them
+          // again. Staging that failed matters only to a draft that is queued.
+          const { attachments = [] } = submission.details;
+          staging = this.store('the attachment store (MinIO)', () => this.stage(draftId, attachments));
+          staging.catch(() => undefined);
+          facts.decided = await this.decided(draftId, log);
+          break;
+        }
+        case 'look-up-record':
+          facts.record = await this.recordOf(draftId, next.recordId);
+          break;
+        case 'queue':
+          try {
+            await this.enqueue(submission, action, print, await staging);
+          } catch (error) {
+            // Let the next attempt start clean; if this fails too, the next attempt finds no job and queues.
+            await releaseDraft(this.deps.redis, draftId).catch(() => undefined);
+            throw error;
+          }
+          log.info({ operation: submission.operation, action }, 'submission queued');
+          return { ids: { draftId }, outcome: 'queued' };
       }
-    } else if (decided) {
-      // Decided: its job is done with the staged uploads, and this repeat's copies can go.
-      await this.unstage(draftId, staging, log);
-      await releaseDraft(this.deps.redis, draftId);
-      if (decided.fingerprint !== print) throw idempotencyKeyReused(draftId);
-      if (decided.status === 'rejected') {
-        if (decided.userId !== undefined && !canSeeDraft(submission.user, decided.userId)) throw idempotencyKeyReused(draftId);
-        return { ids: { draftId }, outcome: 'repeat' };
-      }
-      return { ids: await this.processedIds(draftId, decided.recordId, submission.user), outcome: 'repeat' };
     }
-
-    try {
-      await this.enqueue(submission, action, print, await staging);
-    } catch (error) {
-      // Let the next attempt start clean; if this fails too, the next attempt finds no job and queues.
-      await releaseDraft(this.deps.redis, draftId).catch(() => undefined);
-      throw error;
-    }
-    log.info({ operation: submission.operation, action }, 'submission queued');
-    return { ids: { draftId }, outcome: 'queued' };
   }
 
   private async enqueue(submission: Submission, action: RecordAction, print: string, refs: AttachmentRef[]): Promise<void> {
@@ -230,31 +232,31 @@ export class Submissions {
     }
   }
 
-  /**
-   * A repeat of a submission whose job exists. A client retry revives a job that exhausted its
-   * attempts (it resumes where it stopped); a completed job's outcome is settled, so the claim,
-   * if this repeat took it again, goes.
-   */
-  private async repeatOf(job: RecordJob, user: SubmittingUser, log: Logger): Promise<Accepted> {
-    const { draftId } = job.data;
-    if (!canSeeDraft(user, job.data.userId)) throw idempotencyKeyReused(draftId);
-    const state = await this.store('the queue (Redis)', () => job.getState());
-    if (state === 'failed') {
-      await this.store('the queue (Redis)', () => job.retry('failed'));
-      log.info('repeat submission of an exhausted job: retrying it');
-    } else if (state === 'completed') {
-      await this.store('the queue (Redis)', () => releaseDraft(this.deps.redis, draftId));
-      const result = job.returnvalue;
-      if (result?.outcome === 'processed') return { draftId, recordId: result.recordId };
-    }
-    return { draftId };
+  /** A client retry revives a job that exhausted its attempts: it resumes where it stopped. */
+  private async retry(draftId: string, log: Logger): Promise<void> {
+    await this.store('the queue (Redis)', async () => {
+      const job = await this.deps.queue.getJob(draftId);
+      await job?.retry('failed');
+    });
+    log.info('repeat submission of an exhausted job: retrying it');
   }
 
-  private async processedIds(draftId: string, recordId: string, user: SubmittingUser): Promise<Accepted> {
+  private async jobFactsOf(job: RecordJob): Promise<JobFacts> {
+    const state = await this.store('the queue (Redis)', () => job.getState());
+    return {
+      fingerprint: job.data.fingerprint,
+      userId: job.data.userId,
+      state: state === 'completed' || state === 'failed' ? state : 'in-flight',
+      finished: Boolean(job.finishedOn),
+      result: job.returnvalue,
+    };
+  }
+
+  private async recordOf(draftId: string, recordId: string): Promise<RecordFacts | null> {
     const record = await this.deps.db.records.findOne({ _id: recordId }, { projection: { trackingId: 1, [`actions.${draftId}.userId`]: 1 } });
-    const submitter = record?.actions?.[draftId]?.userId;
-    if (submitter !== undefined && !canSeeDraft(user, submitter)) throw idempotencyKeyReused(draftId);
-    return { draftId, recordId, ...(record ? { trackingId: record.trackingId } : {}) };
+    if (!record) return null;
+    const submitter = record.actions?.[draftId]?.userId;
+    return { trackingId: record.trackingId, ...(submitter !== undefined ? { submitter } : {}) };
   }
 
   private async store<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -264,5 +266,25 @@ export class Submissions {
       this.deps.logger.warn({ err: (error as Error).message }, `${what} failed`);
       throw unavailable(what);
     }
+  }
+}
+
+/** The job as `claimDraftAndLook` read it; data that does not parse reads as nobody's. */
+function jobFacts(job: NonNullable<ClaimAndJob['job']>): JobFacts {
+  const data = parseJson(job.data) as Partial<RecordJobData> | undefined;
+  return {
+    fingerprint: data?.fingerprint ?? '',
+    userId: data?.userId ?? '',
+    state: job.state,
+    finished: job.finishedOn !== '',
+    result: parseJson(job.returnvalue) as RecordJobResult | undefined,
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

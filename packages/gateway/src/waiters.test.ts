@@ -89,3 +89,21 @@ test('a waiting request does not keep the process alive (its timer is unref’d)
   assert.equal(stdout.trim(), 'registered 1');
   assert.ok(Date.now() - started < 15_000, 'exited without waiting for the 60 s timer');
 });
+
+test('a wake by a completed job hands its result to every wait on the draft; other endings carry none', async () => {
+  const waiters = new StatusWaiters(10);
+  const a1 = waiters.register('a', 10_000)!;
+  const a2 = waiters.register('a', 10_000)!;
+  const b = waiters.register('b', 10_000)!;
+  waiters.wake('a', { outcome: 'processed', recordId: 'r-a' });
+  assert.equal(await a1.done, 'woken');
+  assert.deepEqual(a1.result(), { outcome: 'processed', recordId: 'r-a' });
+  assert.deepEqual(a2.result(), { outcome: 'processed', recordId: 'r-a' });
+  waiters.wake('b');
+  assert.equal(await b.done, 'woken');
+  assert.equal(b.result(), undefined);
+  const c = waiters.register('c', 10_000)!;
+  c.release();
+  waiters.wake('c', { outcome: 'processed', recordId: 'r-c' });
+  assert.equal(c.result(), undefined, 'released before the wake');
+});

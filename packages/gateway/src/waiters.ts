@@ -4,6 +4,7 @@
  * (`close`). At most `max` at a time, so a burst of clients cannot hold unbounded memory and
  * sockets; past the bound a request is answered at once. Timers never keep the process alive.
  */
+import type { RecordJobResult } from '@steadfast/commons';
 
 /** Why a wait ended. */
 export type WakeReason = 'woken' | 'timeout' | 'aborted' | 'released';
@@ -11,13 +12,15 @@ export type WakeReason = 'woken' | 'timeout' | 'aborted' | 'released';
 export interface Waiter {
   /** Settles (never rejects) when the wait ends, with why. */
   readonly done: Promise<WakeReason>;
+  /** The job's result when it was woken by its job completing (the event carries it). */
+  readonly result: () => RecordJobResult | undefined;
   /** Ends the wait now, if it has not ended ('released'); always safe to call, also twice. */
   release(): void;
 }
 
 interface Entry {
   draftId: string;
-  settle: (reason: WakeReason) => void;
+  settle: (reason: WakeReason, result?: RecordJobResult) => void;
 }
 
 export class StatusWaiters {
@@ -42,16 +45,18 @@ export class StatusWaiters {
    */
   register(draftId: string, timeoutMs: number, signal?: AbortSignal): Waiter | undefined {
     if (this.stopped || this.count >= this.max) return undefined;
-    if (signal?.aborted) return { done: Promise.resolve('aborted'), release: () => undefined };
+    if (signal?.aborted) return { done: Promise.resolve('aborted'), result: () => undefined, release: () => undefined };
 
     let resolve!: (reason: WakeReason) => void;
     const done = new Promise<WakeReason>((r) => (resolve = r));
     let settled = false;
+    let completed: RecordJobResult | undefined;
     const entry: Entry = {
       draftId,
-      settle: (reason) => {
+      settle: (reason, result) => {
         if (settled) return;
         settled = true;
+        completed = result;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.remove(entry);
@@ -70,15 +75,18 @@ export class StatusWaiters {
     }
     waiting.add(entry);
     this.count++;
-    return { done, release: () => entry.settle('released') };
+    return { done, result: () => completed, release: () => entry.settle('released') };
   }
 
-  /** Ends the waits on `draftId` ('woken'); returns how many there were. */
-  wake(draftId: string): number {
+  /**
+   * Ends the waits on `draftId` ('woken'), with the job's result when it completed; returns how
+   * many there were.
+   */
+  wake(draftId: string, result?: RecordJobResult): number {
     const waiting = this.byDraft.get(draftId);
     if (!waiting) return 0;
     const entries = [...waiting];
-    for (const entry of entries) entry.settle('woken');
+    for (const entry of entries) entry.settle('woken', result);
     return entries.length;
   }
 

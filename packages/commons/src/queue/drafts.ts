@@ -4,6 +4,7 @@
  * written the outcome to MongoDB (which keeps it for as long as the record). The claim is one
  * atomic `SET NX GET`, so two gateways racing with different payloads cannot both win.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKey } from '../redis-connection.js';
 
@@ -15,6 +16,63 @@ export async function claimDraft(redis: Redis, draftId: string, fingerprint: str
   const previous = (await redis.call('SET', draftClaimKey(draftId), fingerprint, 'NX', 'GET')) as string | null;
   if (previous === null) return 'new';
   return previous === fingerprint ? 'same' : 'reused';
+}
+
+/** Where BullMQ keeps a draft's job: its hash and the sets of finished jobs (`RecordQueue.keysOf`). */
+export interface DraftJobKeys {
+  job: string;
+  completed: string;
+  failed: string;
+}
+
+/** What the claim found: the job is looked at only for a `same` claim (undefined otherwise). */
+export interface ClaimAndJob {
+  claim: ClaimResult;
+  /** null: no job under the draftId. */
+  job?: {
+    /** The job's `data` (JSON), `finishedOn` and `returnvalue` (JSON) fields, '' when absent. */
+    data: string;
+    finishedOn: string;
+    returnvalue: string;
+    /** From the queue's completed and failed sets; anything else is in flight. */
+    state: 'completed' | 'failed' | 'in-flight';
+  } | null;
+}
+
+/**
+ * The claim and, when the claim is `same` (a repeat), the draft's job and its state, in one
+ * round trip rather than three (claim, job hash, job state). Every key carries the
+ * `{steadfast}` hash tag, so the script runs on one node of a cluster too.
+ */
+const CLAIM_AND_LOOK = `
+local previous = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET')
+if not previous then return {'new'} end
+if previous ~= ARGV[1] then return {'reused'} end
+local fields = redis.call('HMGET', KEYS[2], 'data', 'finishedOn', 'returnvalue')
+if not fields[1] then return {'same'} end
+local state = 'in-flight'
+if redis.call('ZSCORE', KEYS[3], ARGV[2]) then state = 'completed'
+elseif redis.call('ZSCORE', KEYS[4], ARGV[2]) then state = 'failed' end
+return {'same', fields[1], fields[2] or '', fields[3] or '', state}
+`;
+const CLAIM_AND_LOOK_SHA = createHash('sha1').update(CLAIM_AND_LOOK).digest('hex');
+
+export async function claimDraftAndLook(redis: Redis, draftId: string, fingerprint: string, keys: DraftJobKeys): Promise<ClaimAndJob> {
+  const args = [4, draftClaimKey(draftId), keys.job, keys.completed, keys.failed, fingerprint, draftId] as const;
+  let reply: string[];
+  try {
+    reply = (await redis.evalsha(CLAIM_AND_LOOK_SHA, ...args)) as string[];
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+    reply = (await redis.eval(CLAIM_AND_LOOK, ...args)) as string[];
+  }
+  const [claim, data, finishedOn, returnvalue, state] = reply;
+  if (claim !== 'same') return { claim: claim === 'new' ? 'new' : 'reused' };
+  if (data === undefined) return { claim, job: null };
+  return {
+    claim,
+    job: { data, finishedOn: finishedOn ?? '', returnvalue: returnvalue ?? '', state: state === 'completed' || state === 'failed' ? state : 'in-flight' },
+  };
 }
 
 export async function draftClaim(redis: Redis, draftId: string): Promise<string | null> {

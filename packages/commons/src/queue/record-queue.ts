@@ -5,6 +5,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { queueBase } from '../redis-connection.js';
 import type { Logger } from '../logger.js';
+import type { DraftJobKeys } from './drafts.js';
 import { RECORD_QUEUE, type Operation, type RecordJobData, type RecordJobResult } from './record-jobs.js';
 
 export type RecordJob = Job<RecordJobData, RecordJobResult, Operation>;
@@ -61,6 +62,11 @@ export class RecordQueue {
       removeOnComplete: { count: 1_000 },
       // Failed jobs are kept (BullMQ's default, not repeated here: opts are stored in every job).
     });
+  }
+
+  /** Where BullMQ keeps the draft's job, for `claimDraftAndLook`. */
+  keysOf(draftId: string): DraftJobKeys {
+    return { job: this.queue.toKey(draftId), completed: this.queue.toKey('completed'), failed: this.queue.toKey('failed') };
   }
 
   async getJob(draftId: string): Promise<RecordJob | undefined> {
