@@ -82,7 +82,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       attempt: job.attemptsMade + 1,
     });
 
-    const decided = await deps.db.drafts.findOne({ _id: data.draftId });
+    const decided = await deps.batches.draft.add(data.draftId);
     if (decided) {
       if (decided.fingerprint !== data.fingerprint) {
         log.warn('a different payload reused a decided draftId; ignored');
@@ -159,11 +159,13 @@ async function reportFailedStep(job: RecordJob, step: Step): Promise<void> {
 
 /** Writes the draft's outcome once (a later, different outcome never replaces it), then settles. */
 async function decide(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOutcome): Promise<void> {
-  await deps.db.drafts.updateOne(
-    { _id: data.draftId },
-    { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, userId: data.userId, decidedAt: new Date(), ...outcome } },
-    { upsert: true },
-  );
+  await deps.batches.writeDraft.add({
+    updateOne: {
+      filter: { _id: data.draftId },
+      update: { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, userId: data.userId, decidedAt: new Date(), ...outcome } },
+      upsert: true,
+    },
+  });
   await settle(deps, data);
 }
 
