@@ -8,6 +8,7 @@
  */
 import {
   Batcher,
+  type AnyBulkWriteOperation,
   bulkWriteBatcher,
   findByIdBatcher,
   insertBatcher,
@@ -21,7 +22,6 @@ import {
   type RecordDocument,
 } from '@steadfast/commons';
 import type { DuplicateSearch, SearchIndex } from '@steadfast/records';
-import type { AnyBulkWriteOperation } from 'mongodb';
 
 export interface BatchSettings {
   /** Items in one request at most (WORKFLOW_BATCH_MAX). */

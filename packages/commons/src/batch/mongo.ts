@@ -6,6 +6,8 @@
  * reported as `'duplicate'`, not as a failure.
  */
 import { MongoServerError, type AnyBulkWriteOperation, type Collection, type Document, type Filter, type OptionalUnlessRequiredId } from 'mongodb';
+export type { AnyBulkWriteOperation };
+
 import { Batcher, itemFailed, itemOk, type BatchOptions, type ItemResult } from './batcher.js';
 
 interface WriteErrorLike {
@@ -50,32 +52,54 @@ export function unorderedOutcomes(count: number, error: unknown, { duplicateOk }
   });
 }
 
-/** Documents inserted together: each answers `'inserted'` or `'duplicate'` (already there). */
+/** An item sent on its own: its result, with a refused write as its own error. */
+async function alone<R>(send: () => Promise<R>): Promise<ItemResult<R>> {
+  try {
+    return itemOk(await send());
+  } catch (error) {
+    const own = writeErrorsOf(error)?.[0];
+    return itemFailed(own ? itemError(own) : error);
+  }
+}
+
+/**
+ * Documents inserted together: each answers `'inserted'` or `'duplicate'` (already there).
+ * An item refused for another reason than a duplicate key: the items are inserted again one by
+ * one (a document the batch wrote answers `'duplicate'` then), so each answers for itself
+ * whatever the server reported for the batch.
+ */
 export function insertBatcher<T extends Document>(collection: Collection<T>, options: BatchOptions): Batcher<OptionalUnlessRequiredId<T>, InsertOutcome> {
   return new Batcher(async (docs) => {
     try {
       await collection.insertMany([...docs], { ordered: false });
       return unorderedOutcomes(docs.length, undefined, { duplicateOk: true });
     } catch (error) {
-      return unorderedOutcomes(docs.length, error, { duplicateOk: true });
+      const outcomes = unorderedOutcomes(docs.length, error, { duplicateOk: true });
+      if (!writeErrorsOf(error) || outcomes.every((o) => o.ok)) return outcomes;
+      return Promise.all(docs.map((doc) => alone(() => collection.insertMany([doc]).then((): InsertOutcome => 'inserted')).then(duplicateAsOutcome)));
     }
   }, options);
 }
 
+const duplicateAsOutcome = (result: ItemResult<InsertOutcome>): ItemResult<InsertOutcome> =>
+  !result.ok && (result.error as { code?: unknown }).code === 11000 ? itemOk('duplicate') : result;
+
 /**
- * Writes (updates, upserts) sent together as one unordered bulkWrite. Only for writes whose
- * caller needs no per-item count (a mark, an upsert that only inserts): a bulk write reports
- * matched and modified counts for the whole call.
+ * Writes (updates, upserts) sent together as one unordered bulkWrite. Only for idempotent
+ * writes whose caller needs no per-item count (a mark, an upsert that only inserts): a bulk
+ * write reports counts for the whole call. When the server refuses an item, the batch's items
+ * are sent again one by one, each answering for itself: FerretDB stops an unordered update
+ * batch at its first refused item, reports it as index 0 and the items after it as written
+ * (they are not), so the batch's own report cannot say which items were written.
  */
 export function bulkWriteBatcher<T extends Document>(collection: Collection<T>, options: BatchOptions): Batcher<AnyBulkWriteOperation<T>, void> {
-  const settle = (count: number, error: unknown): ItemResult<void>[] =>
-    unorderedOutcomes(count, error, { duplicateOk: false }).map((r) => (r.ok ? itemOk(undefined) : r));
   return new Batcher(async (ops) => {
     try {
       await collection.bulkWrite([...ops], { ordered: false });
-      return settle(ops.length, undefined);
+      return ops.map(() => itemOk(undefined));
     } catch (error) {
-      return settle(ops.length, error);
+      if (!writeErrorsOf(error)) return ops.map(() => itemFailed(error));
+      return Promise.all(ops.map((op) => alone(async () => void (await collection.bulkWrite([op])))));
     }
   }, options);
 }
