@@ -16,7 +16,7 @@ export async function ensureEarlierWorkFinished(
     throw new EarlierWorkPending(`record ${record._id} is still being created (draft ${record.draftId})`);
   }
   for (const earlier of await earlierPendingWork(deps.redis, record._id, data.draftId)) {
-    if (record.actions[earlier]?.steps.finish || (await deps.db.drafts.findOne({ _id: earlier }))) {
+    if (record.actions[earlier]?.steps.finish || (await deps.batches.draft.add(earlier))) {
       await removePendingWork(deps.redis, record._id, earlier); // finished; the entry is stale
       continue;
     }
