@@ -17,6 +17,7 @@ import type {
 } from '@steadfast/commons';
 import type { WorkflowMetrics } from './metrics.js';
 import type { WorkflowBatches } from './batches.js';
+import type { DirectoryCopies } from './records/directory-copies.js';
 import type { Notifications } from './notifications/notifications.js';
 import type { SearchIndex } from '@steadfast/records';
 
@@ -31,6 +32,8 @@ export interface WorkflowDeps {
   metrics?: WorkflowMetrics;
   /** The group commit: the steps' store calls, shared with the worker's other jobs (batches.ts). */
   batches: WorkflowBatches;
+  /** Directory entries as last read, for new records' copies of their creator. */
+  directoryCopies: DirectoryCopies;
   notifications?: Notifications;
   /** Candidates one record's duplicate check pairs with (`DUPLICATE_CANDIDATE_CAP`; 20 when unset). */
   duplicateCap?: number;

@@ -245,3 +245,18 @@ test('a correction of a record waiting for external validation is rejected and c
   assert.deepEqual(await footprint(created), before, 'the record is as it was, still waiting');
   assert.equal(await workflow.deps.db.audit.countDocuments({ draftId }), 0);
 });
+
+test("a new record copies its creator as the directory holds them, a rename since the worker's last read included", async () => {
+  const { db } = workflow.deps;
+  const process = createRecordProcessor(workflow.deps);
+  await db.directory.updateOne({ _id: 'user-1' }, { $set: { name: 'Before Rename', office: 'office-1', version: 1 } }, { upsert: true });
+  const first = await stagedJob();
+  await process(asJob(first));
+  assert.deepEqual((await db.records.findOne({ _id: recordIdFor(first.draftId) }))?.actors?.['user-1'], { name: 'Before Rename', office: 'office-1', sequence: 1 });
+
+  // Renamed (as the events service keeps the directory): the next record ends with the new copy.
+  await db.directory.updateOne({ _id: 'user-1' }, { $set: { name: 'After Rename', version: 2 } });
+  const second = await stagedJob();
+  await process(asJob(second));
+  assert.deepEqual((await db.records.findOne({ _id: recordIdFor(second.draftId) }))?.actors?.['user-1'], { name: 'After Rename', office: 'office-1', sequence: 2 });
+});

@@ -30,6 +30,7 @@ import type { Environment } from './environment.js';
 import { Alerter, isFinalFailure, webhookChannel, type AlertChannel } from './alerts.js';
 import { workflowMetrics } from './metrics.js';
 import { workflowBatches } from './batches.js';
+import { DirectoryCopies } from './records/directory-copies.js';
 import { fileAdapter, logAdapter, webhookAdapter, type NotificationAdapter } from './notifications/adapters.js';
 import { Notifications } from './notifications/notifications.js';
 import { Outcomes } from './outcomes.js';
@@ -70,6 +71,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     queue: new RecordQueue(connection, policy, env.RECORD_QUEUE_NAME),
     logger,
     metrics,
+    directoryCopies: new DirectoryCopies(),
     batches: workflowBatches(db, search, { maxSize: env.WORKFLOW_BATCH_MAX, maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS }, metrics.batchSize),
     notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger),
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },

@@ -65,7 +65,8 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   const recordId = recordIdFor(data.draftId);
   // Inserted straight away: a repeat (a retry, a second delivery) meets the duplicate key and
   // reads what is there, so the first run does not pay a read to find nothing.
-  const actor = actorCopyOf(await deps.batches.directory.add(data.userId));
+  // The copy as last read (the read after the insert below corrects it), or read now.
+  const actor = actorCopyOf(deps.directoryCopies.get(data.userId) ?? (await deps.batches.directory.add(data.userId)));
   const now = new Date();
   const status = initialStatus(data.action);
   const record: RecordDocument = {
@@ -93,8 +94,9 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   // With the other jobs' new records, in one unordered insert.
   if ((await deps.batches.insertRecord.add(record)) === 'inserted') {
     await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-    // A rename of the user between the read above and the insert: follow it (see followDirectory).
+    // A rename of the user since the copy was read: follow it (see followDirectory).
     const entry = await deps.batches.directory.add(data.userId);
+    deps.directoryCopies.remember(entry);
     if (entry && entry.version > actor.sequence) await refreshActorCopy(deps.db, deps.redis, recordId, entry, deps.logger);
     return record;
   }
