@@ -21,3 +21,4 @@ export * from './sentry.js';
 export * from './secrets.js';
 export * from './hapi-auth.js';
 export * from './population.js';
+export * from './batch/index.js';

@@ -6,7 +6,13 @@
  * `version` as Elasticsearch's external version: a write of an older version is refused by
  * Elasticsearch (409), so a slow or repeated write can never overwrite a newer one.
  */
-import { recordStateOf, type ElasticsearchClient, type EventType, type RecordDocument, type RecordState } from '@steadfast/commons';
+import { itemFailed, itemOk, recordStateOf, type ElasticsearchClient, type EventType, type ItemResult, type RecordDocument, type RecordState } from '@steadfast/commons';
+
+// The client's request and answer types, taken from the client this module is given.
+type BulkResponse = Awaited<ReturnType<ElasticsearchClient['bulk']>>;
+type SearchResponse = Awaited<ReturnType<ElasticsearchClient['search']>>;
+type MsearchRequestItem = Extract<NonNullable<Parameters<ElasticsearchClient['msearch']>[0]>, { searches?: unknown }>['searches'] extends Array<infer T> | undefined ? T : never;
+type ErrorCause = NonNullable<BulkResponse['items'][number]['index']>['error'] & object;
 
 export interface SearchPerson {
   firstNames?: string;
@@ -259,6 +265,36 @@ export class SearchIndex {
     }
   }
 
+  /**
+   * `project` for many records in one `_bulk` request: each item answers as `project` would
+   * (true written, false this version or a newer one was there) or fails on its own. With any
+   * item `visible`, the request waits for one refresh, for all of them.
+   */
+  async projectMany(items: ReadonlyArray<{ record: RecordDocument; visible?: boolean }>): Promise<Array<ItemResult<boolean>>> {
+    return this.writeMany(items.map(({ record, visible }) => ({ doc: toSearchDocument(record), ...(visible ? { visible } : {}) })));
+  }
+
+  /** `write` for many documents in one `_bulk` request (see `projectMany`). */
+  async writeMany(items: ReadonlyArray<{ doc: SearchDocument; visible?: boolean }>): Promise<Array<ItemResult<boolean>>> {
+    if (items.length === 0) return [];
+    let response: BulkResponse;
+    try {
+      response = await this.es.bulk({
+        operations: items.flatMap(({ doc }) => [
+          { index: { _index: this.alias, _id: doc.recordId, version: doc.version, version_type: 'external' as const } },
+          doc,
+        ]),
+        // With the index deleted, a write must fail (and be retried), not create a stray index.
+        require_alias: true,
+        refresh: items.some((item) => item.visible) ? 'wait_for' : false,
+      });
+    } catch (error) {
+      if (isErrorType(error, 'index_not_found_exception')) throw new SearchAliasMissing(this.alias, { cause: error });
+      throw error;
+    }
+    return bulkOutcomes(this.alias, items.length, response);
+  }
+
   /** The document and its version (the record version it was written from), read in real time. */
   async getVersioned(recordId: string): Promise<{ doc: SearchDocument; version: number } | undefined> {
     const response = await this.es.get<SearchDocument>({ index: this.alias, id: recordId }, { ignore: [404] });
@@ -278,31 +314,24 @@ export class SearchIndex {
    * Elasticsearch up to its default of 10,000).
    */
   async findDuplicates(record: RecordDocument, limit: number): Promise<DuplicateSearch> {
-    const doc = toSearchDocument(record);
-    if (!doc.subject.familyName || !doc.subject.firstNames) return { candidates: [], total: 0 };
-    const must: object[] = [
-      { term: { event: doc.event } },
-      { match: { 'subject.familyName': { query: doc.subject.familyName, fuzziness: 'AUTO' } } },
-      { match: { 'subject.firstNames': { query: doc.subject.firstNames, fuzziness: 'AUTO', operator: 'and' } } },
-    ];
-    if (doc.eventDate) must.push({ range: { eventDate: { gte: `${doc.eventDate}||-3d`, lte: `${doc.eventDate}||+3d` } } });
-    if (doc.related.familyName) {
-      must.push({ match: { 'related.familyName': { query: doc.related.familyName, fuzziness: 'AUTO' } } });
-    }
-    const response = await this.es.search({
-      index: this.alias,
-      size: limit,
-      // The flag from doc values: no stored document is loaded per hit.
-      _source: false,
-      docvalue_fields: ['hasPotentialDuplicates'],
-      sort: [{ _score: { order: 'desc' } }, { createdAt: { order: 'desc' } }, { recordId: { order: 'asc' } }],
-      query: { bool: { must, must_not: [{ ids: { values: [record._id] } }] } },
+    const query = duplicateQuery(record, limit);
+    if (!query) return { candidates: [], total: 0 };
+    return duplicateSearchOf(await this.es.search({ index: this.alias, ...query }));
+  }
+
+  /** `findDuplicates` for many records in one `_msearch` request; each item answers or fails on its own. */
+  async findDuplicatesMany(items: ReadonlyArray<{ record: RecordDocument; limit: number }>): Promise<Array<ItemResult<DuplicateSearch>>> {
+    const queries = items.map(({ record, limit }) => duplicateQuery(record, limit));
+    const searches = queries.flatMap((query) => (query ? [{ index: this.alias }, query] : []));
+    const responses = searches.length > 0 ? (await this.es.msearch({ searches: searches as MsearchRequestItem[] })).responses : [];
+    let next = 0;
+    return queries.map((query): ItemResult<DuplicateSearch> => {
+      if (!query) return itemOk({ candidates: [], total: 0 });
+      const response = responses[next++];
+      if (!response) return itemFailed(new Error('the duplicate search answered fewer searches than it was sent'));
+      if ('error' in response) return itemFailed(searchItemError(response.status, response.error));
+      return itemOk(duplicateSearchOf(response));
     });
-    const candidates = response.hits.hits
-      .filter((hit): hit is typeof hit & { _id: string } => !!hit._id)
-      .map((hit) => ({ recordId: hit._id, flagged: (hit.fields?.['hasPotentialDuplicates'] as unknown[] | undefined)?.[0] === true }));
-    const total = response.hits.total;
-    return { candidates, total: typeof total === 'number' ? total : (total?.value ?? candidates.length) };
   }
 
   /** Of these records, those whose search document does not show the duplicate flag, in real time. */
@@ -329,4 +358,65 @@ export interface DuplicateSearch {
 export function isErrorType(error: unknown, type: string): boolean {
   const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type === type;
+}
+
+/** The duplicate search of a record, or undefined when it has no names to compare. */
+function duplicateQuery(record: RecordDocument, limit: number) {
+  const doc = toSearchDocument(record);
+  if (!doc.subject.familyName || !doc.subject.firstNames) return undefined;
+  const must: object[] = [
+    { term: { event: doc.event } },
+    { match: { 'subject.familyName': { query: doc.subject.familyName, fuzziness: 'AUTO' } } },
+    { match: { 'subject.firstNames': { query: doc.subject.firstNames, fuzziness: 'AUTO', operator: 'and' } } },
+  ];
+  if (doc.eventDate) must.push({ range: { eventDate: { gte: `${doc.eventDate}||-3d`, lte: `${doc.eventDate}||+3d` } } });
+  if (doc.related.familyName) {
+    must.push({ match: { 'related.familyName': { query: doc.related.familyName, fuzziness: 'AUTO' } } });
+  }
+  return {
+    size: limit,
+    // The flag from doc values: no stored document is loaded per hit.
+    _source: false,
+    docvalue_fields: ['hasPotentialDuplicates'],
+    sort: [{ _score: { order: 'desc' as const } }, { createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
+    query: { bool: { must, must_not: [{ ids: { values: [record._id] } }] } },
+  };
+}
+
+function duplicateSearchOf(response: Pick<SearchResponse, 'hits'>): DuplicateSearch {
+  const candidates = response.hits.hits
+    .filter((hit): hit is typeof hit & { _id: string } => !!hit._id)
+    .map((hit) => ({ recordId: hit._id, flagged: (hit.fields?.['hasPotentialDuplicates'] as unknown[] | undefined)?.[0] === true }));
+  const total = response.hits.total;
+  return { candidates, total: typeof total === 'number' ? total : (total?.value ?? candidates.length) };
+}
+
+/**
+ * One item's error in a `_bulk` or `_msearch` answer, shaped as the client's error for a single
+ * request (`name`, `meta.statusCode`, `meta.body.error`), so it is classified (retryable or
+ * not) and recognised (`isErrorType`) the same way.
+ */
+export class SearchItemError extends Error {
+  readonly meta: { statusCode: number; body: { error: ErrorCause } };
+  constructor(status: number, error: ErrorCause) {
+    // The type alone, as the client's own message starts: the reason may quote document fields.
+    super(error.type);
+    this.name = 'ResponseError';
+    this.meta = { statusCode: status, body: { error } };
+  }
+}
+
+const searchItemError = (status: number, error: ErrorCause): SearchItemError => new SearchItemError(status, error);
+
+/** Each document's result of a `_bulk` write: as `write` answers, or its own error. */
+export function bulkOutcomes(alias: string, count: number, response: Pick<BulkResponse, 'items'>): Array<ItemResult<boolean>> {
+  return Array.from({ length: count }, (_unused, i): ItemResult<boolean> => {
+    const item = response.items[i]?.index;
+    if (!item) return itemFailed(new Error('the bulk write answered fewer items than it was sent'));
+    if (!item.error) return itemOk(true);
+    const error = searchItemError(item.status, item.error);
+    if (isErrorType(error, 'version_conflict_engine_exception')) return itemOk(false);
+    if (isErrorType(error, 'index_not_found_exception')) return itemFailed(new SearchAliasMissing(alias, { cause: error }));
+    return itemFailed(error);
+  });
 }

@@ -16,6 +16,8 @@ import type {
   Step,
 } from '@steadfast/commons';
 import type { WorkflowMetrics } from './metrics.js';
+import type { WorkflowBatches } from './batches.js';
+import type { DirectoryCopies } from './records/directory-copies.js';
 import type { Notifications } from './notifications/notifications.js';
 import type { SearchIndex } from '@steadfast/records';
 
@@ -28,6 +30,10 @@ export interface WorkflowDeps {
   queue: RecordQueue;
   logger: Logger;
   metrics?: WorkflowMetrics;
+  /** The group commit: the steps' store calls, shared with the worker's other jobs (batches.ts). */
+  batches: WorkflowBatches;
+  /** Directory entries as last read, for new records' copies of their creator. */
+  directoryCopies: DirectoryCopies;
   notifications?: Notifications;
   /** Candidates one record's duplicate check pairs with (`DUPLICATE_CANDIDATE_CAP`; 20 when unset). */
   duplicateCap?: number;
@@ -75,7 +81,7 @@ export async function markDone(ctx: StepContext, steps: readonly Step[]): Promis
   const set = Object.fromEntries(steps.map((step) => [`actions.${ctx.data.draftId}.steps.${step}`, at]));
   const pending = ctx.pending;
   ctx.pending = undefined;
-  if (!pending || !(await pending(set))) await ctx.deps.db.records.updateOne({ _id: ctx.record._id }, { $set: set });
+  if (!pending || !(await pending(set))) await ctx.deps.batches.writeRecord.add({ updateOne: { filter: { _id: ctx.record._id }, update: { $set: set } } });
   const action = ctx.record.actions[ctx.data.draftId];
   if (action) for (const step of steps) action.steps[step] = at;
 }

@@ -7,6 +7,15 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   WORKFLOW_PORT: envPort.default(7072),
   /** Record jobs one workflow process runs at once. */
   WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Group commit (batches.ts): concurrent jobs' calls to one store go out together, as one
+   * request of at most WORKFLOW_BATCH_MAX items, once that many wait or WORKFLOW_BATCH_WAIT_MS
+   * after the first. A longer wait makes fuller batches (fewer requests per record) and adds up
+   * to that wait to each store call of a job; WORKFLOW_BATCH_WAIT_MS=0 still groups the calls
+   * made in the same turn of the event loop.
+   */
+  WORKFLOW_BATCH_MAX: z.coerce.number().int().min(1).max(1_000).default(64),
+  WORKFLOW_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1_000).default(5),
   /** A job whose worker died is retried after this long without a lock renewal. */
   WORKFLOW_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /**

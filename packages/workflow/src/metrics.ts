@@ -8,6 +8,7 @@ export interface WorkflowMetrics {
   duplicateCandidates: Histogram;
   duplicateOverflow: Counter;
   duplicateCapped: Counter;
+  batchSize: Histogram<'store' | 'op'>;
 }
 
 export function workflowMetrics(registry: Registry): WorkflowMetrics {
@@ -45,6 +46,13 @@ export function workflowMetrics(registry: Registry): WorkflowMetrics {
     duplicateCapped: new Counter({
       name: 'steadfast_duplicate_checks_capped_total',
       help: 'Duplicate checks that matched more records than the per-record cap.',
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'steadfast_batch_size',
+      help: 'Items sent in one store request by the group commit (see WORKFLOW_BATCH_MAX, WORKFLOW_BATCH_WAIT_MS).',
+      labelNames: ['store', 'op'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers: [registry],
     }),
   };

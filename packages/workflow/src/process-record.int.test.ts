@@ -65,7 +65,9 @@ test('a record is written at the checkpoints only, and a retry resumes at the la
   const { db, search, notifications } = workflow.deps;
   assert.ok(notifications);
   const process = createRecordProcessor(workflow.deps);
-  const updates = mock.method(db.records, 'updateOne');
+  // Record writes go out in bulk writes (batches.ts); the driver's insertMany is one too.
+  const updates = mock.method(db.records, 'bulkWrite');
+  const recordUpdates = () => updates.mock.calls.flatMap((call) => call.arguments[0]).filter((op) => 'updateOne' in op).length;
   const enqueue = mock.method(notifications, 'enqueue', () => Promise.reject(new Error('notification queue down')));
   try {
     const reported: unknown[] = [];
@@ -78,15 +80,15 @@ test('a record is written at the checkpoints only, and a retry resumes at the la
     // The stores' steps are marked together; a declaration makes no validation call, so its
     // mark waits for the next checkpoint, which the failure did not reach.
     assert.deepEqual(Object.keys(marked).sort(), ['attachments', 'audit', 'duplicates', 'metadata', 'search']);
-    assert.equal(updates.mock.callCount(), 1);
+    assert.equal(recordUpdates(), 1);
 
     enqueue.mock.restore();
     updates.mock.resetCalls();
-    const projected = mock.method(search, 'project');
+    const projected = mock.method(search, 'projectMany');
     assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId });
     assert.equal(projected.mock.callCount(), 0, 'the search step is not run again');
     projected.mock.restore();
-    assert.equal(updates.mock.callCount(), 1, 'one write marks validation, notify, cleanup and finish');
+    assert.equal(recordUpdates(), 1, 'one write marks validation, notify, cleanup and finish');
     const steps = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
     assert.deepEqual(Object.keys(steps).sort(), [...STEPS].sort());
   } finally {
@@ -242,4 +244,19 @@ test('a correction of a record waiting for external validation is rejected and c
   assert.equal(draft?.status === 'rejected' ? draft.code : undefined, 'AWAITING_EXTERNAL_VALIDATION');
   assert.deepEqual(await footprint(created), before, 'the record is as it was, still waiting');
   assert.equal(await workflow.deps.db.audit.countDocuments({ draftId }), 0);
+});
+
+test("a new record copies its creator as the directory holds them, a rename since the worker's last read included", async () => {
+  const { db } = workflow.deps;
+  const process = createRecordProcessor(workflow.deps);
+  await db.directory.updateOne({ _id: 'user-1' }, { $set: { name: 'Before Rename', office: 'office-1', version: 1 } }, { upsert: true });
+  const first = await stagedJob();
+  await process(asJob(first));
+  assert.deepEqual((await db.records.findOne({ _id: recordIdFor(first.draftId) }))?.actors?.['user-1'], { name: 'Before Rename', office: 'office-1', sequence: 1 });
+
+  // Renamed (as the events service keeps the directory): the next record ends with the new copy.
+  await db.directory.updateOne({ _id: 'user-1' }, { $set: { name: 'After Rename', version: 2 } });
+  const second = await stagedJob();
+  await process(asJob(second));
+  assert.deepEqual((await db.records.findOne({ _id: recordIdFor(second.draftId) }))?.actors?.['user-1'], { name: 'After Rename', office: 'office-1', sequence: 2 });
 });

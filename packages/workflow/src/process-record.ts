@@ -82,7 +82,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       attempt: job.attemptsMade + 1,
     });
 
-    const decided = await deps.db.drafts.findOne({ _id: data.draftId });
+    const decided = await deps.batches.draft.add(data.draftId);
     if (decided) {
       if (decided.fingerprint !== data.fingerprint) {
         log.warn('a different payload reused a decided draftId; ignored');
@@ -108,6 +108,9 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       const record = data.operation === 'create' ? await createRecord(deps, data) : await applyCorrection(deps, data);
       const ctx: StepContext = { deps, job, data, log: log.child({ recordId: record._id }), record };
       const unmarked: Step[] = [];
+      const processed: DraftOutcome = { status: 'processed', recordId: record._id };
+      // A retry after the outcome's write failed and the last mark's did not: the outcome alone.
+      if (isDone(ctx, 'finish')) await writeOutcome(deps, data, processed);
       for (const { name, run, checkpoint } of STEPS) {
         if (isDone(ctx, name)) continue;
         step = name;
@@ -115,13 +118,16 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         const effect = await run(ctx);
         unmarked.push(name);
         // A step that made no outside call (`validation` for anything but a registration)
-        // leaves its mark to the next checkpoint.
-        if (checkpoint && effect !== 'nothing') await markDone(ctx, unmarked.splice(0));
+        // leaves its mark to the next checkpoint. The last marks and the draft's outcome go out
+        // together (two collections, each in its batch): a retry after either failed finds the
+        // draft decided or not, and a later correction waits for either (steps/ordering.ts).
+        if (name === 'finish') await Promise.all([markDone(ctx, unmarked.splice(0)), writeOutcome(deps, data, processed)]);
+        else if (checkpoint && effect !== 'nothing') await markDone(ctx, unmarked.splice(0));
         const seconds = (performance.now() - started) / 1000;
         deps.metrics?.stepSeconds.observe({ step: name }, seconds);
         ctx.log.debug({ step: name, ms: Math.round(seconds * 1000) }, 'step done');
       }
-      await decide(deps, data, { status: 'processed', recordId: record._id });
+      await settle(deps, data);
       deps.metrics?.jobs.inc({ outcome: 'processed' });
       ctx.log.info({ trackingId: record.trackingId, status: record.status }, 'record processed');
       return { outcome: 'processed', recordId: record._id };
@@ -159,12 +165,19 @@ async function reportFailedStep(job: RecordJob, step: Step): Promise<void> {
 
 /** Writes the draft's outcome once (a later, different outcome never replaces it), then settles. */
 async function decide(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOutcome): Promise<void> {
-  await deps.db.drafts.updateOne(
-    { _id: data.draftId },
-    { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, userId: data.userId, decidedAt: new Date(), ...outcome } },
-    { upsert: true },
-  );
+  await writeOutcome(deps, data, outcome);
   await settle(deps, data);
+}
+
+/** The draft's outcome, with the other jobs' outcomes in one bulk write; the first one stays. */
+async function writeOutcome(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOutcome): Promise<void> {
+  await deps.batches.writeDraft.add({
+    updateOne: {
+      filter: { _id: data.draftId },
+      update: { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, userId: data.userId, decidedAt: new Date(), ...outcome } },
+      upsert: true,
+    },
+  });
 }
 
 /** The outcome is in MongoDB: the in-flight claim and the record's pending entry can go. */

@@ -29,6 +29,8 @@ import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
 import { Alerter, isFinalFailure, webhookChannel, type AlertChannel } from './alerts.js';
 import { workflowMetrics } from './metrics.js';
+import { workflowBatches } from './batches.js';
+import { DirectoryCopies } from './records/directory-copies.js';
 import { fileAdapter, logAdapter, webhookAdapter, type NotificationAdapter } from './notifications/adapters.js';
 import { Notifications } from './notifications/notifications.js';
 import { Outcomes } from './outcomes.js';
@@ -59,6 +61,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
   const connection = queueConnection(stores.redis);
   const db = collections(mongo.db(stores.mongo.dbName));
   const search = new SearchIndex(es, stores.elasticsearch.index);
+  const metrics = workflowMetrics(registry);
   const deps: WorkflowDeps = {
     db,
     minio,
@@ -67,7 +70,9 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     redis,
     queue: new RecordQueue(connection, policy, env.RECORD_QUEUE_NAME),
     logger,
-    metrics: workflowMetrics(registry),
+    metrics,
+    directoryCopies: new DirectoryCopies(),
+    batches: workflowBatches(db, search, { maxSize: env.WORKFLOW_BATCH_MAX, maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS }, metrics.batchSize),
     notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger),
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
     inputs: recordInputOptionsFrom(env),

@@ -71,7 +71,7 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
   const correlationId = ctx.data.correlationId;
   const cap = deps.duplicateCap ?? DEFAULT_DUPLICATE_CANDIDATE_CAP;
   const me = ctx.record;
-  const plan = planDuplicates(await deps.search.findDuplicates(me, cap), cap);
+  const plan = planDuplicates(await deps.batches.duplicates.add({ record: me, limit: cap }), cap);
   deps.metrics?.duplicateCandidates.observe(plan.pair.length);
   if (plan.overflow > 0) {
     deps.metrics?.duplicateOverflow.inc(plan.overflow);
@@ -84,7 +84,7 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
       const written = await flagDuplicates(deps, me._id, plan, { correlationId, first: ctx.record, marks });
       if (!written) return false;
       ctx.record = written;
-      await deps.search.project(written);
+      await deps.batches.project.add({ record: written });
       return true;
     };
   }
@@ -102,7 +102,7 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
       const mine = storedNow.has(pairId) || (await deps.db.duplicatePairs.findOne({ _id: pairId }, { projection: { foundBy: 1 } }))?.foundBy === me._id;
       if (!mine) return false;
       const written = await flagDuplicates(deps, id, 'flag', { correlationId });
-      if (written) await deps.search.project(written);
+      if (written) await deps.batches.project.add({ record: written });
       return !!written;
     }),
   );

@@ -6,12 +6,13 @@
  */
 import {
   hintOutbox,
-  isDuplicateKey,
   newTrackingId,
   recordEvent,
   recordIdFor,
   recordStateOf,
   type ActionState,
+  type ActorCopy,
+  type DirectoryEntry,
   type HistoryEntry,
   type RecordDocument,
   type RecordJobData,
@@ -19,7 +20,7 @@ import {
 } from '@steadfast/commons';
 import type { WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
-import { actorChange, actorCopyFor, copiedActor, followDirectory } from '@steadfast/records';
+import { actorChange, copiedActor, followDirectory, refreshActorCopy } from '@steadfast/records';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
 import { changeRecord } from '@steadfast/records';
 import { ensureEarlierWorkFinished } from './ordering.js';
@@ -64,7 +65,8 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   const recordId = recordIdFor(data.draftId);
   // Inserted straight away: a repeat (a retry, a second delivery) meets the duplicate key and
   // reads what is there, so the first run does not pay a read to find nothing.
-  const actor = await actorCopyFor(deps.db, data.userId);
+  // The copy as last read (the read after the insert below corrects it), or read now.
+  const actor = actorCopyOf(deps.directoryCopies.get(data.userId) ?? (await deps.batches.directory.add(data.userId)));
   const now = new Date();
   const status = initialStatus(data.action);
   const record: RecordDocument = {
@@ -89,19 +91,24 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
     recordEvent({ recordId, sequence: 1, type: 'record.created', changes: recordStateOf(record), at: now, correlationId: data.correlationId }),
   ];
   record.outboxPending = true;
-  try {
-    await deps.db.records.insertOne(record);
+  // With the other jobs' new records, in one unordered insert.
+  if ((await deps.batches.insertRecord.add(record)) === 'inserted') {
     await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-    await followDirectory(deps.db, deps.redis, recordId, { userId: data.userId, sequence: actor.sequence }, deps.logger);
+    // A rename of the user since the copy was read: follow it (see followDirectory).
+    const entry = await deps.batches.directory.add(data.userId);
+    deps.directoryCopies.remember(entry);
+    if (entry && entry.version > actor.sequence) await refreshActorCopy(deps.db, deps.redis, recordId, entry, deps.logger);
     return record;
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-    const winner = await deps.db.records.findOne({ _id: recordId });
-    // Not our id: the random tracking id collided; the retry draws another.
-    if (!winner) throw new Error('tracking id collision; retrying with a new one', { cause: error });
-    return alreadyApplied(winner, data) ?? winner;
   }
+  const winner = await deps.db.records.findOne({ _id: recordId });
+  // Not our id: the random tracking id collided; the retry draws another.
+  if (!winner) throw new Error('tracking id collision; retrying with a new one');
+  return alreadyApplied(winner, data) ?? winner;
 }
+
+/** The copy of a user a new record carries (as `actorCopyFor`, from an entry read in a batch). */
+const actorCopyOf = (entry: DirectoryEntry | undefined): ActorCopy =>
+  entry ? { name: entry.name, office: entry.office, sequence: entry.version } : { sequence: 0 };
 
 export async function applyCorrection(deps: WorkflowDeps, data: RecordJobData): Promise<RecordDocument> {
   const recordId = data.recordId;

@@ -11,11 +11,12 @@ export async function ensureEarlierWorkFinished(
   record: RecordDocument,
   data: RecordJobData,
 ): Promise<void> {
-  if (!record.actions[record.draftId]?.steps.finish) {
+  // Its last mark and its draft's outcome are written together: either says it is finished.
+  if (!record.actions[record.draftId]?.steps.finish && (await deps.batches.draft.add(record.draftId))?.status !== 'processed') {
     throw new EarlierWorkPending(`record ${record._id} is still being created (draft ${record.draftId})`);
   }
   for (const earlier of await earlierPendingWork(deps.redis, record._id, data.draftId)) {
-    if (record.actions[earlier]?.steps.finish || (await deps.db.drafts.findOne({ _id: earlier }))) {
+    if (record.actions[earlier]?.steps.finish || (await deps.batches.draft.add(earlier))) {
       await removePendingWork(deps.redis, record._id, earlier); // finished; the entry is stale
       continue;
     }

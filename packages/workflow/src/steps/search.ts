@@ -9,5 +9,6 @@ import type { StepContext } from '../context.js';
 export { checkDuplicates } from '../duplicates/check.js';
 
 export async function indexRecord(ctx: StepContext): Promise<void> {
-  await ctx.deps.search.project(ctx.record, { visible: true });
+  // With the other jobs' documents, in one bulk request that waits for one refresh.
+  await ctx.deps.batches.project.add({ record: ctx.record, visible: true });
 }

@@ -1,0 +1,65 @@
+/**
+ * Group commit for the record workers: a worker runs WORKFLOW_CONCURRENCY jobs at once, and their
+ * calls to the same store wait a few milliseconds (WORKFLOW_BATCH_WAIT_MS) for each other and go
+ * out as one request of at most WORKFLOW_BATCH_MAX items: reads by id as one `find` with `$in`,
+ * inserts as one unordered `insertMany`, marks and outcomes as one unordered `bulkWrite`, search
+ * documents as one `_bulk` (one refresh for all), duplicate searches as one `_msearch`. Each job
+ * gets its own item's result, so it succeeds or fails, and is retried, on its own.
+ */
+import {
+  Batcher,
+  type AnyBulkWriteOperation,
+  bulkWriteBatcher,
+  findByIdBatcher,
+  insertBatcher,
+  type AuditEntry,
+  type BatchOptions,
+  type Collections,
+  type DirectoryEntry,
+  type DraftDocument,
+  type Histogram,
+  type InsertOutcome,
+  type RecordDocument,
+} from '@steadfast/commons';
+import type { DuplicateSearch, SearchIndex } from '@steadfast/records';
+
+export interface BatchSettings {
+  /** Items in one request at most (WORKFLOW_BATCH_MAX). */
+  maxSize: number;
+  /** How long the first item of a batch waits for others (WORKFLOW_BATCH_WAIT_MS). */
+  maxWaitMs: number;
+}
+
+export interface WorkflowBatches {
+  draft: Batcher<string, DraftDocument | undefined>;
+  directory: Batcher<string, DirectoryEntry | undefined>;
+  insertRecord: Batcher<RecordDocument, InsertOutcome>;
+  /** Writes of records that need no answer but success: step marks. */
+  writeRecord: Batcher<AnyBulkWriteOperation<RecordDocument>, void>;
+  writeDraft: Batcher<AnyBulkWriteOperation<DraftDocument>, void>;
+  insertAudit: Batcher<AuditEntry, InsertOutcome>;
+  project: Batcher<{ record: RecordDocument; visible?: boolean }, boolean>;
+  duplicates: Batcher<{ record: RecordDocument; limit: number }, DuplicateSearch>;
+}
+
+export function workflowBatches(
+  db: Collections,
+  search: SearchIndex,
+  settings: BatchSettings,
+  batchSize?: Histogram<'store' | 'op'>,
+): WorkflowBatches {
+  const options = (store: string, op: string): BatchOptions => ({
+    ...settings,
+    ...(batchSize ? { onFlush: (size: number) => batchSize.observe({ store, op }, size) } : {}),
+  });
+  return {
+    draft: findByIdBatcher(db.drafts, options('mongodb', 'find-drafts')),
+    directory: findByIdBatcher(db.directory, options('mongodb', 'find-directory')),
+    insertRecord: insertBatcher(db.records, options('mongodb', 'insert-records')),
+    writeRecord: bulkWriteBatcher(db.records, options('mongodb', 'write-records')),
+    writeDraft: bulkWriteBatcher(db.drafts, options('mongodb', 'write-drafts')),
+    insertAudit: insertBatcher(db.audit, options('mongodb', 'insert-audit')),
+    project: new Batcher((items) => search.projectMany(items), options('elasticsearch', 'bulk')),
+    duplicates: new Batcher((items) => search.findDuplicatesMany(items), options('elasticsearch', 'msearch')),
+  };
+}
