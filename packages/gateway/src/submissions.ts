@@ -156,7 +156,8 @@ export class Submissions {
           break;
         case 'queue':
           try {
-            await this.enqueue(submission, action, print, await staging);
+            // MongoDB said the draft has no outcome (not `unknown`): the job need not ask again.
+            await this.enqueue(submission, action, print, await staging, facts.decided === null);
           } catch (error) {
             // Let the next attempt start clean; if this fails too, the next attempt finds no job and queues.
             await releaseDraft(this.deps.redis, draftId).catch(() => undefined);
@@ -168,7 +169,7 @@ export class Submissions {
     }
   }
 
-  private async enqueue(submission: Submission, action: RecordAction, print: string, refs: AttachmentRef[]): Promise<void> {
+  private async enqueue(submission: Submission, action: RecordAction, print: string, refs: AttachmentRef[], undecided: boolean): Promise<void> {
     const details: Record<string, unknown> = { ...submission.details };
     delete details['attachments']; // staged: the job carries references, never the bytes
     const acceptedAt = new Date();
@@ -184,6 +185,7 @@ export class Submissions {
       acceptedAt: acceptedAt.toISOString(),
       details,
       attachments: refs,
+      ...(undecided ? { undecided: true as const } : {}),
     };
     await this.store('the queue (Redis)', async () => {
       if (submission.recordId) {

@@ -60,8 +60,23 @@ export const RecordJobData = z.object({
   /** The validated input without `attachments`. */
   details: z.record(z.string(), z.unknown()),
   attachments: z.array(AttachmentRef),
+  /**
+   * The gateway asked MongoDB just before queueing and the draft had no outcome: the job's first
+   * start need not ask again (`mustLookUpDraft`). Absent when MongoDB could not be asked.
+   */
+  undecided: z.literal(true).optional(),
 });
 export type RecordJobData = z.infer<typeof RecordJobData>;
+
+/**
+ * Whether a worker must read the draft's outcome before processing its job. Not at the first
+ * start of a job the gateway queued after finding no outcome: only this job decides the draft
+ * (its id is the draftId, and the claim keeps any other from being queued while it lives). Any
+ * later start (a retry, or a re-run after a worker died, perhaps after the outcome was written)
+ * asks, as does a job queued while MongoDB could not be asked.
+ */
+export const mustLookUpDraft = (data: Pick<RecordJobData, 'undecided'>, attemptsStarted: number | undefined): boolean =>
+  data.undecided !== true || attemptsStarted !== 1;
 
 /**
  * The steps of the record workflow, in order. `validation` (asking the country config) runs for
