@@ -60,7 +60,7 @@ test('a job processed three times, twice at once, leaves one record, document, a
   await assert.rejects(minio.statObject(buckets.staging, stagingKeyFor(data.draftId, data.attachments[0]!)));
 });
 
-test('a record is written at the checkpoints only, and a retry resumes at the last one', async () => {
+test("a declaration's record is written once after its insert, at the end; a retry before it redoes the stores' steps, which find their work done", async () => {
   const data = await stagedJob();
   const { db, search, notifications } = workflow.deps;
   assert.ok(notifications);
@@ -77,23 +77,61 @@ test('a record is written at the checkpoints only, and a retry resumes at the la
     assert.deepEqual(reported, [{ failedStep: 'notify' }]);
     const recordId = recordIdFor(data.draftId);
     const marked = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
-    // The stores' steps are marked together; a declaration makes no validation call, so its
-    // mark waits for the next checkpoint, which the failure did not reach.
-    assert.deepEqual(Object.keys(marked).sort(), ['attachments', 'audit', 'duplicates', 'metadata', 'search']);
-    assert.equal(recordUpdates(), 1);
+    // Nobody outside is asked about a declaration: no checkpoint before the end.
+    assert.deepEqual(Object.keys(marked).sort(), ['metadata']);
+    assert.equal(recordUpdates(), 0);
 
     enqueue.mock.restore();
     updates.mock.resetCalls();
     const projected = mock.method(search, 'projectMany');
     assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId });
-    assert.equal(projected.mock.callCount(), 0, 'the search step is not run again');
+    assert.ok(projected.mock.callCount() >= 1, 'the search step runs again');
     projected.mock.restore();
-    assert.equal(recordUpdates(), 1, 'one write marks validation, notify, cleanup and finish');
+    assert.equal(recordUpdates(), 1, 'one write marks every step at the end');
     const steps = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
     assert.deepEqual(Object.keys(steps).sort(), [...STEPS].sort());
+    assert.equal(await db.audit.countDocuments({ draftId: data.draftId }), 1, 'the audit step found its entry there');
+    assert.equal((await search.get(recordId))?.trackingId, (await db.records.findOne({ _id: recordId }))?.trackingId);
   } finally {
     enqueue.mock.restore();
     updates.mock.restore();
+  }
+});
+
+test("a registrar's record is marked once it is in every store, before the country is asked; a retry resumes there", async () => {
+  const data = { ...(await stagedJob()), action: 'register' as const };
+  const { db, search } = workflow.deps;
+  const process = createRecordProcessor(workflow.deps);
+  // The country config (or auth, asked for its token) is unreachable.
+  const fetched = mock.method(globalThis, 'fetch', () => Promise.reject(new TypeError('fetch failed')));
+  try {
+    await assert.rejects(process(asJob(data)), /validation step failed/);
+    const recordId = recordIdFor(data.draftId);
+    const marked = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};
+    assert.deepEqual(Object.keys(marked).sort(), ['attachments', 'audit', 'duplicates', 'metadata', 'search']);
+    const projected = mock.method(search, 'projectMany');
+    await assert.rejects(process(asJob(data)), /validation step failed/);
+    assert.equal(projected.mock.callCount(), 0, 'the search step is not run again');
+    projected.mock.restore();
+  } finally {
+    fetched.mock.restore();
+  }
+});
+
+test('the first start of a job the gateway found undecided does not read the draft; a later start does', async () => {
+  const data = { ...(await stagedJob()), undecided: true as const };
+  const { db } = workflow.deps;
+  const process = createRecordProcessor(workflow.deps);
+  const reads = mock.method(db.drafts, 'find');
+  try {
+    const started = (attemptsStarted: number) => ({ ...asJob(data), attemptsStarted }) as unknown as RecordJob;
+    assert.equal((await process(started(1))).outcome, 'processed');
+    assert.equal(reads.mock.callCount(), 0);
+    // A re-run after a worker died once the outcome was written: answered from the outcome.
+    assert.equal((await process(started(2))).outcome, 'processed');
+    assert.equal(reads.mock.callCount(), 1);
+  } finally {
+    reads.mock.restore();
   }
 });
 

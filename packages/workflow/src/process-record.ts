@@ -6,6 +6,7 @@
 import {
   boundMessage,
   errorLine,
+  mustLookUpDraft,
   recordInputSchemas,
   RecordJobData,
   releaseDraft,
@@ -22,7 +23,7 @@ import { isRetryable } from './classify.js';
 import { InvalidJob, Rejection } from './errors.js';
 import { checkJob } from './records/job-check.js';
 import { writeAudit } from './steps/audit.js';
-import { notifyReceived, requestExternalValidation } from './steps/external.js';
+import { asksCountry, notifyReceived, requestExternalValidation } from './steps/external.js';
 import { discardStaged, moveAttachments, removeStaged } from './steps/attachments.js';
 import { applyCorrection, createRecord } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
@@ -32,20 +33,30 @@ import { stagedContentProblem } from './steps/staged-content.js';
  * The steps after metadata (which the record's first write marks), in order. Every step is
  * idempotent, so a mark only saves redoing work on a retry; it is written at checkpoints, not
  * after every step (each mark is a write of the whole record): once the record is in every store
- * (`audit`), after an external call that should not be repeated (`validation`, when it made
- * one), and at the end. A retry after a failure between checkpoints redoes the steps since the
- * last one, which find their work done.
+ * (`audit`) when the country is to be asked next (a call that can fail for hours; its retries
+ * then start there), after an external call that should not be repeated (`validation`, when it
+ * made one), and at the end. A record nobody outside is asked about is written once here, at the
+ * end: a retry after a failure before it (the notification queue or MinIO's clean-up down)
+ * redoes the stores' steps, which find their work done. A checkpoint is a pure function of the
+ * job and record (`checkpointAfter`), so a unit test covers it.
  */
-const STEPS: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<StepEffect>; checkpoint?: true }> = [
+const STEPS: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<StepEffect> }> = [
   { name: 'attachments', run: moveAttachments },
   { name: 'search', run: indexRecord },
   { name: 'duplicates', run: checkDuplicates },
-  { name: 'audit', run: writeAudit, checkpoint: true },
-  { name: 'validation', run: requestExternalValidation, checkpoint: true },
+  { name: 'audit', run: writeAudit },
+  { name: 'validation', run: requestExternalValidation },
   { name: 'notify', run: notifyReceived },
   { name: 'cleanup', run: removeStaged },
-  { name: 'finish', run: async () => {}, checkpoint: true },
+  { name: 'finish', run: async () => {} },
 ];
+
+/** Whether the marks gathered so far are written once `step` is done (and made `effect`). */
+export function checkpointAfter(step: Step, effect: StepEffect, ctx: Pick<StepContext, 'data' | 'record'>): boolean {
+  if (step === 'audit') return asksCountry(ctx);
+  if (step === 'validation') return effect !== 'nothing';
+  return step === 'finish';
+}
 
 /**
  * The first line of an error, capped: it becomes the job's failedReason, which the client sees
@@ -82,7 +93,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       attempt: job.attemptsMade + 1,
     });
 
-    const decided = await deps.batches.draft.add(data.draftId);
+    const decided = mustLookUpDraft(data, job.attemptsStarted) ? await deps.batches.draft.add(data.draftId) : undefined;
     if (decided) {
       if (decided.fingerprint !== data.fingerprint) {
         log.warn('a different payload reused a decided draftId; ignored');
@@ -111,7 +122,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       const processed: DraftOutcome = { status: 'processed', recordId: record._id };
       // A retry after the outcome's write failed and the last mark's did not: the outcome alone.
       if (isDone(ctx, 'finish')) await writeOutcome(deps, data, processed);
-      for (const { name, run, checkpoint } of STEPS) {
+      for (const { name, run } of STEPS) {
         if (isDone(ctx, name)) continue;
         step = name;
         const started = performance.now();
@@ -122,7 +133,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         // together (two collections, each in its batch): a retry after either failed finds the
         // draft decided or not, and a later correction waits for either (steps/ordering.ts).
         if (name === 'finish') await Promise.all([markDone(ctx, unmarked.splice(0)), writeOutcome(deps, data, processed)]);
-        else if (checkpoint && effect !== 'nothing') await markDone(ctx, unmarked.splice(0));
+        else if (checkpointAfter(name, effect, ctx)) await markDone(ctx, unmarked.splice(0));
         const seconds = (performance.now() - started) / 1000;
         deps.metrics?.stepSeconds.observe({ step: name }, seconds);
         ctx.log.debug({ step: name, ms: Math.round(seconds * 1000) }, 'step done');

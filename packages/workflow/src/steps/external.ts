@@ -11,9 +11,14 @@
 import { requestInternalToken } from '@steadfast/commons';
 import type { StepContext, StepEffect } from '../context.js';
 
+/** Whether the `validation` step will ask the country config: a registrar's new record not yet sent. */
+export function asksCountry({ data, record }: Pick<StepContext, 'data' | 'record'>): boolean {
+  return data.operation === 'create' && data.action === 'register' && !record.externalValidation;
+}
+
 export async function requestExternalValidation(ctx: StepContext): Promise<StepEffect> {
   const { data, record, deps } = ctx;
-  if (data.operation !== 'create' || data.action !== 'register' || record.externalValidation) return 'nothing';
+  if (!asksCountry(ctx)) return 'nothing';
   const token = await requestInternalToken(deps.urls.auth, deps.authSecret, { userId: data.userId, recordId: record._id, action: 'register' });
   const response = await fetch(new URL('/event-registration', deps.urls.countryConfig), {
     method: 'POST',
