@@ -99,7 +99,7 @@ async function assertPaired(clusters: Array<ReturnType<typeof declarationJob>[]>
   }
 }
 
-test('the duplicate step takes as long per record in a cluster of 200 as alone, and finds every pair', { timeout: 150_000 }, async () => {
+test('the duplicate step takes as long per record in a cluster of 200 as alone, and finds every pair', { timeout: 600_000 }, async () => {
   // The default cap (20): a cluster of 200 pairs each record with 20, as in production.
   delete workflow.deps.duplicateCap;
   const sizes: Array<[size: number, clusters: number]> = [[1, 40], [10, 2], [50, 1], [200, 1]];
