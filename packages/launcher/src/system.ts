@@ -136,6 +136,12 @@ export class System {
     return { ...how, ms: Date.now() - started, forced };
   }
 
+  /** Sends a signal that does not end the process (SIGSTOP, SIGCONT: a drill's pause); false if not running. */
+  signalService(name: string, signal: 'SIGSTOP' | 'SIGCONT'): boolean {
+    const service = this.running.get(name);
+    return service ? service.child.kill(signal) : false;
+  }
+
   /** Stops every instance, the gateways first so no new work arrives while workers finish. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     for (const spec of [...SERVICES].reverse()) {
