@@ -132,11 +132,13 @@ async function duplicatesMain(mode: 'soak' | 'duplicates'): Promise<number> {
   const rate = Number(argValue('--rate') ?? 9.3);
   const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
   const connection = { ...redisTarget, maxRetriesPerRequest: null };
-  const queue = new Queue(names.RECORD_QUEUE_NAME, { connection });
+  // The services' prefix (the {steadfast} hash tag): without it the depth read is of an empty
+  // queue of another name, and a soak that fell behind would read as held.
+  const queue = new Queue(names.RECORD_QUEUE_NAME, queueBase(connection));
   const followers = [
     ...eventQueueNames({ prefix: names.EVENT_QUEUE_PREFIX, partitions: readEnv(eventEnvSchema).EVENT_PARTITIONS }),
     `notification-${names.RECORD_QUEUE_NAME}`,
-  ].map((name) => new Queue(name, { connection }));
+  ].map((name) => new Queue(name, queueBase(connection)));
   const redis = createRedis(storeConfigFrom(storeEnv).redis);
   const interrupted = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping the services and removing the run's data`);
