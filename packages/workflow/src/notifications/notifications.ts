@@ -184,7 +184,10 @@ export class Notifications {
       else claimedBefore.push(i);
     });
     if (claimedBefore.length > 0) {
-      const decided = await this.decideClaimed(claimedBefore.map((i) => notifications[i]!), ours, job.attempts);
+      // A store that fails here fails only these (the job retries them); the fresh claims are still sent.
+      const decided = await this.decideClaimed(claimedBefore.map((i) => notifications[i]!), ours, job.attempts).catch((error: unknown) =>
+        claimedBefore.map(() => ({ failed: `claim not read: ${(error as Error).message}` })),
+      );
       claimedBefore.forEach((i, k) => {
         const d = decided[k]!;
         if (d === 'send') toSend.push(i);
@@ -212,12 +215,16 @@ export class Notifications {
   }
 
   /** What to do with notifications whose claim was there already: 'send' (claim taken back) or their outcome. */
-  private async decideClaimed(list: readonly Notification[], ours: { jobId: string; claimId: string }, attempts: number): Promise<Array<'send' | 'skipped' | 'unknown'>> {
+  private async decideClaimed(
+    list: readonly Notification[],
+    ours: { jobId: string; claimId: string },
+    attempts: number,
+  ): Promise<Array<'send' | Exclude<DeliveryOutcome, 'sent'>>> {
     const found = await this.sent.find({ _id: { $in: list.map((n) => n.id) } }).toArray();
     const byId = new Map(found.map((c) => [c._id, c]));
     const ownerStates = new Map<string, OwnerState>();
     return Promise.all(
-      list.map(async (n) => {
+      list.map(async (n): Promise<'send' | Exclude<DeliveryOutcome, 'sent'>> => {
         let existing = byId.get(n.id);
         let owner: { jobId: string; state: OwnerState } | undefined;
         // At most a few rounds: each asks the job now holding the claim, then reads it again.
@@ -239,7 +246,7 @@ export class Notifications {
         // Changing hands faster than we can look: whoever holds it now answers for it.
         this.logger.warn({ recordId: n.recordId, kind: n.kind, jobId: ours.jobId }, 'notification claim kept changing hands; left to its holder');
         return 'skipped';
-      }),
+      }).map((decided) => decided.catch((error: unknown) => ({ failed: `claim not decided: ${(error as Error).message}` }))),
     );
   }
 
