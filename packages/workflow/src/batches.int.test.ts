@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { bulkWriteBatcher, recordIdFor, sampleBirth, STEPS, type AnyBulkWriteOperation, type RecordDocument, type RecordJob, type RecordJobData } from '@steadfast/commons';
 import { createRecordProcessor } from './process-record.js';
@@ -62,6 +63,13 @@ test("50 concurrent jobs share their store requests; an item the store refuses f
   // Their reads and writes went out together: the 50 look-ups of the drafts as one request.
   assert.ok((await batchesLargerThan('find-drafts', 32)) >= 1, 'the draft look-ups shared one request');
   assert.ok((await batchesLargerThan('bulk', 1)) >= 1, 'search documents shared a bulk request');
+  // Their notifications too: fewer notification jobs than records, each record's listed once.
+  assert.ok((await batchesLargerThan('add-notifications', 1)) >= 1, 'notifications shared a job');
+  const notificationJobs = await workflow.deps.notifications!.queue.getJobs(['waiting', 'active', 'completed', 'delayed']);
+  const notified = notificationJobs.flatMap((job) => (job.data as { notifications: Array<{ recordId: string }> }).notifications.map((n) => n.recordId));
+  const processedIds = jobs.filter((data) => data !== victim).map((data) => recordIdFor(data.draftId));
+  assert.deepEqual([...notified].sort(), [...processedIds].sort(), 'each processed record\'s notification queued once');
+  assert.ok(notificationJobs.length < processedIds.length / 4, `${notificationJobs.length} notification jobs for ${processedIds.length} records`);
 
   results.forEach((result, i) => {
     if (jobs[i] === victim) {
@@ -85,6 +93,11 @@ test("50 concurrent jobs share their store requests; an item the store refuses f
   const steps = after?.actions[victim.draftId]?.steps ?? {};
   assert.deepEqual(Object.keys(steps).sort(), [...STEPS].sort());
   assert.equal((await db.drafts.findOne({ _id: victim.draftId }))?.status, 'processed');
+  const claims = db.records.db.collection<{ _id: string; recordId: string; status: string }>('notifications');
+  const ids = jobs.map((data) => recordIdFor(data.draftId));
+  for (let tries = 0; (await claims.countDocuments({ recordId: { $in: ids }, status: 'sent' })) < ids.length && tries < 300; tries += 1) await sleep(100);
+  assert.equal(await claims.countDocuments({ recordId: { $in: ids } }), ids.length, 'one claim per record: every notification sent once');
+  assert.equal(await claims.countDocuments({ recordId: { $in: ids }, status: 'sent' }), ids.length);
   for (const data of jobs) {
     assert.equal(await db.records.countDocuments({ draftId: data.draftId }), 1);
     assert.equal(await db.audit.countDocuments({ draftId: data.draftId }), 1);

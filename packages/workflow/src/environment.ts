@@ -30,6 +30,11 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   NOTIFICATION_ADAPTER: z.enum(['log', 'file', 'webhook']).default('log'),
   NOTIFICATION_FILE: z.string().min(1).optional(),
   NOTIFICATION_WEBHOOK_URL: z.url().optional(),
+  /**
+   * Sends one notification job (a batch: the notifications record jobs enqueued within one
+   * WORKFLOW_BATCH_WAIT_MS, at most WORKFLOW_BATCH_MAX) has in flight at once.
+   */
+  NOTIFICATION_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Where exhausted jobs are reported; unset: not reported to Sentry (still alerted). */
   SENTRY_DSN: z.url().optional(),
   /** A URL that receives a JSON POST per exhausted job (chat, paging, ticketing). */

@@ -73,7 +73,12 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     metrics,
     directoryCopies: new DirectoryCopies(),
     batches: workflowBatches(db, search, { maxSize: env.WORKFLOW_BATCH_MAX, maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS }, metrics.batchSize),
-    notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger),
+    notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger, {
+      maxSize: env.WORKFLOW_BATCH_MAX,
+      maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS,
+      sendConcurrency: env.NOTIFICATION_SEND_CONCURRENCY,
+      batchSize: metrics.batchSize,
+    }),
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
     inputs: recordInputOptionsFrom(env),
     authSecret: secretOf(env, 'AUTH_INTERNAL_SECRET'),

@@ -241,6 +241,8 @@ export interface EventDeadLetteredAlert extends AlertBase {
 export interface NotificationUnknownAlert extends AlertBase {
   kind: 'notification-unknown';
   notificationId: string;
+  /** The job that held the claim (a batch of notifications); absent on alerts from before batches, whose job id was `notificationId`. */
+  jobId?: string;
   recordId: string;
   notificationKind: string;
   channel: string;

@@ -24,7 +24,8 @@ test('a notification alert links to the notification job; an unreadable id to th
     ...base, _id: 'notification:n1', kind: 'notification-unknown', queue: 'notification-record',
     notificationId: 'n1', recordId: 'r', notificationKind: 'registered', channel: 'sms',
   };
-  assert.equal(jobLink(unknown), '/admin/queues/queue/notification-record/n1');
+  assert.equal(jobLink(unknown), '/admin/queues/queue/notification-record/n1', 'an alert from before batches: the job id was the notification id');
+  assert.equal(jobLink({ ...unknown, jobId: 'batch-ab12' }), '/admin/queues/queue/notification-record/batch-ab12', 'the batch job that held the claim');
   const odd: AlertDocument = { ...base, _id: 'something-else', kind: 'job-exhausted', queue: 'record', draftId: 'd', step: 's' };
   assert.equal(jobLink(odd), '/admin/queues/queue/record');
 });

@@ -23,7 +23,7 @@ const SHOWN = 200;
 
 /** The job an alert is about: its queue and id in the board, when they can be named. */
 export function jobOf(alert: AlertDocument): { queue: string; jobId?: string } {
-  if (alert.kind === 'notification-unknown') return { queue: alert.queue, jobId: alert.notificationId };
+  if (alert.kind === 'notification-unknown') return { queue: alert.queue, jobId: alert.jobId ?? alert.notificationId };
   // `<queue>:<jobId>:<failedAt ms>` (alertIdOf)
   const prefix = `${alert.queue}:`;
   const end = alert._id.lastIndexOf(':');

@@ -16,7 +16,7 @@ export interface BoardQueue {
 
 /** The queues named after the record queue, with what each is for. */
 export const queuesNamedAfter = (recordQueue: string): Array<{ name: string; description: string }> => [
-  { name: `notification-${recordQueue}`, description: 'Notifications to informants, each sent at most once. A failed job released its claim: retry sends it.' },
+  { name: `notification-${recordQueue}`, description: 'Notifications to informants, in batches: one job lists those enqueued together (its name: how many, which kinds). Each is sent at most once; a job whose sends partly failed released their claims: retry sends those only.' },
   { name: `record-outcome-${recordQueue}`, description: "Follow-ups of the country's confirm/reject answer (audit entry, search document, notification)." },
   { name: `country-validation-${recordQueue}`, description: "The reference country config's validation requests (run by the country config service)." },
 ];
