@@ -66,8 +66,11 @@ EOF
 }
 
 launch_mongo() {
-  [ -x "$BIN_DIR/steadfast-ferretdb" ] || die "FerretDB is not installed" "run: npm run setup"
-  spawn mongo "$BIN_DIR/steadfast-ferretdb" -listen "127.0.0.1:$MONGO_PORT" -data "$DATA_DIR/ferretdb"
+  # This checkout's build (its patches), not whichever build the last setup linked.
+  local bin
+  bin=$(ferretdb_bin)
+  [ -x "$bin" ] || die "FerretDB (with this checkout's patches) is not installed" "run: npm run setup"
+  spawn mongo "$bin" -listen "127.0.0.1:$MONGO_PORT" -data "$DATA_DIR/ferretdb"
 }
 
 launch_minio() {

@@ -85,9 +85,8 @@ install_mongo() {
   local src="$INFRA_DIR/ferretdb"
   # The binary's name carries a hash of its sources and patches, so an edit or a version bump
   # rebuilds it.
-  local hash
-  hash=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src"/patches/*.patch | sha256sum | cut -c1-12)
-  local bin="$BIN_DIR/steadfast-ferretdb-$hash"
+  local bin
+  bin=$(ferretdb_bin)
   if [ ! -x "$bin" ]; then
     need git "install git (apt-get install git): it applies our FerretDB patches"
     step "building FerretDB $FERRETDB_VERSION with our patches (first time: about 2 minutes)"

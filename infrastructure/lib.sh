@@ -22,6 +22,13 @@ FERRETDB_VERSION=v1.24.0
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c   # no semver tags upstream: last code fix
 ES_VERSION=8.19.21                                 # newest 8.x on Maven Central
 
+# The FerretDB binary of this checkout: its name carries a hash of our wrapper's sources and
+# patches, so checkouts with different patches (branches, worktrees) each run their own build.
+ferretdb_bin() {
+  local src="$INFRA_DIR/ferretdb"
+  echo "$BIN_DIR/steadfast-ferretdb-$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src"/patches/*.patch | sha256sum | cut -c1-12)"
+}
+
 REDIS_PORT=${REDIS_PORT:-6379}
 MONGO_PORT=${MONGO_PORT:-27017}
 MINIO_PORT=${MINIO_PORT:-9000}

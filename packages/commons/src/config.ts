@@ -188,6 +188,8 @@ export const eventEnvSchema = z.object({
   EVENT_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
   EVENT_BACKOFF_MS: z.coerce.number().int().min(1).default(500),
   EVENT_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Events in one job at most: a relay round's events of a partition go out as jobs this big. */
+  EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(100).default(100),
 });
 
 export type EventEnv = z.infer<typeof eventEnvSchema>;
@@ -198,6 +200,7 @@ export const eventChannelFrom = (env: EventEnv) => ({
   attempts: env.EVENT_ATTEMPTS,
   backoffMs: env.EVENT_BACKOFF_MS,
   backoffMaxMs: env.EVENT_BACKOFF_MAX_MS,
+  batchMax: env.EVENT_BATCH_MAX,
 });
 
 /**

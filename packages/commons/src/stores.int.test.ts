@@ -52,6 +52,26 @@ describe('MongoDB (FerretDB)', () => {
     });
     assert.equal(await records.countDocuments({ draftId: 'd-1' }), 1);
   });
+
+  // FerretDB's update command kept every statement's query open until the command ended, each
+  // holding one of SQLite's 100 pooled connections: 100 statements waited forever for one more
+  // (patches/0003), and with them every later write. And a find by `_id: {$in}` scanned the
+  // collection (patches/0002). Batches of that size are what the event relay sends.
+  test('a bulk write of 300 compare-and-set updates completes, and a find by 300 ids answers them all', { timeout: 120_000 }, async () => {
+    const outboxes = db.collection<{ _id: string; version: number; pending?: boolean }>('outboxes');
+    const ids = Array.from({ length: 300 }, (_, i) => `a-${i}`);
+    await outboxes.insertMany(ids.map((_id) => ({ _id, version: 1, pending: true })));
+    const result = await outboxes.bulkWrite(
+      ids.map((_id, i) => ({ updateOne: { filter: { _id, version: i % 10 === 0 ? 2 : 1 }, update: { $unset: { pending: '' } } } })),
+      { ordered: false },
+    );
+    assert.equal(result.matchedCount, 270, 'every compare-and-set but the missed ones');
+    const found = await outboxes.find({ _id: { $in: ids } }, { projection: { pending: 1 } }).toArray();
+    assert.equal(found.length, 300);
+    assert.deepEqual(found.filter((d) => d.pending).map((d) => d._id).sort(), ids.filter((_, i) => i % 10 === 0).sort());
+    // The store still takes writes afterwards.
+    await outboxes.insertOne({ _id: 'after', version: 1 });
+  });
 });
 
 describe('MinIO', () => {

@@ -1,8 +1,10 @@
 /**
  * The relay, the channel and the projections against the real Redis, MongoDB and Elasticsearch,
- * under names of their own: every change reaches every projection once and in order, a lost
- * hint is found by the sweep, a poison event is dead-lettered (raising one alert) while others flow and applies
- * once when replayed after the fix, and a renamed user's copies follow.
+ * under names of their own: every change reaches every projection once and in order, a relay
+ * round goes out as one job per partition and a round published again adds nothing, repeats
+ * change nothing, a job from before batching is still applied, a lost hint is found by the
+ * sweep, a poison event is dead-lettered alone (raising one alert) while its batch-mates are
+ * applied and applies once when replayed after the fix, and a renamed user's copies follow.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,12 +15,21 @@ import {
   collections,
   createLogger,
   domainEvent,
+  EventChannel,
+  eventJobId,
   eventQueueName,
+  eventsOfJob,
   openStores,
+  outboxHintKey,
+  OutboxRelay,
   partitionOf,
+  recordEvent,
   storeConfigFrom,
   withEvent,
+  type Collection,
   type Collections,
+  type DomainEvent,
+  type OutboxDocument,
   type StoreClients,
 } from '@steadfast/commons';
 import { SearchIndex, toSearchDocument } from '@steadfast/records';
@@ -101,6 +112,105 @@ test('every change of every record reaches both projections, once and in order',
   assert.equal(await db.records.countDocuments({ outboxPending: true }), 0, 'every outbox emptied');
 });
 
+/** The jobs in a queue (any state), with what they carry. */
+async function jobsOf(queue: Queue): Promise<Array<{ id: string; events: DomainEvent[]; state: string }>> {
+  const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
+  return Promise.all(
+    jobs.map(async (job) => {
+      const read = eventsOfJob(job.data);
+      return { id: String(job.id), events: read.kind === 'invalid' ? [] : read.events, state: await job.getState() };
+    }),
+  );
+}
+
+test('a relay round goes out as one job per partition, in sequence per record, and the same round published again adds nothing', async () => {
+  // A relay of its own, not started, on a database and queues of its own: its rounds are ours.
+  const dbName = `${env.MONGO_DB}_relay`;
+  const own = collections(stores.mongo.db(dbName));
+  const prefix = `${env.EVENT_QUEUE_PREFIX}-relay`;
+  const channel = new EventChannel({ prefix, partitions: 4, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000, batchMax: 100 }, stores.redis);
+  const source = own.records as unknown as Collection<OutboxDocument>;
+  const relay = new OutboxRelay([{ collection: source, hinted: true }], channel, stores.redis, createLogger('relay', { level: 'silent' }), {
+    pollMs: 50,
+    sweepMs: 60_000,
+    batch: 200,
+  });
+  try {
+    const ids = Array.from({ length: 150 }, (_, i) => `rr-${id}-${i}`);
+    for (let i = 0; i < ids.length; i += 50) await own.records.insertMany(ids.slice(i, i + 50).map((recordId, k) => newRecord(recordId, 'u-1', i + k)));
+    await stores.redis.zadd(outboxHintKey(own.records), ...ids.flatMap((recordId) => [0, recordId]));
+    for (const recordId of ids.slice(0, 40)) await renameChild(own, stores.redis, recordId, 'Second');
+    for (const recordId of ids.slice(0, 10)) await renameChild(own, stores.redis, recordId, 'Third');
+
+    const published = await relay.round();
+    assert.equal(published, 150 + 40 + 10, 'every pending event of the round');
+    assert.equal(await own.records.countDocuments({ outboxPending: true }), 0, 'every outbox cleared');
+    assert.equal(await stores.redis.zcard(outboxHintKey(own.records)), 0, 'every hint taken');
+    const jobs = (await Promise.all(channel.queues.map((q) => jobsOf(q)))).flat();
+    // 150 records in chunks of 100: at most one job per partition per chunk.
+    assert.ok(jobs.length <= 8, `${jobs.length} jobs for 200 events`);
+    assert.equal(jobs.reduce((n, j) => n + j.events.length, 0), 200);
+    for (const [p, queue] of channel.queues.entries()) {
+      const events = (await jobsOf(queue)).sort((a, b) => a.id.localeCompare(b.id)).flatMap((j) => j.events);
+      for (const event of events) assert.equal(partitionOf(event.aggregateId, 4), p);
+    }
+    for (const job of jobs) {
+      const last = new Map<string, number>();
+      for (const event of job.events) {
+        assert.ok((last.get(event.aggregateId) ?? 0) < event.sequence, 'a record\'s events in sequence within a job');
+        last.set(event.aggregateId, event.sequence);
+      }
+    }
+    assert.equal(await relay.round(), 0, 'nothing left for the next round');
+
+    // The relay died after publishing, before clearing: the same round is published again.
+    for (const job of jobs) await channel.publish(job.events);
+    const after = (await Promise.all(channel.queues.map((q) => jobsOf(q)))).flat();
+    assert.deepEqual(after.map((j) => j.id).sort(), jobs.map((j) => j.id).sort(), 'the same jobs, none added');
+  } finally {
+    for (const queue of channel.queues) await queue.obliterate({ force: true });
+    await channel.close();
+    await stores.mongo.db(dbName).dropDatabase();
+  }
+});
+
+test('events published twice change nothing, and a job of one event from before batching is applied', async () => {
+  const recordId = `r-${id}-repeat`;
+  await insertRecord(db, stores.redis, newRecord(recordId, 'u-1', 7));
+  await renameChild(db, stores.redis, recordId, 'Once');
+  await until('projected', () => projectionsMatch([recordId]));
+  const trailBefore = await db.auditTrail.find({ recordId }).toArray();
+  const docBefore = await search.getVersioned(recordId);
+
+  // The record's events again, as a batch of another cut (a new job id): all duplicates.
+  const events = trailBefore.map((entry) => ({ id: entry._id, sequence: entry.sequence }));
+  const channel = new EventChannel({ prefix: env.EVENT_QUEUE_PREFIX, partitions: env.EVENT_PARTITIONS, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000 }, stores.redis);
+  const queue = channel.queues[partitionOf(recordId, env.EVENT_PARTITIONS)]!;
+  try {
+    const record = (await db.records.findOne({ _id: recordId }))!;
+    const replay = events.map(({ sequence }) =>
+      recordEvent({ recordId, sequence, type: sequence === 1 ? 'record.created' : 'record.corrected', changes: { status: 'REJECTED' }, at: new Date() }),
+    );
+    await channel.publish([...replay, ...replay]);
+    await until('the repeats were taken', async () => (await queue.getWaitingCount()) + (await queue.getActiveCount()) + (await queue.getDelayedCount()) === 0);
+    assert.deepEqual(await db.auditTrail.find({ recordId }).toArray(), trailBefore, 'no entry added or changed');
+    assert.deepEqual(await search.getVersioned(recordId), docBefore, 'the search document unchanged');
+
+    // A job written before batching: its data is the event itself. A change of the record
+    // whose event travels that way only (no outbox, as if relayed by the previous release).
+    const sequence = record.version + 1;
+    const event = recordEvent({ recordId, sequence, type: 'record.corrected', changes: { status: 'CORRECTED' }, at: new Date() });
+    await db.records.updateOne({ _id: recordId, version: record.version }, { $set: { status: 'CORRECTED' }, $inc: { version: 1 } });
+    await queue.add(event.type, event, { jobId: eventJobId(event), attempts: 3 });
+    await until('the old job applied', async () => (await search.getVersioned(recordId))?.version === sequence);
+    assert.equal((await search.getVersioned(recordId))?.doc.status, 'CORRECTED');
+    assert.equal(await db.auditTrail.countDocuments({ _id: event.id }), 1);
+    assert.equal(await queue.getJobState(eventJobId(event)), 'completed');
+  } finally {
+    await channel.close();
+  }
+});
+
 test('a change whose writer died before leaving a hint is found by the sweep', async () => {
   const recordId = `r-${id}-nohint`;
   await insertRecord(db, stores.redis, newRecord(recordId, 'u-1', 1), { hint: false });
@@ -108,9 +218,12 @@ test('a change whose writer died before leaving a hint is found by the sweep', a
   await until('the sweep relayed it', () => projectionsMatch([recordId]), 10_000);
 });
 
-test('a poison event is dead-lettered, others flow past it, and a replay after the fix applies it once', async () => {
+test('a poison event is dead-lettered alone, its batch-mates are applied, and a replay after the fix applies it once', async () => {
   const poisoned = `r-${id}-poison`;
-  const healthy = `r-${id}-healthy`;
+  // A record of the same partition, so its change travels in the poison's batch.
+  let n = 0;
+  while (partitionOf(`r-${id}-healthy${n}`, env.EVENT_PARTITIONS) !== partitionOf(poisoned, env.EVENT_PARTITIONS)) n++;
+  const healthy = `r-${id}-healthy${n}`;
   await insertRecord(db, stores.redis, newRecord(poisoned, 'u-1', 5));
   await insertRecord(db, stores.redis, newRecord(healthy, 'u-1', 6));
   await until('both created', () => projectionsMatch([poisoned, healthy]));
@@ -119,11 +232,18 @@ test('a poison event is dead-lettered, others flow past it, and a replay after t
   // bytes): the search document of that change is refused (400), attempt after attempt.
   const huge = 'D'.repeat(40_000);
   await renameChild(db, stores.redis, poisoned, 'Poisoned');
-  const poisonSequence = await changeRecord(db, stores.redis, poisoned, 'record.corrected', (r) => ({
-    data: { ...r.data, eventLocation: { country: 'ZMB', district: huge } },
-  }));
-  const after = await renameChild(db, stores.redis, poisoned, 'AfterPoison');
-  await renameChild(db, stores.redis, healthy, 'StillFlowing');
+  // The poison, the change after it and the healthy record's change hinted at once: one round.
+  const poisonSequence = await changeRecord(
+    db,
+    stores.redis,
+    poisoned,
+    'record.corrected',
+    (r) => ({ data: { ...r.data, eventLocation: { country: 'ZMB', district: huge } } }),
+    { hint: false },
+  );
+  const after = await renameChild(db, stores.redis, poisoned, 'AfterPoison', { hint: false });
+  await renameChild(db, stores.redis, healthy, 'StillFlowing', { hint: false });
+  await stores.redis.zadd(outboxHintKey(db.records), 0, poisoned, 0, healthy);
 
   const queue = new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, partitionOf(poisoned, env.EVENT_PARTITIONS)), queueBase(stores.redis));
   try {
@@ -140,6 +260,9 @@ test('a poison event is dead-lettered, others flow past it, and a replay after t
     );
     assert.ok(!alert.error.includes('DDDD'), 'the alert holds no record content');
     await until('the healthy record moved on', () => projectionsMatch([healthy]));
+    const failed = await queue.getFailed();
+    assert.deepEqual(failed.map((j) => j.id), [deadId], 'the poison event alone in the dead-letter queue, not its batch');
+    assert.equal(eventsOfJob(failed[0]!.data).kind, 'single');
     const stuck = await search.getVersioned(poisoned);
     assert.equal(stuck?.version, poisonSequence - 1, 'the poisoned record waits at the event before the poison');
 

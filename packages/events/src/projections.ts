@@ -10,71 +10,170 @@
  *   every record that copies the user. It never writes to auth: nothing can loop back.
  */
 import {
+  chunks,
   eventId,
   isDuplicateKey,
-  OutOfOrder,
+  MAX_IDS_PER_FIND,
+  oneAtATime,
+  unorderedOutcomes,
+  writeErrorsOf,
   type ApplyResult,
+  type AuditTrailEntry,
   type Collections,
   type DomainEvent,
+  type EventOutcome,
   type Logger,
   type Projection,
   type Redis,
+  type SingleEventProjection,
 } from '@steadfast/commons';
-import { applyChanges, refreshAllCopies, type SearchIndex } from '@steadfast/records';
+import { applyChanges, refreshAllCopies, type SearchDocument, type SearchIndex } from '@steadfast/records';
 import { z } from 'zod';
+
+/** Reports the size of a batch sent to a store (the `steadfast_batch_size` histogram). */
+export type BatchMetric = (store: 'elasticsearch' | 'mongodb', op: string, size: number) => void;
 
 const isRecordEvent = (event: DomainEvent) => event.aggregate === 'record';
 
-export function searchProjection(search: SearchIndex): Projection {
+export function searchProjection(search: SearchIndex, onBatch?: BatchMetric): Projection {
   return {
     name: 'search',
     handles: isRecordEvent,
-    async apply(event) {
-      const current = await search.getVersioned(event.aggregateId);
-      const have = current?.version ?? 0;
-      if (event.sequence <= have) return 'duplicate';
-      if (event.sequence !== have + 1) throw new OutOfOrder('search', have + 1, event.sequence);
-      const next = applyChanges(current?.doc, event.aggregateId, event.data, event.sequence);
-      return (await search.write(next)) ? 'applied' : 'duplicate';
+    async applyMany(events) {
+      const ids = [...new Set(events.map((e) => e.aggregateId))];
+      const state = await search.getVersionedMany(ids);
+      onBatch?.('elasticsearch', 'mget', ids.length);
+      const outcomes: EventOutcome[] = [];
+      // Each record's documents of this batch, one per event applied, in sequence order.
+      const written = new Map<string, Array<{ index: number; doc: SearchDocument }>>();
+      const held = new Set<string>();
+      events.forEach((event, i) => {
+        const id = event.aggregateId;
+        const have = state.get(id);
+        const version = have?.version ?? 0;
+        if (held.has(id)) outcomes[i] = 'waiting';
+        else if (event.sequence <= version) outcomes[i] = 'duplicate';
+        else if (event.sequence !== version + 1) {
+          outcomes[i] = 'waiting';
+          held.add(id);
+        } else {
+          try {
+            const doc = applyChanges(have?.doc, id, event.data, event.sequence);
+            state.set(id, { doc, version: event.sequence });
+            written.set(id, [...(written.get(id) ?? []), { index: i, doc }]);
+            outcomes[i] = 'applied';
+          } catch (error) {
+            outcomes[i] = { failed: error };
+            held.add(id);
+          }
+        }
+      });
+      // One _bulk: each record's newest document (it holds every change of the batch).
+      const records = [...written.values()];
+      if (records.length === 0) return outcomes;
+      onBatch?.('elasticsearch', 'bulk', records.length);
+      const results = await search.writeMany(records.map((docs) => ({ doc: docs[docs.length - 1]!.doc })));
+      for (const [k, docs] of records.entries()) {
+        const result = results[k];
+        if (result?.ok) {
+          // False: this version or a newer one was there already.
+          if (!result.value) for (const { index } of docs) outcomes[index] = 'duplicate';
+          continue;
+        }
+        // Refused: which event's change was refused, written one at a time; the ones after it wait.
+        let refused = false;
+        for (const { index, doc } of docs) {
+          if (refused) {
+            outcomes[index] = 'waiting';
+            continue;
+          }
+          try {
+            outcomes[index] = (await search.write(doc)) ? 'applied' : 'duplicate';
+          } catch (error) {
+            outcomes[index] = { failed: error };
+            refused = true;
+          }
+        }
+      }
+      return outcomes;
     },
   };
 }
 
-export function auditTrailProjection(db: Collections): Projection {
+const auditEntryOf = (event: DomainEvent): AuditTrailEntry => ({
+  _id: event.id,
+  recordId: event.aggregateId,
+  sequence: event.sequence,
+  type: event.type,
+  source: event.source,
+  changes: Object.keys(event.data).sort(),
+  ...(event.correlationId ? { correlationId: event.correlationId } : {}),
+  occurredAt: new Date(event.occurredAt),
+  appliedAt: new Date(),
+});
+
+export function auditTrailProjection(db: Collections, onBatch?: BatchMetric): Projection {
   return {
     name: 'audit-trail',
     handles: isRecordEvent,
-    async apply(event) {
-      if (event.sequence > 1) {
-        // By _id, the event id of the previous sequence: FerretDB answers a query on
-        // (recordId, sequence) with a scan of the whole collection (500 ms at 5,000 entries).
-        const previous = await db.auditTrail.findOne(
-          { _id: eventId(event.aggregate, event.aggregateId, event.sequence - 1) },
-          { projection: { _id: 1 } },
+    async applyMany(events) {
+      // An entry is written only after the entry of the previous sequence. The batch holds each
+      // record's events in sequence, so only the first event of each record needs its
+      // predecessor looked up (by _id: FerretDB scans the collection for a query on
+      // (recordId, sequence)); an entry already there answers as a duplicate key on insert.
+      const firsts = new Map<string, DomainEvent>();
+      for (const event of events) if (!firsts.has(event.aggregateId)) firsts.set(event.aggregateId, event);
+      const previousIds = [...firsts.values()].filter((e) => e.sequence > 1).map((e) => eventId(e.aggregate, e.aggregateId, e.sequence - 1));
+      const present = new Set<string>();
+      for (const chunk of chunks(previousIds, MAX_IDS_PER_FIND)) {
+        const found = await db.auditTrail.find({ _id: { $in: chunk } }, { projection: { _id: 1 } }).toArray();
+        onBatch?.('mongodb', 'find-audit-trail', chunk.length);
+        for (const doc of found) present.add(doc._id);
+      }
+      const outcomes: EventOutcome[] = [];
+      const inserts: Array<{ index: number; entry: AuditTrailEntry }> = [];
+      const held = new Set<string>();
+      events.forEach((event, i) => {
+        const previous = eventId(event.aggregate, event.aggregateId, event.sequence - 1);
+        if (held.has(event.aggregateId)) outcomes[i] = 'waiting';
+        else if (event.sequence > 1 && !present.has(previous)) {
+          outcomes[i] = 'waiting';
+          held.add(event.aggregateId);
+        } else {
+          inserts.push({ index: i, entry: auditEntryOf(event) });
+          present.add(event.id);
+          outcomes[i] = 'applied';
+        }
+      });
+      if (inserts.length === 0) return outcomes;
+      onBatch?.('mongodb', 'insert-audit-trail', inserts.length);
+      let error: unknown;
+      try {
+        await db.auditTrail.insertMany(
+          inserts.map((i) => i.entry),
+          { ordered: false },
         );
-        if (!previous) {
-          const self = await db.auditTrail.findOne({ _id: event.id }, { projection: { _id: 1 } });
-          if (self) return 'duplicate';
-          throw new OutOfOrder('audit-trail', event.sequence - 1, event.sequence);
+      } catch (caught) {
+        if (!writeErrorsOf(caught)) throw caught;
+        error = caught;
+      }
+      const results = unorderedOutcomes(inserts.length, error, { duplicateOk: true });
+      if (results.every((r) => r.ok)) {
+        results.forEach((r, k) => {
+          if (r.ok && r.value === 'duplicate') outcomes[inserts[k]!.index] = 'duplicate';
+        });
+        return outcomes;
+      }
+      // A refusal other than a duplicate: FerretDB's report of an unordered batch cannot be
+      // trusted to say which items it wrote, so each entry again on its own.
+      for (const { index, entry } of inserts) {
+        try {
+          await db.auditTrail.insertOne(entry);
+        } catch (own) {
+          outcomes[index] = isDuplicateKey(own) ? 'duplicate' : { failed: own };
         }
       }
-      try {
-        await db.auditTrail.insertOne({
-          _id: event.id,
-          recordId: event.aggregateId,
-          sequence: event.sequence,
-          type: event.type,
-          source: event.source,
-          changes: Object.keys(event.data).sort(),
-          ...(event.correlationId ? { correlationId: event.correlationId } : {}),
-          occurredAt: new Date(event.occurredAt),
-          appliedAt: new Date(),
-        });
-        return 'applied';
-      } catch (error) {
-        if (isDuplicateKey(error)) return 'duplicate';
-        throw error;
-      }
+      return outcomes;
     },
   };
 }
@@ -82,8 +181,8 @@ export function auditTrailProjection(db: Collections): Projection {
 /** What auth's user events carry: the user's name and office after the change. */
 const UserData = z.object({ name: z.string().min(1), office: z.string().min(1) });
 
-export function userCopiesProjection(db: Collections, redis: Redis, logger: Logger): Projection {
-  return {
+export function userCopiesProjection(db: Collections, redis: Redis, logger: Logger): Projection & SingleEventProjection {
+  return oneAtATime({
     name: 'user-copies',
     handles: (event) => event.aggregate === 'user',
     async apply(event): Promise<ApplyResult> {
@@ -118,5 +217,5 @@ export function userCopiesProjection(db: Collections, redis: Redis, logger: Logg
       }
       return outcome;
     },
-  };
+  });
 }

@@ -10,6 +10,7 @@ import {
   ensureIndexes,
   eventChannelFrom,
   EventChannel,
+  eventsOfJob,
   Counter,
   Histogram,
   metricsRoute,
@@ -27,6 +28,7 @@ import {
   type ConsumerMetrics,
   type Logger,
   type OutboxDocument,
+  type Projection,
   type Repeating,
   type RunningConsumers,
 } from '@steadfast/commons';
@@ -68,8 +70,16 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   const db = collections(mongoDb);
   const search = new SearchIndex(es, stores.elasticsearch.index);
   const channelConfig = eventChannelFrom(env);
-  const channel = new EventChannel(channelConfig, connection);
   const registry = createRegistry('events');
+  const batchSize = new Histogram({
+    name: 'steadfast_batch_size',
+    help: 'Items sent in one store request: events per job the relay publishes, outboxes per relay read and clear, events per projection write.',
+    labelNames: ['store', 'op'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+  const onBatch = (store: string, op: string, size: number): void => batchSize.observe({ store, op }, size);
+  const channel = new EventChannel(channelConfig, connection, (events) => onBatch('redis', 'publish-events', events));
   registerQueueDepth(registry, channel.queues);
 
   const ready = onceSucceeded(async () => {
@@ -89,6 +99,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
       pollMs: env.RELAY_POLL_MS,
       sweepMs: env.RELAY_SWEEP_MS,
       batch: env.RELAY_BATCH,
+      onBatch: (op, size) => onBatch('mongodb', op, size),
     });
     relay.start();
   }
@@ -102,30 +113,35 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
     const sources: AlertSource[] = channel.queues.map((queue) => ({
       queue,
       describe: (job, base) => {
-        const event = job.data as Partial<{ id: string; type: string; aggregate: string; aggregateId: string }>;
+        // A dead letter is one event (a batch is split before it would be one); a batch left
+        // failed (unreadable, or its events could not be published alone) is named by its job.
+        const read = eventsOfJob(job.data);
+        const event = read.kind === 'single' ? read.events[0] : undefined;
         return {
           ...base,
           kind: 'event-dead-lettered',
-          eventId: event.id ?? String(job.id),
-          eventType: event.type ?? job.name,
-          aggregate: event.aggregate ?? 'unknown',
-          aggregateId: event.aggregateId ?? 'unknown',
+          eventId: event?.id ?? String(job.id),
+          eventType: event?.type ?? job.name,
+          aggregate: event?.aggregate ?? 'unknown',
+          aggregateId: event?.aggregateId ?? 'unknown',
         };
       },
     }));
     const deadLetters = new FailedJobAlerts(db.alerts, sources, log);
     alertSweep = repeatEvery(env.ALERT_SWEEP_MS, () => deadLetters.sweep(), (error) => log.warn({ err: error.message }, 'dead-letter alert sweep failed'));
-    const projections = [searchProjection(search), auditTrailProjection(db), userCopiesProjection(db, redis, log)].map((p) => ({
-      ...p,
-      apply: async (event: Parameters<typeof p.apply>[0]) => {
+    const projections: Projection[] = [searchProjection(search, onBatch), auditTrailProjection(db, onBatch), userCopiesProjection(db, redis, log)].map((p) => ({
+      name: p.name,
+      handles: (event) => p.handles(event),
+      applyMany: async (events) => {
         await ready();
-        return p.apply(event);
+        return p.applyMany(events);
       },
     }));
     consumers = startEventConsumers(channelConfig, projections, {
       connection,
       logger: log,
       metrics: consumerMetrics(registry),
+      channel,
       lockDurationMs: env.EVENT_LOCK_MS,
       onDeadLetter: async (queueName, job) => {
         const source = sources.find((s) => s.queue.name === queueName);

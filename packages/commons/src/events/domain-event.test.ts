@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventJobId } from './channel.js';
+import { eventJobId } from './batch.js';
 import { outOfOrderWait } from './consumer.js';
 import { domainEvent, partitionOf, withEvent } from './domain-event.js';
 

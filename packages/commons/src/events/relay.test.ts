@@ -14,7 +14,7 @@ function emptySource() {
     collectionName: 'users',
     find: () => {
       source.queries++;
-      return { limit: () => ({ toArray: () => Promise.resolve([]) }) };
+      return { limit: () => ({ batchSize: () => ({ toArray: () => Promise.resolve([]) }) }) };
     },
   } as unknown as Collection<OutboxDocument>;
   return { source, collection };

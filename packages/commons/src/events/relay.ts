@@ -3,20 +3,36 @@
  * from the document, in that order. A crash between the two publishes them again (a duplicate,
  * which consumers ignore), never loses one.
  *
+ * In batches: a round reads up to `batch` hinted ids and relays them `MAX_IDS_PER_FIND` at a time,
+ * one after the other: one `find` with `$in` for their outboxes (drained at once), every pending
+ * event published as one job per partition, then one unordered `bulkWrite` of compare-and-set
+ * clears. An aggregate whose clear missed (an event written meanwhile) keeps its hint and is
+ * relayed again next round; its events already published are duplicates there.
+ *
  * Where to look: writers add the aggregate's id to a Redis sorted set (the hint) right after
  * their write, so the relay finds fresh work without scanning; a writer that died between its
  * write and the hint is caught by the sweep, a query on the indexed `outboxPending` flag.
  * Removing the events is a compare-and-set on the aggregate's version, which every event write
  * moves: an event written meanwhile is never removed unpublished.
  */
-import type { Collection, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { redisKey } from '../redis-connection.js';
 import type { EventChannel } from './channel.js';
-import type { Outboxed } from './domain-event.js';
+import { writeErrorsOf } from '../batch/mongo.js';
+import type { DomainEvent, Outboxed } from './domain-event.js';
 
 export type OutboxDocument = Outboxed & { _id: string; version: number };
+
+/**
+ * Ids in one `$in` at most: the reply then fits in the first batch of the cursor (101 documents),
+ * so no cursor stays open on the server, and the query stays small.
+ */
+export const MAX_IDS_PER_FIND = 100;
+
+/** What the relay reads of an aggregate: never its data. */
+const OUTBOX_PROJECTION = { outbox: 1, version: 1, outboxPending: 1 } as const;
 
 /** The hint key of a collection: one per database, so isolated tests never share one. */
 export const outboxHintKey = (collection: Pick<Collection, 'dbName' | 'collectionName'>): string =>
@@ -36,6 +52,29 @@ export async function hintOutbox(
   }
 }
 
+/**
+ * What a round does with the outboxes it read: every pending event, each aggregate's in sequence
+ * order, and the compare-and-set clear of every aggregate with something to clear (events, or
+ * the pending flag alone).
+ */
+export function relayPlan(docs: readonly OutboxDocument[]): { events: DomainEvent[]; clears: Array<{ _id: string; version: number }> } {
+  const events: DomainEvent[] = [];
+  const clears: Array<{ _id: string; version: number }> = [];
+  for (const doc of docs) {
+    const pending = [...(doc.outbox ?? [])].sort((a, b) => a.sequence - b.sequence);
+    events.push(...pending);
+    if (pending.length > 0 || doc.outboxPending) clears.push({ _id: doc._id, version: doc.version });
+  }
+  return { events, clears };
+}
+
+/** Cuts ids into chunks of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export interface RelayOptions {
   /** How often hints are read. */
   pollMs: number;
@@ -45,13 +84,15 @@ export interface RelayOptions {
    * waits ten times the query's duration, so the query never takes more than a tenth of the time.
    */
   sweepMs: number;
-  /** Aggregates per round. */
+  /** Aggregates per round (relayed `MAX_IDS_PER_FIND` at a time). */
   batch: number;
   /**
    * How often a source without hints is swept (default 1 s, never more often than `pollMs`):
    * its changes are rare (a user renamed), and each sweep is a query.
    */
   unhintedMs?: number;
+  /** Called with the size of every batch sent to MongoDB (a metric): aggregates read, clears written. */
+  onBatch?: (op: 'find-outboxes' | 'clear-outboxes', size: number) => void;
 }
 
 export interface OutboxSource {
@@ -66,6 +107,12 @@ export interface OutboxSource {
 export interface RelayStats {
   published: number;
   aggregates: number;
+}
+
+/** What relaying some aggregates did: events published, and the aggregates still pending (a clear missed). */
+export interface Relayed {
+  published: number;
+  pending: string[];
 }
 
 export class OutboxRelay {
@@ -85,28 +132,53 @@ export class OutboxRelay {
     private readonly options: RelayOptions,
   ) {}
 
-  /** Publishes one aggregate's pending events and clears them; returns how many it published. */
-  async relayOne(source: Collection<OutboxDocument>, id: string): Promise<number> {
-    let published = 0;
-    let after = 0;
-    for (let round = 0; round < 10; round++) {
-      const doc = await source.findOne({ _id: id } as Filter<OutboxDocument>, { projection: { outbox: 1, version: 1, outboxPending: 1 } });
-      if (!doc) return published;
-      const pending = (doc.outbox ?? []).filter((e) => e.sequence > after).sort((a, b) => a.sequence - b.sequence);
-      if (pending.length > 0) {
-        await this.channel.publish(pending);
-        published += pending.length;
-        after = pending[pending.length - 1]!.sequence;
+  /** Relays these aggregates (at most `MAX_IDS_PER_FIND`): one find, one publish, one bulk clear. */
+  async relayMany(source: Collection<OutboxDocument>, ids: readonly string[]): Promise<Relayed> {
+    if (ids.length === 0) return { published: 0, pending: [] };
+    if (ids.length > MAX_IDS_PER_FIND) throw new Error(`at most ${MAX_IDS_PER_FIND} aggregates at a time, not ${ids.length}`);
+    const docs = await source
+      .find({ _id: { $in: [...ids] } } as Filter<OutboxDocument>, { projection: OUTBOX_PROJECTION })
+      .toArray();
+    this.options.onBatch?.('find-outboxes', ids.length);
+    return this.relayDocs(source, docs);
+  }
+
+  /** Publishes the documents' pending events, then clears their outboxes by compare-and-set on the version read. */
+  private async relayDocs(source: Collection<OutboxDocument>, docs: readonly OutboxDocument[]): Promise<Relayed> {
+    const { events, clears } = relayPlan(docs);
+    if (events.length > 0) await this.channel.publish(events);
+    if (clears.length === 0) return { published: events.length, pending: [] };
+    const ops: AnyBulkWriteOperation<OutboxDocument>[] = clears.map(({ _id, version }) => ({
+      updateOne: {
+        filter: { _id, version },
+        update: { $set: { outbox: [] }, $unset: { outboxPending: '' } },
+      },
+    }));
+    this.options.onBatch?.('clear-outboxes', ops.length);
+    let matched: number;
+    try {
+      matched = (await source.bulkWrite(ops, { ordered: false })).matchedCount;
+    } catch (error) {
+      if (!writeErrorsOf(error)) throw error;
+      // FerretDB stops an unordered update batch at its first refused item and cannot say which
+      // items it wrote: each clear again, on its own (a clear is idempotent).
+      matched = 0;
+      for (const op of ops) {
+        const { filter, update } = (op as { updateOne: { filter: Filter<OutboxDocument>; update: object } }).updateOne;
+        try {
+          matched += (await source.updateOne(filter, update)).matchedCount;
+        } catch (own) {
+          this.logger.warn({ source: source.collectionName, id: (filter as { _id: string })._id, err: (own as Error).message.split('\n', 1)[0] }, 'outbox not cleared; will retry');
+        }
       }
-      if ((doc.outbox ?? []).length === 0 && !doc.outboxPending) return published;
-      const cleared = await source.updateOne(
-        { _id: id, version: doc.version },
-        { $set: { outbox: [] }, $unset: { outboxPending: '' } },
-      );
-      if (cleared.matchedCount === 1) return published;
-      // The aggregate changed (a new event) between the read and the clear: once more.
     }
-    throw new Error(`${source.collectionName} ${id} kept changing; its events stay for the next round`);
+    if (matched === ops.length) return { published: events.length, pending: [] };
+    // An event was written meanwhile into some of them (their version moved): those still
+    // pending keep their hint for the next round.
+    const still = await source
+      .find({ _id: { $in: clears.map((c) => c._id) }, outboxPending: true } as Filter<OutboxDocument>, { projection: { _id: 1 } })
+      .toArray();
+    return { published: events.length, pending: still.map((d) => d._id) };
   }
 
   /** One round: the hinted aggregates, and the sweep when it is due. */
@@ -132,37 +204,44 @@ export class OutboxRelay {
     return published;
   }
 
+  /** The hinted aggregates, a chunk at a time: MongoDB sees one relay query at a time. */
   private async relayHinted(source: Collection<OutboxDocument>): Promise<number> {
     let published = 0;
     const key = outboxHintKey(source);
     const ids = await this.redis.zrange(key, 0, this.options.batch - 1);
-    const results = await Promise.allSettled(ids.map((id) => this.relayOne(source, id)));
-    const done: string[] = [];
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') {
-        published += result.value;
-        done.push(ids[i]!);
-      } else {
-        this.logger.warn({ source: source.collectionName, id: ids[i], err: (result.reason as Error).message }, 'outbox not relayed; will retry');
+    for (const chunk of chunks(ids, MAX_IDS_PER_FIND)) {
+      let relayed: Relayed;
+      try {
+        relayed = await this.relayMany(source, chunk);
+      } catch (error) {
+        this.logger.warn({ source: source.collectionName, aggregates: chunk.length, err: (error as Error).message.split('\n', 1)[0] }, 'outboxes not relayed; will retry');
+        break;
       }
-    });
-    if (done.length > 0) await this.redis.zrem(key, ...done);
-    this.stats.aggregates += done.length;
+      published += relayed.published;
+      const pending = new Set(relayed.pending);
+      const done = chunk.filter((id) => !pending.has(id));
+      if (done.length > 0) await this.redis.zrem(key, ...done);
+      this.stats.aggregates += done.length;
+    }
     return published;
   }
 
   /** Relays what the pending flag finds; `queryMs` is the query alone, not the relaying. */
   private async sweep(source: Collection<OutboxDocument>): Promise<{ published: number; queryMs: number }> {
-    let published = 0;
+    const limit = Math.min(this.options.batch, MAX_IDS_PER_FIND);
     const started = Date.now();
+    // The outboxes themselves, in one reply (no cursor left open), relayed without reading them again.
     const pending = await source
-      .find({ outboxPending: true } as Filter<OutboxDocument>, { projection: { _id: 1 } })
-      .limit(this.options.batch)
+      .find({ outboxPending: true } as Filter<OutboxDocument>, { projection: OUTBOX_PROJECTION })
+      .limit(limit)
+      .batchSize(limit)
       .toArray();
     const queryMs = Date.now() - started;
-    for (const doc of pending) published += await this.relayOne(source, doc._id);
-    this.stats.aggregates += pending.length;
-    return { published, queryMs };
+    if (pending.length === 0) return { published: 0, queryMs };
+    this.options.onBatch?.('find-outboxes', pending.length);
+    const relayed = await this.relayDocs(source, pending);
+    this.stats.aggregates += pending.length - relayed.pending.length;
+    return { published: relayed.published, queryMs };
   }
 
   start(): void {
@@ -183,4 +262,3 @@ export class OutboxRelay {
     await this.running;
   }
 }
-
