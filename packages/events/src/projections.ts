@@ -165,12 +165,20 @@ export function auditTrailProjection(db: Collections, onBatch?: BatchMetric): Pr
         return outcomes;
       }
       // A refusal other than a duplicate: FerretDB's report of an unordered batch cannot be
-      // trusted to say which items it wrote, so each entry again on its own.
+      // trusted to say which items it wrote, so each entry again on its own, in order; after a
+      // record's refused entry its later ones wait (they are not written past the gap here; one
+      // the batch wrote already stays, and the refused one fills the gap when it is replayed).
+      const refused = new Set<string>();
       for (const { index, entry } of inserts) {
+        if (refused.has(entry.recordId)) {
+          outcomes[index] = 'waiting';
+          continue;
+        }
         try {
           await db.auditTrail.insertOne(entry);
         } catch (own) {
           outcomes[index] = isDuplicateKey(own) ? 'duplicate' : { failed: own };
+          if (!isDuplicateKey(own)) refused.add(entry.recordId);
         }
       }
       return outcomes;
