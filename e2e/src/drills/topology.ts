@@ -113,9 +113,11 @@ function grepLogs(dir: string, needle: string): string[] {
 /**
  * How long the primary acknowledges writes its replica never gets before it is SIGKILLed: the
  * writes a failover loses. Replication is asynchronous, so with the replica in sync a kill loses
- * next to nothing and the clients' resubmission on `RecordUnknown` would go untested.
+ * next to nothing and the clients' resubmission on `RecordUnknown` would go untested. Longer
+ * than the 3 s over which a draft's holders send it: a draft one holder sends again after the
+ * kill is queued again by that send, and its other holders never see `RecordUnknown`.
  */
-export const LOST_WRITES_MS = 2_500;
+export const LOST_WRITES_MS = 5_000;
 
 async function failover(ctx: RunContext): Promise<{ facts: string[]; problems: string[] }> {
   const redisDir = join(ctx.dir, 'redis');
