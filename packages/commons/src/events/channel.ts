@@ -14,7 +14,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { queueBase } from '../redis-connection.js';
 import { batchJobId, eventJobId, partitionBatches, type EventBatch } from './batch.js';
-import { partitionOf, type DomainEvent } from './domain-event.js';
+import type { DomainEvent } from './domain-event.js';
 
 export interface EventChannelConfig {
   /** Queue name prefix; each deployment (or test) picks its own. */
@@ -80,14 +80,11 @@ export class EventChannel {
    * kept, even failed, is a no-op), to be retried and, if it comes to that, dead-lettered alone.
    */
   async publishAlone(events: readonly DomainEvent[]): Promise<void> {
-    const byPartition = new Map<number, DomainEvent[]>();
-    for (const event of events) {
-      const p = partitionOf(event.aggregateId, this.config.partitions);
-      byPartition.set(p, [...(byPartition.get(p) ?? []), event]);
-    }
+    // Cut as the batches are, one event per job.
+    const byPartition = partitionBatches(events, this.config.partitions, 1);
     await Promise.all(
-      [...byPartition].map(([p, batch]) =>
-        this.queues[p]!.addBulk(batch.map((event) => ({ name: event.type, data: event, opts: this.jobOptions(eventJobId(event)) }))),
+      [...byPartition].map(([p, jobs]) =>
+        this.queues[p]!.addBulk(jobs.flat().map((event) => ({ name: event.type, data: event, opts: this.jobOptions(eventJobId(event)) }))),
       ),
     );
   }

@@ -19,6 +19,7 @@
  * The job is acknowledged once every event is applied, a duplicate, or split out.
  */
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { errorLine } from '../alerts.js';
 import { queueBase } from '../redis-connection.js';
 import type { Counter, Histogram } from 'prom-client';
 import type { Logger } from '../logger.js';
@@ -148,7 +149,7 @@ export function createEventProcessor(projections: readonly Projection[], options
           // Nothing says which event is at fault: each goes on alone, with its own attempts, so
           // a bad one is dead-lettered by itself and the others are applied.
           await options.channel.publishAlone(events);
-          log.warn({ queue: job.queueName, jobId: job.id, events: events.length, projection: projection.name, err: (error as Error).message.split('\n', 1)[0] }, 'event batch failed on its last attempt; its events go on alone');
+          log.warn({ queue: job.queueName, jobId: job.id, events: events.length, projection: projection.name, err: errorLine((error as Error).message) }, 'event batch failed on its last attempt; its events go on alone');
           return { done: 0, splitOut: events.length };
         }
         throw error;
@@ -174,7 +175,7 @@ export function createEventProcessor(projections: readonly Projection[], options
       const refused = verdict.failed.map((f) => events[f.index]!);
       await options.channel.publishAlone(refused);
       log.warn(
-        { queue: job.queueName, jobId: job.id, events: idsOf(refused), err: ((first.error as Error).message ?? String(first.error)).split('\n', 1)[0] },
+        { queue: job.queueName, jobId: job.id, events: idsOf(refused), err: errorLine((first.error as Error).message ?? String(first.error)) },
         'events refused in their batch; each published alone, to retry and dead-letter on its own',
       );
     }
@@ -228,7 +229,7 @@ export function startEventConsumers(
     worker.on('failed', (job, error) => {
       if (!job || error.name === 'DelayedError') return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-      const fields = { queue: name, ...describeJob(job), attempts: job.attemptsMade, err: error.message.split('\n', 1)[0] };
+      const fields = { queue: name, ...describeJob(job), attempts: job.attemptsMade, err: errorLine(error.message) };
       if (!final) {
         log.warn(fields, 'events not applied; will retry');
         return;

@@ -18,6 +18,7 @@
 import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { errorLine } from '../alerts.js';
 import { redisKey } from '../redis-connection.js';
 import type { EventChannel } from './channel.js';
 import { writeErrorsOf } from '../batch/mongo.js';
@@ -168,7 +169,7 @@ export class OutboxRelay {
         try {
           matched += (await source.updateOne(filter, update)).matchedCount;
         } catch (own) {
-          this.logger.warn({ source: source.collectionName, id: (filter as { _id: string })._id, err: (own as Error).message.split('\n', 1)[0] }, 'outbox not cleared; will retry');
+          this.logger.warn({ source: source.collectionName, id: (filter as { _id: string })._id, err: errorLine((own as Error).message) }, 'outbox not cleared; will retry');
         }
       }
     }
@@ -214,7 +215,7 @@ export class OutboxRelay {
       try {
         relayed = await this.relayMany(source, chunk);
       } catch (error) {
-        this.logger.warn({ source: source.collectionName, aggregates: chunk.length, err: (error as Error).message.split('\n', 1)[0] }, 'outboxes not relayed; will retry');
+        this.logger.warn({ source: source.collectionName, aggregates: chunk.length, err: errorLine((error as Error).message) }, 'outboxes not relayed; will retry');
         break;
       }
       published += relayed.published;
