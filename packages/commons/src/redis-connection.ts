@@ -66,6 +66,7 @@ export function clusterOptions(config: RedisConfig, overrides: RedisOptions = {}
     redisOptions: { ...nodeOptions(config), ...overrides },
     clusterRetryStrategy: retryStrategy,
     ...(overrides.enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+    ...(overrides.enableAutoPipelining ? { enableAutoPipelining: true } : {}),
     // During a resharding or a failover, retry moved and "cluster down" commands shortly.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 300,

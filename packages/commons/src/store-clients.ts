@@ -34,8 +34,16 @@ export interface OpenStoresOptions {
   production?: boolean;
 }
 
+/**
+ * The service's own Redis client (claims, throttles, hints, status reads; BullMQ opens its own)
+ * pipelines automatically: the commands issued in one turn of the event loop go out in one
+ * write. Jobs a batch of store writes releases together (a bulk insert answers many jobs at
+ * once) then send their next commands together too; each command still gets its own reply.
+ */
+export const COMMAND_CONNECTION: RedisOptions = { enableAutoPipelining: true };
+
 export function openStores(config: StoreConfig, logger: Logger, options: OpenStoresOptions = {}): StoreClients {
-  const redis = createRedis(config.redis, options.redis);
+  const redis = createRedis(config.redis, { ...COMMAND_CONNECTION, ...options.redis });
   // Checked on every (re)connection: a Redis replaced by an unsafe one is caught too.
   redis.on('ready', () => {
     checkRedisPolicy(redis, logger, options.production ?? false).catch((error: unknown) => {
