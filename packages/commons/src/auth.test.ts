@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { createLocalJWKSet, exportJWK, SignJWT } from 'jose';
-import { bearerToken, createTokenVerifier, InvalidTokenError, TokenKeysUnavailableError, verifyToken } from './auth.js';
+import { bearerToken, cachedVerifier, createTokenVerifier, InvalidTokenError, TokenKeysUnavailableError, VERIFIED_TOKEN_TTL_MS, verifyToken } from './auth.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA' }] });
@@ -38,4 +38,53 @@ test('bearerToken reads only the Bearer scheme', () => {
   assert.equal(bearerToken('bearer abc'), 'abc');
   assert.equal(bearerToken('Basic abc'), undefined);
   assert.equal(bearerToken(undefined), undefined);
+});
+
+test('a verified token is checked once, reused within its expiry and the TTL, then checked again', async () => {
+  let clock = 1_000_000;
+  const calls: string[] = [];
+  const verify = cachedVerifier(
+    async (token) => {
+      calls.push(token);
+      if (token === 'forged') throw new InvalidTokenError('the token is not valid');
+      return { user: { userId: token, scopes: ['declare'] }, expiresAt: token === 'short' ? clock + 5_000 : clock + 3_600_000 };
+    },
+    { cacheSize: 2, now: () => clock },
+  );
+  assert.deepEqual(await verify('a'), { userId: 'a', scopes: ['declare'] });
+  await verify('a');
+  assert.deepEqual(calls, ['a'], 'the second presentation reuses the first check');
+  // A refused token is never remembered: every presentation meets the full check.
+  await assert.rejects(verify('forged'), InvalidTokenError);
+  await assert.rejects(verify('forged'), InvalidTokenError);
+  assert.deepEqual(calls, ['a', 'forged', 'forged']);
+  // Never past the token's own expiry.
+  await verify('short');
+  clock += 5_000;
+  await verify('short');
+  assert.equal(calls.filter((c) => c === 'short').length, 2, 'an expired entry is checked again');
+  // Never past the TTL either, however long the token lives.
+  clock += VERIFIED_TOKEN_TTL_MS;
+  await verify('a');
+  assert.equal(calls.filter((c) => c === 'a').length, 2);
+  // Bounded: a third token evicts the least recently used.
+  await verify('b');
+  await verify('c');
+  await verify('short');
+  assert.equal(calls.filter((c) => c === 'short').length, 3, 'evicted by newer tokens');
+});
+
+test('the verifier from a key set refuses a token signed by another key after caching a good one', async () => {
+  const good = await sign({ scope: ['declare'] });
+  const verify = cachedVerifier(async (token) => ({ user: await verifyToken(token, keys), expiresAt: Date.now() + 60_000 }));
+  assert.equal((await verify(good)).userId, 'user-1');
+  const other = generateKeyPairSync('ed25519').privateKey;
+  const forged = await new SignJWT({ scope: ['sysadmin'] })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+    .setSubject('user-1')
+    .setIssuer('steadfast-auth')
+    .setAudience('steadfast')
+    .setExpirationTime('1h')
+    .sign(other);
+  await assert.rejects(verify(forged), InvalidTokenError);
 });

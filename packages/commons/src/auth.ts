@@ -9,6 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 export const SCOPES = ['declare', 'validate', 'register', 'correct', 'sysadmin'] as const;
@@ -63,7 +64,17 @@ const KEY_SET_ERRORS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOS
 
 /** Verifies a token of the given kind (a user token unless told otherwise). */
 export async function verifyToken(token: string, keys: JWTVerifyGetKey, kind: TokenKind = 'user'): Promise<TokenUser> {
-  let payload: unknown;
+  return (await checkToken(token, keys, kind)).user;
+}
+
+/** A verified token's user, and when the token expires (ms since the epoch). */
+export interface VerifiedToken {
+  user: TokenUser;
+  expiresAt: number;
+}
+
+async function checkToken(token: string, keys: JWTVerifyGetKey, kind: TokenKind): Promise<VerifiedToken> {
+  let payload: { exp?: number };
   try {
     ({ payload } = await jwtVerify(token, keys, {
       issuer: TOKEN_ISSUER,
@@ -82,13 +93,47 @@ export async function verifyToken(token: string, keys: JWTVerifyGetKey, kind: To
   const { sub, scope, name, record } = claims.data;
   // Belt and braces beside the audience: a user token never names a record, a narrowed one must.
   if ((kind === 'user') !== (record === undefined)) throw new InvalidTokenError('the token is not valid');
-  return { userId: sub, scopes: scope, ...(name ? { name } : {}), ...(record ? { recordId: record } : {}) };
+  // `exp` is a required claim: jwtVerify refused the token without it.
+  const user = { userId: sub, scopes: scope, ...(name ? { name } : {}), ...(record ? { recordId: record } : {}) };
+  return { user, expiresAt: (payload.exp ?? 0) * 1000 };
 }
 
-/** A verifier that fetches (and caches, and refreshes on an unknown key id) auth's JWKS. */
-export function createTokenVerifier(jwksUrl: string, kind: TokenKind = 'user'): (token: string) => Promise<TokenUser> {
+/** How long a verified token's claims are reused without checking its signature again. */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+
+export interface TokenVerifierOptions {
+  /** Verified tokens remembered (each at most `VERIFIED_TOKEN_TTL_MS`, never past its `exp`). */
+  cacheSize?: number;
+  now?: () => number;
+}
+
+/**
+ * A verifier that fetches (and caches, and refreshes on an unknown key id) auth's JWKS. A client
+ * presents the same token on every request (a submission and its status reads): its signature is
+ * checked once, and its claims are reused for at most a minute and never past its expiry. Only
+ * a token that passed verification is remembered, under its whole text, so a forged or altered
+ * token always meets the full check; the cache is bounded, so a flood of valid tokens evicts
+ * the oldest instead of growing.
+ */
+export function createTokenVerifier(jwksUrl: string, kind: TokenKind = 'user', options: TokenVerifierOptions = {}): (token: string) => Promise<TokenUser> {
   const keys = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 5_000, timeoutDuration: 5_000 });
-  return (token) => verifyToken(token, keys, kind);
+  return cachedVerifier((token) => checkToken(token, keys, kind), options);
+}
+
+/** `verify`, remembering each success until `expiresAt` (or the TTL, whichever is first). */
+export function cachedVerifier(
+  verify: (token: string) => Promise<VerifiedToken>,
+  { cacheSize = 10_000, now = Date.now }: TokenVerifierOptions = {},
+): (token: string) => Promise<TokenUser> {
+  const verified = new LRUCache<string, { user: TokenUser; until: number }>({ max: cacheSize });
+  return async (token) => {
+    const hit = verified.get(token);
+    if (hit && now() < hit.until) return hit.user;
+    if (hit) verified.delete(token);
+    const { user, expiresAt } = await verify(token);
+    verified.set(token, { user, until: Math.min(now() + VERIFIED_TOKEN_TTL_MS, expiresAt) });
+    return user;
+  };
 }
 
 /**
