@@ -12,8 +12,14 @@ export const environmentSchema = storeEnvSchema.extend(eventEnvSchema.shape).ext
     .default('relay,consumer')
     .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one of relay, consumer')),
-  /** How often the relay reads the writers' hints. */
-  RELAY_POLL_MS: z.coerce.number().int().min(10).default(100),
+  /**
+   * How often the relay reads the writers' hints. Each round costs a few round trips to Redis
+   * and MongoDB and one event job per partition, whatever it carries: a longer poll carries more
+   * events per round (fewer commands per record), a shorter one keeps projections fresher. The
+   * record's own status never waits for it (the search document the duplicate check needs is the
+   * workflow's write); the audit trail and later search updates lag by half of it on average.
+   */
+  RELAY_POLL_MS: z.coerce.number().int().min(10).default(250),
   /** How often the relay queries for events whose hint was lost (a writer died after its write). */
   RELAY_SWEEP_MS: z.coerce.number().int().min(100).default(5_000),
   RELAY_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
