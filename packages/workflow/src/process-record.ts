@@ -25,7 +25,7 @@ import { checkJob } from './records/job-check.js';
 import { writeAudit } from './steps/audit.js';
 import { asksCountry, notifyReceived, requestExternalValidation } from './steps/external.js';
 import { discardStaged, moveAttachments, removeStaged } from './steps/attachments.js';
-import { applyCorrection, createRecord } from './steps/metadata.js';
+import { applyCorrection, createRecord, followCreatorRename } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
 import { stagedContentProblem } from './steps/staged-content.js';
 
@@ -48,7 +48,7 @@ const STEPS: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<Step
   { name: 'validation', run: requestExternalValidation },
   { name: 'notify', run: notifyReceived },
   { name: 'cleanup', run: removeStaged },
-  { name: 'finish', run: async () => {} },
+  { name: 'finish', run: followCreatorRename },
 ];
 
 /** Whether the marks gathered so far are written once `step` is done (and made `effect`). */

@@ -18,7 +18,7 @@ import {
   type RecordJobData,
   type StoredAttachment,
 } from '@steadfast/commons';
-import type { WorkflowDeps } from '../context.js';
+import type { StepContext, WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
 import { actorChange, copiedActor, followDirectory, refreshActorCopy } from '@steadfast/records';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
@@ -94,16 +94,31 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   // With the other jobs' new records, in one unordered insert.
   if ((await deps.batches.insertRecord.add(record)) === 'inserted') {
     await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-    // A rename of the user since the copy was read: follow it (see followDirectory).
-    const entry = await deps.batches.directory.add(data.userId);
-    deps.directoryCopies.remember(entry);
-    if (entry && entry.version > actor.sequence) await refreshActorCopy(deps.db, deps.redis, recordId, entry, deps.logger);
+    // A rename since the copy was read is followed at the end of the job (followCreatorRename).
     return record;
   }
   const winner = await deps.db.records.findOne({ _id: recordId });
   // Not our id: the random tracking id collided; the retry draws another.
   if (!winner) throw new Error('tracking id collision; retrying with a new one');
   return alreadyApplied(winner, data) ?? winner;
+}
+
+/**
+ * A rename of a new record's creator since the copy on it was read: follow it (see
+ * followDirectory; a rename's consumer updates the directory before it looks for records, so
+ * either it finds this record or this read finds the new entry). Any time after the insert will
+ * do, so it is read in the job's last step: there the jobs of a batch have met again (they left
+ * the search step's refresh together) and their reads go out as one query, where right after
+ * the insert each job read alone. A retry that reaches the last step reads again.
+ */
+export async function followCreatorRename(ctx: StepContext): Promise<void> {
+  const { deps, data, record } = ctx;
+  if (data.operation !== 'create') return;
+  const entry = await deps.batches.directory.add(data.userId);
+  deps.directoryCopies.remember(entry);
+  if (entry && entry.version > (record.actors?.[data.userId]?.sequence ?? 0)) {
+    await refreshActorCopy(deps.db, deps.redis, record._id, entry, deps.logger);
+  }
 }
 
 /** The copy of a user a new record carries (as `actorCopyFor`, from an entry read in a batch). */
