@@ -3,7 +3,8 @@
  * calls to the same store wait a few milliseconds (WORKFLOW_BATCH_WAIT_MS) for each other and go
  * out as one request of at most WORKFLOW_BATCH_MAX items: reads by id as one `find` with `$in`,
  * inserts as one unordered `insertMany`, marks and outcomes as one unordered `bulkWrite`, search
- * documents as one `_bulk` (one refresh for all), duplicate searches as one `_msearch`. Each job
+ * documents as one `_bulk` (one refresh for all), duplicate searches as one `_msearch`, staged
+ * uploads removed as one multi-object delete. Each job
  * gets its own item's result, so it succeeds or fails, and is retried, on its own.
  */
 import {
@@ -12,6 +13,7 @@ import {
   bulkWriteBatcher,
   findByIdBatcher,
   insertBatcher,
+  removeObjectsBatcher,
   type AuditEntry,
   type BatchOptions,
   type Collections,
@@ -19,6 +21,7 @@ import {
   type DraftDocument,
   type Histogram,
   type InsertOutcome,
+  type MinioClient,
   type RecordDocument,
 } from '@steadfast/commons';
 import type { DuplicateSearch, SearchIndex } from '@steadfast/records';
@@ -40,11 +43,14 @@ export interface WorkflowBatches {
   insertAudit: Batcher<AuditEntry, InsertOutcome>;
   project: Batcher<{ record: RecordDocument; visible?: boolean }, boolean>;
   duplicates: Batcher<{ record: RecordDocument; limit: number }, DuplicateSearch>;
+  /** Staged uploads of decided drafts, as one multi-object delete. */
+  removeStaged: Batcher<string, void>;
 }
 
 export function workflowBatches(
   db: Collections,
   search: SearchIndex,
+  staging: { minio: MinioClient; bucket: string },
   settings: BatchSettings,
   batchSize?: Histogram<'store' | 'op'>,
 ): WorkflowBatches {
@@ -61,5 +67,6 @@ export function workflowBatches(
     insertAudit: insertBatcher(db.audit, options('mongodb', 'insert-audit')),
     project: new Batcher((items) => search.projectMany(items), options('elasticsearch', 'bulk')),
     duplicates: new Batcher((items) => search.findDuplicatesMany(items), options('elasticsearch', 'msearch')),
+    removeStaged: removeObjectsBatcher(staging.minio, staging.bucket, options('minio', 'remove-staged')),
   };
 }

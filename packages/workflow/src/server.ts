@@ -72,7 +72,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     logger,
     metrics,
     directoryCopies: new DirectoryCopies(),
-    batches: workflowBatches(db, search, { maxSize: env.WORKFLOW_BATCH_MAX, maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS }, metrics.batchSize),
+    batches: workflowBatches(db, search, { minio, bucket: stores.minio.stagingBucket }, { maxSize: env.WORKFLOW_BATCH_MAX, maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS }, metrics.batchSize),
     notifications: new Notifications(connection, `notification-${env.RECORD_QUEUE_NAME}`, db.records.db, notificationAdapter(env, logger), logger, {
       maxSize: env.WORKFLOW_BATCH_MAX,
       maxWaitMs: env.WORKFLOW_BATCH_WAIT_MS,

@@ -1,2 +1,3 @@
 export * from './batcher.js';
 export * from './mongo.js';
+export * from './objects.js';

@@ -44,11 +44,9 @@ export async function moveAttachments(ctx: StepContext): Promise<void> {
  * housekeeping), rejected, or found decided already (a repeat queued while MongoDB was down).
  * Removing a key that is gone already is not an error, so a retry or a second call is harmless.
  */
-export async function discardStaged(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, data: RecordJobData): Promise<void> {
-  const keys = data.attachments.map((a) => stagingKeyFor(data.draftId, a));
-  // One key (the usual case) is a plain DELETE; several, one multi-object delete.
-  if (keys.length === 1) await deps.minio.removeObject(deps.buckets.staging, keys[0]!);
-  else if (keys.length > 1) await deps.minio.removeObjects(deps.buckets.staging, keys);
+export async function discardStaged(deps: Pick<WorkflowDeps, 'batches'>, data: RecordJobData): Promise<void> {
+  // With the other jobs' keys, in one multi-object delete.
+  await Promise.all(data.attachments.map((a) => deps.batches.removeStaged.add(stagingKeyFor(data.draftId, a))));
 }
 
 export const removeStaged = (ctx: StepContext): Promise<void> => discardStaged(ctx.deps, ctx.data);
