@@ -6,6 +6,7 @@
 import {
   boundMessage,
   errorLine,
+  hintOutbox,
   mustLookUpDraft,
   recordInputSchemas,
   RecordJobData,
@@ -138,7 +139,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         deps.metrics?.stepSeconds.observe({ step: name }, seconds);
         ctx.log.debug({ step: name, ms: Math.round(seconds * 1000) }, 'step done');
       }
-      await settle(deps, data);
+      await settle(deps, data, data.operation === 'create' ? record._id : undefined);
       deps.metrics?.jobs.inc({ outcome: 'processed' });
       ctx.log.info({ trackingId: record.trackingId, status: record.status }, 'record processed');
       return { outcome: 'processed', recordId: record._id };
@@ -191,8 +192,17 @@ async function writeOutcome(deps: WorkflowDeps, data: RecordJobData, outcome: Dr
   });
 }
 
-/** The outcome is in MongoDB: the in-flight claim and the record's pending entry can go. */
-async function settle(deps: WorkflowDeps, data: RecordJobData): Promise<void> {
-  await releaseDraft(deps.redis, data.draftId);
+/**
+ * The outcome is in MongoDB: the in-flight claim and the record's pending entry can go. A job
+ * that created its record tells the relay here, not right after the insert: the hint and the
+ * release are one write to Redis, and the relay takes the record's events of the whole job (its
+ * creation, the flags of the last checkpoint) in one round. A hint lost with a job that stopped
+ * before this is found by the relay's sweep of `outboxPending` (RELAY_SWEEP_MS), as any lost hint.
+ */
+async function settle(deps: WorkflowDeps, data: RecordJobData, created?: string): Promise<void> {
+  await Promise.all([
+    releaseDraft(deps.redis, data.draftId),
+    created === undefined ? undefined : hintOutbox(deps.redis, deps.db.records, created, deps.logger),
+  ]);
   if (data.recordId) await removePendingWork(deps.redis, data.recordId, data.draftId);
 }

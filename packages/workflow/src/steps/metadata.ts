@@ -5,7 +5,6 @@
  * compare-and-set on its version, so no concurrent change is lost.
  */
 import {
-  hintOutbox,
   newTrackingId,
   recordEvent,
   recordIdFor,
@@ -93,8 +92,8 @@ export async function createRecord(deps: WorkflowDeps, data: RecordJobData): Pro
   record.outboxPending = true;
   // With the other jobs' new records, in one unordered insert.
   if ((await deps.batches.insertRecord.add(record)) === 'inserted') {
-    await hintOutbox(deps.redis, deps.db.records, recordId, deps.logger);
-    // A rename since the copy was read is followed at the end of the job (followCreatorRename).
+    // The relay's hint is left at the end of the job, with the draft's release (settle), and a
+    // rename since the copy was read is followed there too (followCreatorRename).
     return record;
   }
   const winner = await deps.db.records.findOne({ _id: recordId });
