@@ -25,7 +25,7 @@ export function removalResults(keys: readonly string[], answers: readonly Remova
 
 /** Removes keys of `bucket`, those of concurrent callers in one request. */
 export function removeObjectsBatcher(minio: MinioClient, bucket: string, options: BatchOptions): Batcher<string, void> {
-  return new Batcher(async (keys) => removalResults(keys, (await minio.removeObjects(bucket, [...new Set(keys)])) as RemovalAnswer[]), {
+  return new Batcher(async (keys) => removalResults(keys, await minio.removeObjects(bucket, [...new Set(keys)])), {
     ...options,
     maxSize: Math.min(options.maxSize, 1_000),
   });
