@@ -44,10 +44,10 @@ test('a verified token is checked once, reused within its expiry and the TTL, th
   let clock = 1_000_000;
   const calls: string[] = [];
   const verify = cachedVerifier(
-    async (token) => {
+    (token) => {
       calls.push(token);
-      if (token === 'forged') throw new InvalidTokenError('the token is not valid');
-      return { user: { userId: token, scopes: ['declare'] }, expiresAt: token === 'short' ? clock + 5_000 : clock + 3_600_000 };
+      if (token === 'forged') return Promise.reject(new InvalidTokenError('the token is not valid'));
+      return Promise.resolve({ user: { userId: token, scopes: ['declare' as const] }, expiresAt: token === 'short' ? clock + 5_000 : clock + 3_600_000 });
     },
     { cacheSize: 2, now: () => clock },
   );
