@@ -118,3 +118,17 @@ export function findByIdBatcher<T extends Document & { _id: string }>(collection
     return matchById(ids, docs);
   }, options);
 }
+
+/**
+ * Ids in one `$in` at most: the reply then fits in the first batch of the cursor (101 documents),
+ * so no cursor stays open on the server, and the query stays small. The relay and the projections
+ * read by id in chunks of this size.
+ */
+export const MAX_IDS_PER_FIND = 100;
+
+/** Cuts ids into chunks of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

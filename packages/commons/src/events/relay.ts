@@ -21,16 +21,10 @@ import type { Logger } from '../logger.js';
 import { errorLine } from '../alerts.js';
 import { redisKey } from '../redis-connection.js';
 import type { EventChannel } from './channel.js';
-import { writeErrorsOf } from '../batch/mongo.js';
+import { chunks, MAX_IDS_PER_FIND, writeErrorsOf } from '../batch/mongo.js';
 import type { DomainEvent, Outboxed } from './domain-event.js';
 
 export type OutboxDocument = Outboxed & { _id: string; version: number };
-
-/**
- * Ids in one `$in` at most: the reply then fits in the first batch of the cursor (101 documents),
- * so no cursor stays open on the server, and the query stays small.
- */
-export const MAX_IDS_PER_FIND = 100;
 
 /** What the relay reads of an aggregate: never its data. */
 const OUTBOX_PROJECTION = { outbox: 1, version: 1, outboxPending: 1 } as const;
@@ -67,13 +61,6 @@ export function relayPlan(docs: readonly OutboxDocument[]): { events: DomainEven
     if (pending.length > 0 || doc.outboxPending) clears.push({ _id: doc._id, version: doc.version });
   }
   return { events, clears };
-}
-
-/** Cuts ids into chunks of at most `size`. */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 export interface RelayOptions {
