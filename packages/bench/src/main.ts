@@ -263,8 +263,9 @@ async function main(): Promise<void> {
     // workers' traffic weighs more per record).
     const pinned = argValue('--half-rate');
     const halfRate = pinned !== undefined ? Number(pinned) : Math.max(1, Math.round((systemMax / 2) * 10) / 10);
+    const halfRateLabel = pinned !== undefined ? 'the rate given by --half-rate' : 'half its max rate';
 
-    log(`the system at ${pinned !== undefined ? 'the rate given by --half-rate' : 'half its max rate'}, ${fmt(halfRate)}/s for ${settings.halfRateMs / 1000} s, measuring cost`);
+    log(`the system at ${halfRateLabel}, ${fmt(halfRate)}/s for ${settings.halfRateMs / 1000} s, measuring cost`);
     const storePids = {
       redis: await pidListeningOn(storeEnv.REDIS_PORT),
       mongo: await pidListeningOn(storeEnv.MONGO_PORT),
@@ -420,7 +421,7 @@ async function main(): Promise<void> {
       `  (b) stores' ceiling, batched direct writes, records/s   ${fmt(storesCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.stores.recordsPerS)).join(', ')}]`,
       `  (c) naive synchronous gateway, max records/s, p99 < 2 s ${fmt(naiveMax).padStart(8)}   [${rounds.map((r) => fmt(r.naive.maxRate)).join(', ')}]`,
       '',
-      `the system at ${pinned !== undefined ? "the rate given by --half-rate" : "half its max rate"} (${fmt(halfRate)}/s, ${half.offered} records)`,
+      `the system at ${halfRateLabel} (${fmt(halfRate)}/s, ${half.offered} records)`,
       `  accept latency              p50 ${fmt(half.acceptMs.p50)} ms   p99 ${fmt(half.acceptMs.p99)} ms`,
       `  submit → processed          p50 ${fmt(half.processedMs.p50, 0)} ms   p99 ${fmt(half.processedMs.p99, 0)} ms   (${half.processed}/${half.offered} processed)`,
       `  status requests (long-poll) p50 ${fmt(half.pollMs.p50)} ms   p99 ${fmt(half.pollMs.p99)} ms   (${fmt(half.pollsPerRecord)} per record, ${fmt(half.longPollsPerRecord)} held; time to answer includes the wait)`,

@@ -84,7 +84,18 @@ export async function followDirectory(
   copied: { userId: string; sequence: number },
   logger?: Logger,
 ): Promise<void> {
-  const entry = await db.directory.findOne({ _id: copied.userId });
+  await followEntry(db, redis, recordId, copied, await db.directory.findOne({ _id: copied.userId }), logger);
+}
+
+/** `followDirectory` with the entry already read (in a batch of look-ups, say). */
+export async function followEntry(
+  db: Collections,
+  redis: Redis,
+  recordId: string,
+  copied: { sequence: number },
+  entry: DirectoryEntry | null | undefined,
+  logger?: Logger,
+): Promise<void> {
   // Still the version copied (the usual case): nothing to follow, no need to read the record.
   if (entry && entry.version > copied.sequence) await refreshActorCopy(db, redis, recordId, entry, logger);
 }

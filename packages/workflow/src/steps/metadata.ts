@@ -19,7 +19,7 @@ import {
 } from '@steadfast/commons';
 import type { StepContext, WorkflowDeps } from '../context.js';
 import { EarlierWorkPending, Rejection } from '../errors.js';
-import { actorChange, copiedActor, followDirectory, refreshActorCopy } from '@steadfast/records';
+import { actorChange, copiedActor, followDirectory, followEntry } from '@steadfast/records';
 import { initialStatus, toCorrected, toCorrectionRequested } from '../records/state.js';
 import { changeRecord } from '@steadfast/records';
 import { ensureEarlierWorkFinished } from './ordering.js';
@@ -115,9 +115,7 @@ export async function followCreatorRename(ctx: StepContext): Promise<void> {
   if (data.operation !== 'create') return;
   const entry = await deps.batches.directory.add(data.userId);
   deps.directoryCopies.remember(entry);
-  if (entry && entry.version > (record.actors?.[data.userId]?.sequence ?? 0)) {
-    await refreshActorCopy(deps.db, deps.redis, record._id, entry, deps.logger);
-  }
+  await followEntry(deps.db, deps.redis, record._id, { sequence: record.actors?.[data.userId]?.sequence ?? 0 }, entry, deps.logger);
 }
 
 /** The copy of a user a new record carries (as `actorCopyFor`, from an entry read in a batch). */
