@@ -21,6 +21,7 @@ import {
   draftClaimKey,
   eventEnvSchema,
   eventQueueNames,
+  Population,
   readEnv,
   storeConfigFrom,
   storeEnvSchema,
@@ -213,6 +214,10 @@ async function main(): Promise<void> {
     naive = await startNaive(settings.portBase + 5);
     const client = new GatewayClient(steadfast.gatewayUrl);
     await client.login();
+    // The rate search and the cost step submit people with a fixed share of near-twins (5%), so
+    // the cost per record does not depend on how many records the run already wrote (the
+    // fixtures' people meet each other more the more there are; population.ts).
+    const people = new Population({ mode: 'steady', seed });
 
     const rounds: Array<{ queue: QueueBaseline; stores: StoresBaseline; naive: RateSearchResult<NaiveRun>; system: RateSearchResult<SystemRun> }> = [];
     for (let round = 1; round <= settings.rounds; round++) {
@@ -240,7 +245,7 @@ async function main(): Promise<void> {
       }, settings.search);
       log(`round ${round}: the system, rate search`);
       const sys = await searchMaxRate(async (rate) => {
-        const run = await systemRun(client, rate, settings.stepMs, backoff);
+        const run = await systemRun(client, rate, settings.stepMs, backoff, people);
         const ok = systemRunOk(run);
         log(
           `  ${fmt(rate)}/s: accept p99 ${fmt(run.acceptMs.p99, 0)} ms, processed p50 ${fmt(run.processedMs.p50, 0)} p99 ${fmt(run.processedMs.p99, 0)} ms, ` +
@@ -281,7 +286,7 @@ async function main(): Promise<void> {
     const proxyBefore = steadfast.redisCounts();
     const statsBefore = await commandStats(redis);
     const mongoBefore = await mongoCommands(direct.mongo);
-    const half = await systemRun(client, halfRate, settings.halfRateMs, backoff);
+    const half = await systemRun(client, halfRate, settings.halfRateMs, backoff, people);
     await drain([queue, ...followers]);
     const mongoAfter = await mongoCommands(direct.mongo);
     const statsAfter = await commandStats(redis);
@@ -414,6 +419,7 @@ async function main(): Promise<void> {
     const table = [
       `Steadfast benchmark ${started.toISOString()}  (${settings.mode}, ${settings.rounds} round(s); commit ${commit.slice(0, 12)})`,
       `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtEnd.map((l) => l.toFixed(1)).join(' ')}`,
+      `people: the system's births are distinct people but 5% near-twins of a recent one (steady population, seed ${seed})`,
       '',
       'throughput (median of rounds; each round\'s figure in brackets)',
       `  system, max records/s with submit→processed p99 < 2 s   ${fmt(systemMax).padStart(8)}   [${rounds.map((r) => fmt(r.system.maxRate)).join(', ')}]`,

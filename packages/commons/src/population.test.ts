@@ -76,3 +76,28 @@ test('skewed deaths and marriages are valid registrations too', () => {
     assert.equal(marriage.success, true, JSON.stringify(marriage.error?.issues[0]));
   }
 });
+
+test('steady people: the share of new records meeting an earlier one does not grow with the run', () => {
+  const schemas = recordInputSchemas({ maxAttachmentBytes: 5 * 1024 * 1024, maxAttachments: 10 });
+  const people = new Population({ mode: 'steady', seed: 22 });
+  const seen: Array<{ key: string; day: number }> = [];
+  /** Of records from..to-1, the share with an earlier record of the same names within three days. */
+  const shareMeetingEarlier = (from: number, to: number) => {
+    let met = 0;
+    for (let i = from; i < to; i++) {
+      const p = seen[i]!;
+      if (seen.slice(0, i).some((e) => e.key === p.key && Math.abs(e.day - p.day) <= 3)) met++;
+    }
+    return met / (to - from);
+  };
+  for (let i = 0; i < 10_000; i++) {
+    const details = people.birth(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    if (i < 200) assert.equal(schemas.BirthRegistrationInput.safeParse(details).success, true, JSON.stringify(details));
+    seen.push({ key: `${details.child.firstNames}|${details.child.familyName}|${details.mother?.familyName}`, day: day(details.eventDate) });
+  }
+  const early = shareMeetingEarlier(500, 1_000);
+  const late = shareMeetingEarlier(9_500, 10_000);
+  console.log(`steady: ${(early * 100).toFixed(1)}% of records 500-999 meet an earlier one, ${(late * 100).toFixed(1)}% of records 9,500-9,999`);
+  for (const share of [early, late]) assert.ok(share > 0.025 && share < 0.08, `share ${share}`);
+  assert.ok(Math.abs(late - early) < 0.03, `early ${early}, late ${late}`);
+});

@@ -7,11 +7,19 @@
  * Similar records then occur at the rates a country sees: in `skewed` mode several percent of
  * records have a candidate and some names form clusters of dozens (see population.test.ts for
  * the figures), which is what the duplicate check must stay cheap under.
+ *
+ * `steady` mode is `unique` people with a fixed share of near-twins: each person is, with
+ * probability `twinShare`, one of the last few people again (same names, the day moved by at
+ * most two), as when an office registers the same child twice under two drafts. The share of
+ * records with a candidate then stays the same however many records the stores already hold,
+ * so a cost per record measured after a long run compares with one measured after a short run
+ * (the fixtures' people repeat more the more there are: after 9,000 of them, a quarter of new
+ * ones meet an earlier one).
  */
 import type { BirthRegistrationInput, DeathRegistrationInput, MarriageRegistrationInput } from './records/inputs.js';
 import { sampleBirth, sampleDeath, sampleMarriage } from './records/fixtures.js';
 
-export type NameMode = 'unique' | 'skewed';
+export type NameMode = 'unique' | 'skewed' | 'steady';
 
 const FEMALE = [
   'Amina', 'Grace', 'Faith', 'Mercy', 'Mary', 'Esther', 'Sarah', 'Ann', 'Jane', 'Joy', 'Hope', 'Fatuma', 'Mariam', 'Zawadi',
@@ -76,6 +84,9 @@ export interface PopulationOptions {
   /** Busy days (market days, month ends, holidays) and the share of events that fall on them. */
   busyDays?: number;
   busyShare?: number;
+  /** `steady` mode: the share of people who repeat one of the last `twinWindow` people. */
+  twinShare?: number;
+  twinWindow?: number;
 }
 
 /** The names and date of one generated event: who it is about, the second person, the day. */
@@ -97,6 +108,8 @@ export class Population {
   private readonly family: (r: () => number) => number;
   private readonly busy: number[];
   private readonly options: Required<PopulationOptions>;
+  /** `steady` mode: the last `twinWindow` people, the ones a near-twin repeats. */
+  private readonly recent: Person[] = [];
 
   constructor(options: PopulationOptions = {}) {
     this.options = {
@@ -107,6 +120,8 @@ export class Population {
       lastDay: '2024-06-30',
       busyDays: 12,
       busyShare: 0.5,
+      twinShare: 0.05,
+      twinWindow: 50,
       ...options,
     };
     this.random = seededRandom(this.options.seed);
@@ -120,8 +135,18 @@ export class Population {
   }
 
   next(): Person {
+    if (this.options.mode !== 'steady') return this.draw();
     const r = this.random;
-    if (this.options.mode === 'unique') {
+    const earlier = this.recent.length > 0 && r() < this.options.twinShare ? this.recent[Math.floor(r() * this.recent.length)] : undefined;
+    const person = earlier ? { ...earlier, eventDate: dayBefore(earlier.eventDate, Math.floor(r() * 3) - 1) } : this.draw('unique');
+    this.recent.push(person);
+    if (this.recent.length > this.options.twinWindow) this.recent.shift();
+    return person;
+  }
+
+  private draw(mode: NameMode = this.options.mode): Person {
+    const r = this.random;
+    if (mode === 'unique') {
       // A family name no one else has (letters drawn from the seed, one token, far apart in
       // edit distance), on a date spread over the whole span: no real candidate.
       const letters = Array.from({ length: 7 }, () => String.fromCharCode(97 + Math.floor(r() * 26))).join('');
