@@ -40,17 +40,45 @@ import { stagedContentProblem } from './steps/staged-content.js';
  * end: a retry after a failure before it (the notification queue or MinIO's clean-up down)
  * redoes the stores' steps, which find their work done. A checkpoint is a pure function of the
  * job and record (`checkpointAfter`), so a unit test covers it.
+ *
+ * Steps in one stage run at the same time: the attachments' copy (MinIO, one request per file)
+ * and the search document (a bulk request that waits for Elasticsearch's refresh) need nothing
+ * from each other. Run one after the other, the copies' varying times scattered the jobs of one
+ * insert batch, so each job's search document went out in a bulk request of its own; run
+ * together, the jobs that left the insert together send their documents together, and the copy
+ * is done long before the refresh. A stage fails when any of its steps fails (the first one in
+ * order is reported); a retry redoes the stage's unmarked steps, which are idempotent.
  */
-const STEPS: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<StepEffect> }> = [
-  { name: 'attachments', run: moveAttachments },
-  { name: 'search', run: indexRecord },
-  { name: 'duplicates', run: checkDuplicates },
-  { name: 'audit', run: writeAudit },
-  { name: 'validation', run: requestExternalValidation },
-  { name: 'notify', run: notifyReceived },
-  { name: 'cleanup', run: removeStaged },
-  { name: 'finish', run: followCreatorRename },
+const STAGES: ReadonlyArray<ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<StepEffect> }>> = [
+  [
+    { name: 'attachments', run: moveAttachments },
+    { name: 'search', run: indexRecord },
+  ],
+  [{ name: 'duplicates', run: checkDuplicates }],
+  [{ name: 'audit', run: writeAudit }],
+  [{ name: 'validation', run: requestExternalValidation }],
+  [{ name: 'notify', run: notifyReceived }],
+  [{ name: 'cleanup', run: removeStaged }],
+  [{ name: 'finish', run: followCreatorRename }],
 ];
+
+/** A step's failure, with the step's name (the first failed step of a stage, in order). */
+class StageStepFailed extends Error {
+  constructor(
+    readonly step: Step,
+    readonly failure: unknown,
+  ) {
+    super(`${step} failed`);
+  }
+}
+
+/** Runs a stage's steps at once; settles when all did, failing with the first failure in order. */
+async function runStage(ctx: StepContext, steps: ReadonlyArray<{ name: Step; run: (ctx: StepContext) => Promise<StepEffect> }>): Promise<StepEffect[]> {
+  const settled = await Promise.allSettled(steps.map(({ run }) => run(ctx)));
+  const failed = settled.findIndex((s) => s.status === 'rejected');
+  if (failed >= 0) throw new StageStepFailed(steps[failed]!.name, (settled[failed] as PromiseRejectedResult).reason);
+  return settled.map((s) => (s as PromiseFulfilledResult<StepEffect>).value);
+}
 
 /** Whether the marks gathered so far are written once `step` is done (and made `effect`). */
 export function checkpointAfter(step: Step, effect: StepEffect, ctx: Pick<StepContext, 'data' | 'record'>): boolean {
@@ -123,21 +151,32 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       const processed: DraftOutcome = { status: 'processed', recordId: record._id };
       // A retry after the outcome's write failed and the last mark's did not: the outcome alone.
       if (isDone(ctx, 'finish')) await writeOutcome(deps, data, processed);
-      for (const { name, run } of STEPS) {
-        if (isDone(ctx, name)) continue;
-        step = name;
+      for (const stage of STAGES) {
+        const todo = stage.filter(({ name }) => !isDone(ctx, name));
+        if (todo.length === 0) continue;
+        step = todo[0]!.name;
         const started = performance.now();
-        const effect = await run(ctx);
-        unmarked.push(name);
-        // A step that made no outside call (`validation` for anything but a registration)
-        // leaves its mark to the next checkpoint. The last marks and the draft's outcome go out
-        // together (two collections, each in its batch): a retry after either failed finds the
-        // draft decided or not, and a later correction waits for either (steps/ordering.ts).
-        if (name === 'finish') await Promise.all([markDone(ctx, unmarked.splice(0)), writeOutcome(deps, data, processed)]);
-        else if (checkpointAfter(name, effect, ctx)) await markDone(ctx, unmarked.splice(0));
+        let effects: StepEffect[];
+        try {
+          effects = await runStage(ctx, todo);
+        } catch (error) {
+          if (!(error instanceof StageStepFailed)) throw error;
+          step = error.step;
+          throw error.failure;
+        }
         const seconds = (performance.now() - started) / 1000;
-        deps.metrics?.stepSeconds.observe({ step: name }, seconds);
-        ctx.log.debug({ step: name, ms: Math.round(seconds * 1000) }, 'step done');
+        for (const [i, { name }] of todo.entries()) {
+          unmarked.push(name);
+          // A step that made no outside call (`validation` for anything but a registration)
+          // leaves its mark to the next checkpoint. The last marks and the draft's outcome go
+          // out together (two collections, each in its batch): a retry after either failed
+          // finds the draft decided or not, and a later correction waits for either
+          // (steps/ordering.ts).
+          if (name === 'finish') await Promise.all([markDone(ctx, unmarked.splice(0)), writeOutcome(deps, data, processed)]);
+          else if (checkpointAfter(name, effects[i], ctx)) await markDone(ctx, unmarked.splice(0));
+          deps.metrics?.stepSeconds.observe({ step: name }, seconds);
+        }
+        ctx.log.debug({ steps: todo.map(({ name }) => name), ms: Math.round(seconds * 1000) }, 'stage done');
       }
       await settle(deps, data, data.operation === 'create' ? record._id : undefined);
       deps.metrics?.jobs.inc({ outcome: 'processed' });
