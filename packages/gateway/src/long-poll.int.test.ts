@@ -54,7 +54,7 @@ let gateway: Gateway;
 let url: string;
 
 /** What the test tells a held job attempt to do. */
-type Verdict = 'complete' | 'fail';
+type Verdict = 'complete' | 'complete-with-view' | 'complete-awaiting-country' | 'fail';
 const gates = new Map<string, { verdict: Promise<Verdict>; decide: (v: Verdict) => void }>();
 function gate(draftId: string) {
   let entry = gates.get(draftId);
@@ -87,6 +87,14 @@ async function processJob(job: RecordJob): Promise<RecordJobResult> {
     { $setOnInsert: { operation: 'create', fingerprint: job.data.fingerprint, decidedAt: new Date(), status: 'processed', recordId } },
     { upsert: true },
   );
+  if (verdict === 'complete-with-view') {
+    // What the workflow's result says the record was when the job ended; here unlike MongoDB's
+    // copy, so an answer shows which one it came from.
+    return { outcome: 'processed', recordId, record: { trackingId: 'TVIEW01', hasPotentialDuplicates: true, registrationStatus: 'VALIDATED', registrationNumber: null } };
+  }
+  if (verdict === 'complete-awaiting-country') {
+    return { outcome: 'processed', recordId, record: { trackingId: 'TVIEW02', hasPotentialDuplicates: false, registrationStatus: 'WAITING_EXTERNAL_VALIDATION', registrationNumber: null } };
+  }
   return { outcome: 'processed', recordId };
 }
 
@@ -163,12 +171,20 @@ const STATUS = `query($draftId: ID!, $waitSeconds: Int) {
   fetchRecordStatus(draftId: $draftId, waitSeconds: $waitSeconds) {
     __typename
     ... on RecordProcessing { attempts step lastError }
-    ... on RecordProcessed { recordId }
+    ... on RecordProcessed { recordId trackingId registrationStatus hasPotentialDuplicates }
   }
 }`;
 
 interface StatusAnswer {
-  status?: { __typename: string; attempts?: number; lastError?: string | null; recordId?: string };
+  status?: {
+    __typename: string;
+    attempts?: number;
+    lastError?: string | null;
+    recordId?: string;
+    trackingId?: string;
+    registrationStatus?: string;
+    hasPotentialDuplicates?: boolean;
+  };
   errors?: Array<{ message: string; extensions?: { code?: string; field?: string; rule?: string } }>;
   /** When the answer came (`performance.now()`) and how long it took. */
   at: number;
@@ -216,6 +232,31 @@ test('a long-poll on a draft in flight answers RecordProcessed within a second o
   const again = await fetchStatus(draftId, 20);
   assert.equal(again.status?.__typename, 'RecordProcessed', 'a decided draft answers at once');
   assert.ok(again.ms < 1_000);
+});
+
+test('a held long-poll is answered from the record as the job left it (its result), without reading MongoDB; a later request reads MongoDB', async () => {
+  const draftId = await inFlight();
+  const poll = fetchStatus(draftId, 20);
+  assert.equal(await within(poll, 500), 'pending', 'held while the job runs');
+  gate(draftId).decide('complete-with-view');
+  const answer = await poll;
+  assert.equal(answer.status?.__typename, 'RecordProcessed', JSON.stringify(answer));
+  assert.equal(answer.status?.recordId, recordIdFor(draftId));
+  assert.equal(answer.status?.trackingId, 'TVIEW01');
+  assert.equal(answer.status?.registrationStatus, 'VALIDATED');
+  assert.equal(answer.status?.hasPotentialDuplicates, true);
+
+  const later = await fetchStatus(draftId, 0);
+  assert.equal(later.status?.__typename, 'RecordProcessed');
+  assert.equal(later.status?.trackingId, `T${draftId.slice(0, 6)}`, 'a request not held reads the record');
+  assert.equal(later.status?.registrationStatus, 'DECLARED');
+
+  // A record awaiting the country's answer, which may have come while the job ended: MongoDB.
+  const awaiting = await inFlight();
+  const held = fetchStatus(awaiting, 20);
+  assert.equal(await within(held, 500), 'pending');
+  gate(awaiting).decide('complete-awaiting-country');
+  assert.equal((await held).status?.trackingId, `T${awaiting.slice(0, 6)}`);
 });
 
 test('a long-poll with no job activity answers RecordProcessing when its wait elapses', async () => {

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueKeys } from 'bullmq';
-import { QUEUE_PREFIX, type Logger, type RecordJobResult, type Redis } from '@steadfast/commons';
+import { isProcessedView, QUEUE_PREFIX, type Logger, type RecordJobResult, type Redis } from '@steadfast/commons';
 import type { RecordStatus, StatusReader } from './status.js';
 import type { StatusWaiters, Waiter, WakeReason } from './waiters.js';
 import type { Viewer } from './visibility.js';
@@ -178,13 +178,17 @@ export class RecordEvents extends EventEmitter {
 /** A completed event's `returnvalue`, if it is a record job's result. */
 export function jobResult(returnvalue: string | undefined): RecordJobResult | undefined {
   if (returnvalue === undefined) return undefined;
-  let value: { outcome?: unknown; recordId?: unknown; reason?: unknown } | null;
+  let value: { outcome?: unknown; recordId?: unknown; reason?: unknown; record?: unknown } | null;
   try {
     value = JSON.parse(returnvalue) as typeof value;
   } catch {
     return undefined;
   }
-  if (value?.outcome === 'processed' && typeof value.recordId === 'string') return { outcome: 'processed', recordId: value.recordId };
+  if (value?.outcome === 'processed' && typeof value.recordId === 'string') {
+    // The record as the job left it, when the result carries it whole (ProcessedRecordView).
+    const record = value.record;
+    return { outcome: 'processed', recordId: value.recordId, ...(isProcessedView(record) ? { record } : {}) };
+  }
   if (value?.outcome === 'rejected' && typeof value.reason === 'string') return { outcome: 'rejected', reason: value.reason };
   return undefined;
 }

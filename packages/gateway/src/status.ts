@@ -1,16 +1,20 @@
 /**
  * `fetchRecordStatus`: a decided draft is answered from MongoDB (kept as long as the record), by
  * way of its completed job's result while Redis keeps that; one still in flight from its job in
- * Redis, with the step it is at read from the record's remembered steps. It never answers
+ * Redis, with the step it is at read from the record's remembered steps. A request the long-poll
+ * held while the job ran is answered from the record as the job left it (its result's `record`),
+ * without reading MongoDB: the answer is as fresh as at the moment the job ended. It never answers
  * "unknown" when it could not look. A viewer who may not see the draft (visibility.ts) gets
  * RecordUnknown, as for a draft never received.
  */
 import {
   recordIdFor,
+  isProcessedView,
   RecordJobProgress,
   STEPS,
   type Collections,
   type Logger,
+  type ProcessedRecordView,
   type RecordJob,
   type RecordJobResult,
   type RecordQueue,
@@ -32,6 +36,16 @@ export type RecordStatus =
     }
   | { __typename: 'RecordRejected'; draftId: string; reason: string; code: string | null }
   | { __typename: 'RecordUnknown'; draftId: string };
+
+const processedStatus = (draftId: string, recordId: string, view: ProcessedRecordView): RecordStatus => ({
+  __typename: 'RecordProcessed',
+  draftId,
+  recordId,
+  trackingId: view.trackingId,
+  hasPotentialDuplicates: view.hasPotentialDuplicates,
+  registrationStatus: view.registrationStatus,
+  registrationNumber: view.registrationNumber,
+});
 
 /** A decided draft's status and who submitted it (undefined when that cannot be known). */
 interface Decided {
@@ -66,6 +80,12 @@ export class StatusReader {
    * record not found, MongoDB failing) is read in full.
    */
   async completed(draftId: string, result: RecordJobResult, viewer: Viewer): Promise<RecordStatus> {
+    // The record as the job left it a moment ago: no read of MongoDB (see ProcessedRecordView).
+    // Unless the country's answer is awaited: that may have come while the job finished, and
+    // the client is told the status MongoDB has.
+    if (result.outcome === 'processed' && isProcessedView(result.record) && result.record.registrationStatus !== 'WAITING_EXTERNAL_VALIDATION') {
+      return processedStatus(draftId, result.recordId, result.record);
+    }
     if (result.outcome === 'processed') {
       try {
         const decided = await this.processed(draftId, result.recordId);
@@ -141,15 +161,15 @@ export class StatusReader {
       { projection: { trackingId: 1, hasPotentialDuplicates: 1, status: 1, registrationNumber: 1, [`actions.${draftId}.userId`]: 1 } },
     );
     if (!record) return undefined;
-    return { submitter: record.actions?.[draftId]?.userId, status: {
-      __typename: 'RecordProcessed',
-      draftId,
-      recordId: record._id,
-      trackingId: record.trackingId,
-      hasPotentialDuplicates: record.hasPotentialDuplicates,
-      registrationStatus: record.status,
-      registrationNumber: record.registrationNumber ?? null,
-    } };
+    return {
+      submitter: record.actions?.[draftId]?.userId,
+      status: processedStatus(draftId, record._id, {
+        trackingId: record.trackingId,
+        hasPotentialDuplicates: record.hasPotentialDuplicates,
+        registrationStatus: record.status,
+        registrationNumber: record.registrationNumber ?? null,
+      }),
+    };
   }
 
   /**

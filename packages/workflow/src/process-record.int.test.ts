@@ -84,8 +84,15 @@ test("a declaration's record is written once after its insert, at the end; a ret
     enqueue.mock.restore();
     updates.mock.resetCalls();
     const projected = mock.method(search, 'projectMany');
-    assert.deepEqual(await process(asJob(data)), { outcome: 'processed', recordId });
+    const result = await process(asJob(data));
     assert.ok(projected.mock.callCount() >= 1, 'the search step runs again');
+    // The result carries the record as the job left it: what a held status request is told.
+    const stored = await db.records.findOne({ _id: recordId });
+    assert.deepEqual(result, {
+      outcome: 'processed',
+      recordId,
+      record: { trackingId: stored?.trackingId, hasPotentialDuplicates: false, registrationStatus: stored?.status, registrationNumber: null },
+    });
     projected.mock.restore();
     assert.equal(recordUpdates(), 1, 'one write marks every step at the end');
     const steps = (await db.records.findOne({ _id: recordId }))?.actions[data.draftId]?.steps ?? {};

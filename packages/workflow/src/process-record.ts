@@ -13,6 +13,8 @@ import {
   releaseDraft,
   removePendingWork,
   type DraftOutcome,
+  type ProcessedRecordView,
+  type RecordDocument,
   type RecordJob,
   type RecordJobProgress,
   type RecordJobResult,
@@ -180,8 +182,9 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       }
       await settle(deps, data, data.operation === 'create' ? record._id : undefined);
       deps.metrics?.jobs.inc({ outcome: 'processed' });
-      ctx.log.info({ trackingId: record.trackingId, status: record.status }, 'record processed');
-      return { outcome: 'processed', recordId: record._id };
+      ctx.log.info({ trackingId: ctx.record.trackingId, status: ctx.record.status }, 'record processed');
+      // The record as the steps left it (each step that changes it keeps ctx.record current).
+      return { outcome: 'processed', recordId: record._id, record: processedView(ctx.record) };
     } catch (error) {
       if (error instanceof Rejection) {
         await decide(deps, data, { status: 'rejected', code: error.code, reason: error.message });
@@ -203,6 +206,14 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
     }
   };
 }
+
+/** What a held status request is answered with when the job completes (ProcessedRecordView). */
+export const processedView = (record: RecordDocument): ProcessedRecordView => ({
+  trackingId: record.trackingId,
+  hasPotentialDuplicates: record.hasPotentialDuplicates,
+  registrationStatus: record.status,
+  registrationNumber: record.registrationNumber ?? null,
+});
 
 /** Tells the status which step failed; best effort (the status falls back to the record's marks). */
 async function reportFailedStep(job: RecordJob, step: Step): Promise<void> {

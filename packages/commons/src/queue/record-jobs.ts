@@ -7,6 +7,7 @@
  * (`scopes`, `stagingKey`) are dropped when parsed.
  */
 import { z } from 'zod';
+import { REGISTRATION_STATUSES, type RegistrationStatus } from '../storage/documents.js';
 
 export const RECORD_QUEUE = 'record';
 
@@ -96,6 +97,31 @@ export type RecordJobProgress = z.infer<typeof RecordJobProgress>;
 /** What happened to a record outside a submission: the country's answer to a registration. */
 export type OutcomeAction = 'confirm-registration' | 'reject-registration';
 
+/**
+ * What the record said when the job that processed it ended: the long-poll answers a status
+ * request it held with this, as the job's completed event carries it, instead of reading the
+ * record again (a find per submission, and FerretDB decodes the whole record for it). Absent
+ * from a repeat's result (the job found the draft decided) and from an earlier release's.
+ */
+export interface ProcessedRecordView {
+  trackingId: string;
+  hasPotentialDuplicates: boolean;
+  registrationStatus: RegistrationStatus;
+  registrationNumber: string | null;
+}
+
+/** A job result's record view as this release's workflow writes it (read back from Redis, so checked). */
+export function isProcessedView(view: unknown): view is ProcessedRecordView {
+  if (typeof view !== 'object' || view === null) return false;
+  const v = view as Record<string, unknown>;
+  return (
+    typeof v['trackingId'] === 'string' &&
+    typeof v['hasPotentialDuplicates'] === 'boolean' &&
+    (REGISTRATION_STATUSES as readonly unknown[]).includes(v['registrationStatus']) &&
+    (v['registrationNumber'] === null || typeof v['registrationNumber'] === 'string')
+  );
+}
+
 export type RecordJobResult =
-  | { outcome: 'processed'; recordId: string }
+  | { outcome: 'processed'; recordId: string; record?: ProcessedRecordView }
   | { outcome: 'rejected'; reason: string };
