@@ -32,7 +32,7 @@ import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { offlineBurst } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
-import { cpuSnapshot, pidListeningOn } from './proc.js';
+import { cpuSnapshot, pidListeningOn, waitUntilQuiet } from './proc.js';
 import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
 import { searchMaxRate, type RateSearchResult } from './rate-search.js';
 import { commandStats, statsDelta, usedMemory } from './redis-info.js';
@@ -60,6 +60,12 @@ const settings = {
   queueJobs: quick ? 2_000 : 5_000,
   storesRecords: quick ? 1_000 : 3_000,
   halfRateMs: quick ? 10_000 : 30_000,
+  /**
+   * The cost step (the system, then the naive gateway, at the half rate): 30 s in both modes.
+   * 10 s (214 records at 21.4/s) let one merge or garbage collection in Elasticsearch swing its
+   * CPU per record from 7 to 28 ms between runs of the same code.
+   */
+  costMs: 30_000,
   memoryJobs: Number(argValue('--memory-jobs') ?? (quick ? 200 : 2_000)),
   burst: Number(argValue('--burst') ?? (quick ? 1_000 : 10_000)),
   offices: Number(argValue('--offices') ?? (quick ? 100 : 500)),
@@ -75,6 +81,11 @@ const settings = {
   burstWaitSeconds: Number(argValue('--wait-seconds') ?? 30),
   portBase: Number(process.env['BENCH_PORT_BASE'] ?? 25070),
 };
+/**
+ * A cost step starts once the processes it measures are quiet: together below this many CPU ms
+ * per second (the stores' merges and the previous step's backlog done), or after 60 s.
+ */
+const QUIET_MS_PER_S = 150;
 const backoff: Backoff = { initialMs: 100, factor: 1.5, maxMs: 500, timeoutMs: 20_000 };
 /** The population's seed (`--seed`): the same names and dates on every run. */
 const seed = Number(argValue('--seed') ?? 22);
@@ -270,7 +281,7 @@ async function main(): Promise<void> {
     const halfRate = pinned !== undefined ? Number(pinned) : Math.max(1, Math.round((systemMax / 2) * 10) / 10);
     const halfRateLabel = pinned !== undefined ? 'the rate given by --half-rate' : 'half its max rate';
 
-    log(`the system at ${halfRateLabel}, ${fmt(halfRate)}/s for ${settings.halfRateMs / 1000} s, measuring cost`);
+    log(`the system at ${halfRateLabel}, ${fmt(halfRate)}/s for ${settings.costMs / 1000} s, measuring cost`);
     const storePids = {
       redis: await pidListeningOn(storeEnv.REDIS_PORT),
       mongo: await pidListeningOn(storeEnv.MONGO_PORT),
@@ -280,13 +291,15 @@ async function main(): Promise<void> {
     const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
     // The rate search's backlog (events still being projected) must not be counted against it.
     await drain([queue, ...followers], 300_000);
+    const quietBefore = await waitUntilQuiet(pids, QUIET_MS_PER_S, 60_000);
+    log(`  the processes used ${fmt(quietBefore, 0)} CPU ms/s together before the step (quiet below ${QUIET_MS_PER_S})`);
     const metricsUrls = Object.entries(steadfast.metricsUrls);
     const batchesBefore = await Promise.all(metricsUrls.map(async ([, url]) => parseBatchTotals(await readMetricsText(url))));
     const cpuBefore = await cpuSnapshot(pids);
     const proxyBefore = steadfast.redisCounts();
     const statsBefore = await commandStats(redis);
     const mongoBefore = await mongoCommands(direct.mongo);
-    const half = await systemRun(client, halfRate, settings.halfRateMs, backoff, people);
+    const half = await systemRun(client, halfRate, settings.costMs, backoff, people);
     await drain([queue, ...followers]);
     const mongoAfter = await mongoCommands(direct.mongo);
     const statsAfter = await commandStats(redis);
@@ -308,10 +321,12 @@ async function main(): Promise<void> {
 
     // The naive gateway at the same rate: its request latency is what accepting is compared with,
     // its CPU (its process, and the stores' while it runs) what the whole system's is.
-    log(`the naive gateway at the same rate, ${fmt(halfRate)}/s for ${settings.halfRateMs / 1000} s`);
+    log(`the naive gateway at the same rate, ${fmt(halfRate)}/s for ${settings.costMs / 1000} s`);
     const naivePids = { naive: naive.pid, ...storePids };
+    const naiveQuiet = await waitUntilQuiet(naivePids, QUIET_MS_PER_S, 60_000);
+    log(`  the processes used ${fmt(naiveQuiet, 0)} CPU ms/s together before the step`);
     const naiveCpuBefore = await cpuSnapshot(naivePids);
-    const naiveHalf = await naiveRun(`http://127.0.0.1:${settings.portBase + 5}`, halfRate, settings.halfRateMs);
+    const naiveHalf = await naiveRun(`http://127.0.0.1:${settings.portBase + 5}`, halfRate, settings.costMs);
     const naiveCpuPerRecord = cpuPerRecordOf(naiveCpuBefore, await cpuSnapshot(naivePids), naiveHalf.written);
     const naiveCpu = cpuTotal(naiveCpuPerRecord);
     log(`  p50 ${fmt(naiveHalf.latencyMs.p50, 1)} p99 ${fmt(naiveHalf.latencyMs.p99, 1)} ms, ${naiveHalf.written}/${naiveHalf.offered} written; CPU ${fmt(naiveCpu, 2)} ms per record`);
@@ -427,7 +442,7 @@ async function main(): Promise<void> {
       `  (b) stores' ceiling, batched direct writes, records/s   ${fmt(storesCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.stores.recordsPerS)).join(', ')}]`,
       `  (c) naive synchronous gateway, max records/s, p99 < 2 s ${fmt(naiveMax).padStart(8)}   [${rounds.map((r) => fmt(r.naive.maxRate)).join(', ')}]`,
       '',
-      `the system at ${halfRateLabel} (${fmt(halfRate)}/s, ${half.offered} records)`,
+      `the system at ${halfRateLabel} (${fmt(halfRate)}/s, ${half.offered} records; started once the processes were quiet: ${fmt(quietBefore, 0)} CPU ms/s)`,
       `  accept latency              p50 ${fmt(half.acceptMs.p50)} ms   p99 ${fmt(half.acceptMs.p99)} ms`,
       `  submit → processed          p50 ${fmt(half.processedMs.p50, 0)} ms   p99 ${fmt(half.processedMs.p99, 0)} ms   (${half.processed}/${half.offered} processed)`,
       `  status requests (long-poll) p50 ${fmt(half.pollMs.p50)} ms   p99 ${fmt(half.pollMs.p99)} ms   (${fmt(half.pollsPerRecord)} per record, ${fmt(half.longPollsPerRecord)} held; time to answer includes the wait)`,
@@ -442,7 +457,7 @@ async function main(): Promise<void> {
       `  the queue's floor at the same rate: one no-op BullMQ job per record costs ${fmt(floor.roundTripsPerJob, 2)} round trips and ` +
         `${fmt(floor.executedCommandsPerJob, 1)} executed commands (${Object.entries(floor.byCommand).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')})`,
       '',
-      `the naive gateway at the same rate (${fmt(halfRate)}/s, ${naiveHalf.offered} records, open loop)`,
+      `the naive gateway at the same rate (${fmt(halfRate)}/s, ${naiveHalf.offered} records, open loop; started at ${fmt(naiveQuiet, 0)} CPU ms/s)`,
       `  request latency             p50 ${fmt(naiveHalf.latencyMs.p50)} ms   p99 ${fmt(naiveHalf.latencyMs.p99)} ms   (${naiveHalf.written}/${naiveHalf.offered} written)`,
       `  CPU ms per record           ${Object.entries(naiveCpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all ${fmt(naiveCpu, 2)}`,
       '',

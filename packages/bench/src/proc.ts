@@ -57,3 +57,31 @@ export async function cpuSnapshot(pids: Record<string, number | undefined>): Pro
   );
   return Object.fromEntries(entries);
 }
+
+/** CPU ms the processes used together per second of wall time, between two snapshots. */
+export function busyPerSecond(before: Record<string, number>, after: Record<string, number>, elapsedMs: number): number {
+  let used = 0;
+  for (const [name, ms] of Object.entries(after)) {
+    const was = before[name];
+    if (was !== undefined && Number.isFinite(ms) && Number.isFinite(was)) used += ms - was;
+  }
+  return (used / elapsedMs) * 1000;
+}
+
+/**
+ * Waits until the processes, together, use less than `idleMsPerS` CPU ms per second over a
+ * one-second window (the stores' merges, flushes and the previous step's backlog done), at most
+ * `timeoutMs`. Answers the last window's figure, so a caller can say it measured on a busy system.
+ */
+export async function waitUntilQuiet(pids: Record<string, number | undefined>, idleMsPerS: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let busy = Number.POSITIVE_INFINITY;
+  while (Date.now() < deadline) {
+    const before = await cpuSnapshot(pids);
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    busy = busyPerSecond(before, await cpuSnapshot(pids), performance.now() - started);
+    if (busy < idleMsPerS) return busy;
+  }
+  return busy;
+}
