@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueKeys } from 'bullmq';
-import { isProcessedView, QUEUE_PREFIX, type Logger, type RecordJobResult, type Redis } from '@steadfast/commons';
+import { ProcessedRecordView, QUEUE_PREFIX, type Logger, type RecordJobResult, type Redis } from '@steadfast/commons';
 import type { RecordStatus, StatusReader } from './status.js';
 import type { StatusWaiters, Waiter, WakeReason } from './waiters.js';
 import type { Viewer } from './visibility.js';
@@ -186,8 +186,8 @@ export function jobResult(returnvalue: string | undefined): RecordJobResult | un
   }
   if (value?.outcome === 'processed' && typeof value.recordId === 'string') {
     // The record as the job left it, when the result carries it whole (ProcessedRecordView).
-    const record = value.record;
-    return { outcome: 'processed', recordId: value.recordId, ...(isProcessedView(record) ? { record } : {}) };
+    const view = ProcessedRecordView.safeParse(value.record);
+    return { outcome: 'processed', recordId: value.recordId, ...(view.success ? { record: view.data } : {}) };
   }
   if (value?.outcome === 'rejected' && typeof value.reason === 'string') return { outcome: 'rejected', reason: value.reason };
   return undefined;

@@ -8,8 +8,8 @@
  * RecordUnknown, as for a draft never received.
  */
 import {
+  processedView,
   recordIdFor,
-  isProcessedView,
   RecordJobProgress,
   STEPS,
   type Collections,
@@ -83,7 +83,7 @@ export class StatusReader {
     // The record as the job left it a moment ago: no read of MongoDB (see ProcessedRecordView).
     // Unless the country's answer is awaited: that may have come while the job finished, and
     // the client is told the status MongoDB has.
-    if (result.outcome === 'processed' && isProcessedView(result.record) && result.record.registrationStatus !== 'WAITING_EXTERNAL_VALIDATION') {
+    if (result.outcome === 'processed' && result.record && result.record.registrationStatus !== 'WAITING_EXTERNAL_VALIDATION') {
       return processedStatus(draftId, result.recordId, result.record);
     }
     if (result.outcome === 'processed') {
@@ -163,12 +163,7 @@ export class StatusReader {
     if (!record) return undefined;
     return {
       submitter: record.actions?.[draftId]?.userId,
-      status: processedStatus(draftId, record._id, {
-        trackingId: record.trackingId,
-        hasPotentialDuplicates: record.hasPotentialDuplicates,
-        registrationStatus: record.status,
-        registrationNumber: record.registrationNumber ?? null,
-      }),
+      status: processedStatus(draftId, record._id, processedView(record)),
     };
   }
 

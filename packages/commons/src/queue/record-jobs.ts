@@ -7,7 +7,7 @@
  * (`scopes`, `stagingKey`) are dropped when parsed.
  */
 import { z } from 'zod';
-import { REGISTRATION_STATUSES, type RegistrationStatus } from '../storage/documents.js';
+import { REGISTRATION_STATUSES, type RecordDocument } from '../storage/documents.js';
 
 export const RECORD_QUEUE = 'record';
 
@@ -103,24 +103,21 @@ export type OutcomeAction = 'confirm-registration' | 'reject-registration';
  * record again (a find per submission, and FerretDB decodes the whole record for it). Absent
  * from a repeat's result (the job found the draft decided) and from an earlier release's.
  */
-export interface ProcessedRecordView {
-  trackingId: string;
-  hasPotentialDuplicates: boolean;
-  registrationStatus: RegistrationStatus;
-  registrationNumber: string | null;
-}
+export const ProcessedRecordView = z.object({
+  trackingId: z.string(),
+  hasPotentialDuplicates: z.boolean(),
+  registrationStatus: z.enum(REGISTRATION_STATUSES),
+  registrationNumber: z.string().nullable(),
+});
+export type ProcessedRecordView = z.infer<typeof ProcessedRecordView>;
 
-/** A job result's record view as this release's workflow writes it (read back from Redis, so checked). */
-export function isProcessedView(view: unknown): view is ProcessedRecordView {
-  if (typeof view !== 'object' || view === null) return false;
-  const v = view as Record<string, unknown>;
-  return (
-    typeof v['trackingId'] === 'string' &&
-    typeof v['hasPotentialDuplicates'] === 'boolean' &&
-    (REGISTRATION_STATUSES as readonly unknown[]).includes(v['registrationStatus']) &&
-    (v['registrationNumber'] === null || typeof v['registrationNumber'] === 'string')
-  );
-}
+/** The view of a record as a status answer names it (the workflow's result, the gateway's read). */
+export const processedView = (record: Pick<RecordDocument, 'trackingId' | 'hasPotentialDuplicates' | 'status' | 'registrationNumber'>): ProcessedRecordView => ({
+  trackingId: record.trackingId,
+  hasPotentialDuplicates: record.hasPotentialDuplicates,
+  registrationStatus: record.status,
+  registrationNumber: record.registrationNumber ?? null,
+});
 
 export type RecordJobResult =
   | { outcome: 'processed'; recordId: string; record?: ProcessedRecordView }
