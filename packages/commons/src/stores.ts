@@ -65,6 +65,16 @@ export function onceSucceeded(setup: () => Promise<void>): () => Promise<void> {
   };
 }
 
+/** `ensureBucket` for any bucket, each one `onceSucceeded`. */
+export function bucketsEnsured(minio: MinioClient): (bucket: string) => Promise<void> {
+  const ensured = new Map<string, () => Promise<void>>();
+  return (bucket) => {
+    let ensure = ensured.get(bucket);
+    if (!ensure) ensured.set(bucket, (ensure = onceSucceeded(() => ensureBucket(minio, bucket))));
+    return ensure();
+  };
+}
+
 /**
  * Waits up to `ms` for a Redis client's first connection. A fail-fast client (no offline queue)
  * would otherwise refuse the commands of the first moments after start; a Redis that is down

@@ -16,15 +16,28 @@ const job = (overrides: Partial<JobFacts> = {}): JobFacts => ({
 });
 const processed: DecidedFacts = { status: 'processed', fingerprint: print, recordId: 'r-1', userId: 'u-1' };
 const rejected: DecidedFacts = { status: 'rejected', fingerprint: print, userId: 'u-1' };
-const facts = (overrides: Partial<AcceptFacts>): AcceptFacts => ({ fingerprint: print, user: submitter, claim: 'new', ...overrides });
+const facts = (overrides: Partial<AcceptFacts>): AcceptFacts => ({ fingerprint: print, create: true, user: submitter, claim: 'new', ...overrides });
 
 test('a claim held by another payload is refused at once, changing nothing', () => {
   assert.deepEqual(decideAccept(facts({ claim: 'reused' })), { effects: [], next: { kind: 'refuse' } });
 });
 
 test('a new claim asks MongoDB whether the draft was decided, then queues one that was not', () => {
-  assert.deepEqual(decideAccept(facts({})), { effects: [], next: { kind: 'look-up-decided' } });
-  assert.deepEqual(decideAccept(facts({ decided: null })), { effects: [], next: { kind: 'queue' } });
+  assert.deepEqual(decideAccept(facts({})), { effects: [], next: { kind: 'look-up-decided', stageMeanwhile: false } });
+  assert.deepEqual(decideAccept(facts({ decided: null })), { effects: [], next: { kind: 'queue', uploads: 'place' } });
+});
+
+test("a create's uploads are placed at the record's keys only once MongoDB said it is undecided; a correction's are staged meanwhile", () => {
+  const correction = { create: false };
+  assert.deepEqual(decideAccept(facts(correction)), { effects: [], next: { kind: 'look-up-decided', stageMeanwhile: true } });
+  assert.deepEqual(decideAccept(facts({ ...correction, decided: null })), { effects: [], next: { kind: 'queue', uploads: 'stage' } });
+  // MongoDB could not say: a decided draft's record may list the same keys, so nothing is placed.
+  assert.deepEqual(decideAccept(facts({ decided: 'unknown', job: null })), { effects: [], next: { kind: 'queue', uploads: 'stage' } });
+  // Decided, refused or repeated: nothing was placed, so nothing under a record's prefix is removed.
+  for (const decided of [processed, rejected, { ...processed, fingerprint: 'fp-other' }]) {
+    const { next } = decideAccept(facts({ decided, record: { trackingId: 't-1' } }));
+    assert.notEqual(next.kind, 'queue');
+  }
 });
 
 test('a same claim looks for the job; one in flight is a repeat with nothing to change', () => {
@@ -33,10 +46,10 @@ test('a same claim looks for the job; one in flight is a repeat with nothing to 
 });
 
 test('a same claim without a job goes on as not in flight', () => {
-  assert.deepEqual(decideAccept(facts({ claim: 'same', job: null })), { effects: [], next: { kind: 'look-up-decided' } });
-  assert.deepEqual(decideAccept(facts({ claim: 'same', job: null, decided: null })), { effects: [], next: { kind: 'queue' } });
+  assert.deepEqual(decideAccept(facts({ claim: 'same', job: null })), { effects: [], next: { kind: 'look-up-decided', stageMeanwhile: false } });
+  assert.deepEqual(decideAccept(facts({ claim: 'same', job: null, decided: null })), { effects: [], next: { kind: 'queue', uploads: 'place' } });
   // MongoDB down: the job was looked up moments ago, and there was none.
-  assert.deepEqual(decideAccept(facts({ claim: 'same', job: null, decided: 'unknown' })), { effects: [], next: { kind: 'queue' } });
+  assert.deepEqual(decideAccept(facts({ claim: 'same', job: null, decided: 'unknown' })), { effects: [], next: { kind: 'queue', uploads: 'stage' } });
 });
 
 test("a repeat of a job is refused to a user who may not see the draft, answered to a privileged one", () => {
@@ -60,7 +73,7 @@ test("a repeat of a completed job releases the claim and answers with the job's 
 
 test('MongoDB down: the job answers; none means queue', () => {
   assert.deepEqual(decideAccept(facts({ decided: 'unknown' })), { effects: [], next: { kind: 'look-up-job' } });
-  assert.deepEqual(decideAccept(facts({ decided: 'unknown', job: null })), { effects: [], next: { kind: 'queue' } });
+  assert.deepEqual(decideAccept(facts({ decided: 'unknown', job: null })), { effects: [], next: { kind: 'queue', uploads: 'stage' } });
 });
 
 test('MongoDB down, job in flight with the same payload: a repeat that keeps the staged uploads its job may need', () => {

@@ -6,13 +6,16 @@
  *
  * - claim `reused` (another payload holds the draftId): refused as IDEMPOTENCY_KEY_REUSED;
  * - claim `same` with a job: a repeat of that job;
- * - otherwise (not in flight) the draft may have been decided already; its uploads are staged
- *   while MongoDB is asked (nearly every draft that gets here is new), and:
+ * - otherwise (not in flight) the draft may have been decided already; a correction's uploads
+ *   are staged while MongoDB is asked (nearly every draft that gets here is new), and:
  *   - decided: the staged copies and the claim go; another payload is refused, a repeat answered
  *     from the outcome (a processed one after reading its record's ids);
  *   - MongoDB cannot say: the job, kept a while after it completed, answers instead (another
- *     payload refused, the claim released), else the draft is queued;
- *   - not decided: queued.
+ *     payload refused, the claim released), else the draft is queued, its uploads staged;
+ *   - not decided: queued; a create's uploads are placed at the record's keys first (the record's
+ *     id follows from the draftId), so the workflow neither copies nor unstages them. Placing
+ *     only once the draft is known undecided means no repeat or refusal ever writes, or has to
+ *     remove, an object under a record's prefix.
  * A repeat is refused as IDEMPOTENCY_KEY_REUSED to a user who may not see the draft: it would
  * otherwise learn the record's ids.
  */
@@ -42,8 +45,13 @@ export interface RecordFacts {
   submitter?: string;
 }
 
+/** Where a queued submission's uploads go: the staging bucket, or straight to the record's keys. */
+export type Uploads = 'stage' | 'place';
+
 export interface AcceptFacts {
   fingerprint: string;
+  /** A new record: its id follows from the draftId, so its uploads can go to the record's keys. */
+  create: boolean;
   user: Viewer;
   claim: ClaimResult;
   /** undefined: not looked up yet; null: there is none. */
@@ -64,15 +72,18 @@ export type AcceptNext =
   /** Read the draft's job (and its state). */
   | { kind: 'look-up-job' }
   /** Ask MongoDB for the draft's outcome, staging the uploads meanwhile. */
-  | { kind: 'look-up-decided' }
+  | { kind: 'look-up-decided'; stageMeanwhile: boolean }
   /** Read the processed draft's record. */
   | { kind: 'look-up-record'; recordId: string }
   /** IDEMPOTENCY_KEY_REUSED. */
   | { kind: 'refuse' }
   /** Answer as a repeat, with the ids known. */
   | { kind: 'repeat'; recordId?: string; trackingId?: string }
-  /** Queue the draft's one job (releasing the claim if that fails). */
-  | { kind: 'queue' };
+  /**
+   * Queue the draft's one job (releasing the claim if that fails), its uploads staged, or
+   * `place`d at the record's keys: a create MongoDB said is undecided.
+   */
+  | { kind: 'queue'; uploads: Uploads };
 
 export interface AcceptDecision {
   effects: AcceptEffect[];
@@ -88,13 +99,15 @@ export function decideAccept(facts: AcceptFacts): AcceptDecision {
     if (facts.job) return repeatOfJob(facts, facts.job, []);
   }
   // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
-  if (facts.decided === undefined) return decision({ kind: 'look-up-decided' });
+  // A create's uploads wait for the answer, to be placed if it is queued undecided; any other
+  // submission's are staged meanwhile (nearly every draft that gets here is new).
+  if (facts.decided === undefined) return decision({ kind: 'look-up-decided', stageMeanwhile: !facts.create });
   if (facts.decided === 'unknown') {
     // MongoDB cannot say, but the job of a decided draft is kept a while after it completed;
     // queueing again would be refused by BullMQ. (A job looked up moments ago, for a `same`
     // claim, is not looked up again.)
     if (facts.job === undefined) return decision({ kind: 'look-up-job' });
-    if (!facts.job) return decision({ kind: 'queue' });
+    if (!facts.job) return decision({ kind: 'queue', uploads: 'stage' });
     const other = facts.job.fingerprint !== facts.fingerprint;
     // A finished job needs no staged uploads. One in flight may still need them (the same keys,
     // the same bytes): those its own cleanup removes.
@@ -102,7 +115,7 @@ export function decideAccept(facts: AcceptFacts): AcceptDecision {
     if (other) return decision({ kind: 'refuse' }, [...effects, 'release']);
     return repeatOfJob(facts, facts.job, effects);
   }
-  if (facts.decided === null) return decision({ kind: 'queue' });
+  if (facts.decided === null) return decision({ kind: 'queue', uploads: facts.create ? 'place' : 'stage' });
   // Decided: its job is done with the staged uploads, and this repeat's copies can go.
   const effects: AcceptEffect[] = ['unstage', 'release'];
   const decided = facts.decided;

@@ -1,7 +1,8 @@
 /**
- * Accepting repeats against the real Redis, MinIO and MongoDB, under this test's own queue,
- * bucket and database: a repeat of a draft whose job completed is answered from the job when
- * MongoDB cannot be asked, and stages nothing (a staged copy no job would ever remove).
+ * Accepting submissions and repeats against the real Redis, MinIO and MongoDB, under this test's
+ * own queue, buckets and database: a new create's uploads are placed at its record's keys; a
+ * repeat of a draft whose job completed is answered from the job when MongoDB cannot be asked,
+ * and stages nothing (a staged copy no job would ever remove); no repeat removes a record's object.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,6 +16,8 @@ import {
   openStores,
   readEnv,
   recordIdFor,
+  recordKeyFor,
+  sampleCorrection,
   redisOptions,
   registerRecordWorker,
   RecordQueue,
@@ -30,7 +33,12 @@ import {
 import { Submissions, type Submission } from './submissions.js';
 
 const id = randomBytes(4).toString('hex');
-const env = readEnv(storeEnvSchema, { ...process.env, MONGO_DB: `gw_test_${id}`, MINIO_STAGING_BUCKET: `gw-test-${id}-staging` });
+const env = readEnv(storeEnvSchema, {
+  ...process.env,
+  MONGO_DB: `gw_test_${id}`,
+  MINIO_BUCKET: `gw-test-${id}-attachments`,
+  MINIO_STAGING_BUCKET: `gw-test-${id}-staging`,
+});
 const config = storeConfigFrom(env);
 const queueName = `gw-test-${id}`;
 const logger = createLogger('gateway', { level: 'silent' });
@@ -64,12 +72,11 @@ after(async () => {
   await worker.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
-  const names: string[] = [];
-  for await (const o of stores.minio.listObjectsV2(config.minio.stagingBucket, '', true) as AsyncIterable<{ name?: string }>) {
-    if (o.name) names.push(o.name);
+  for (const bucket of [config.minio.stagingBucket, config.minio.bucket]) {
+    const names = await listed(bucket, '');
+    await stores.minio.removeObjects(bucket, names);
+    await stores.minio.removeBucket(bucket).catch(() => undefined);
   }
-  await stores.minio.removeObjects(config.minio.stagingBucket, names);
-  await stores.minio.removeBucket(config.minio.stagingBucket);
   await stores.mongo.db(config.mongo.dbName).dropDatabase();
   await Promise.all([stores.mongo.close(), unreachable.close(), stores.redis.quit()]);
 });
@@ -80,24 +87,32 @@ function submissions(mongo: 'up' | 'down'): Submissions {
     queue,
     db: collections((mongo === 'up' ? stores.mongo : unreachable).db(config.mongo.dbName)),
     minio: stores.minio,
-    stagingBucket: config.minio.stagingBucket,
-    ensureStaging: () => ensureBucket(stores.minio, config.minio.stagingBucket),
+    buckets: { staging: config.minio.stagingBucket, attachments: config.minio.bucket },
+    ensureBucket: (bucket) => ensureBucket(stores.minio, bucket),
     logger,
   });
 }
 
-function birth(draftId = randomUUID()): Submission {
+function birth(draftId: string = randomUUID()): Submission {
   const details = sampleBirth(draftId) as unknown as Submission['details'];
   return { operation: 'create', event: 'birth', draftId, details, user: { userId: 'user-1', scopes: ['declare'] }, correlationId: randomUUID() };
 }
 
-async function staged(draftId: string): Promise<string[]> {
+async function listed(bucket: string, prefix: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const o of stores.minio.listObjectsV2(config.minio.stagingBucket, `${draftId}/`, true) as AsyncIterable<{ name?: string }>) {
-    if (o.name) names.push(o.name);
+  try {
+    for await (const o of stores.minio.listObjectsV2(bucket, prefix, true) as AsyncIterable<{ name?: string }>) {
+      if (o.name) names.push(o.name);
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'NoSuchBucket') throw error;
   }
-  return names;
+  return names.sort();
 }
+
+const staged = (draftId: string): Promise<string[]> => listed(config.minio.stagingBucket, `${draftId}/`);
+/** The objects under the record's prefix that a create's draft placed. */
+const placed = (draftId: string): Promise<string[]> => listed(config.minio.bucket, `${recordIdFor(draftId)}/`);
 
 async function completed(draftId: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -107,31 +122,68 @@ async function completed(draftId: string): Promise<void> {
   assert.fail(`job ${draftId} did not complete`);
 }
 
+test("a new create's upload is placed at its record's key, nothing staged; a repeat after it was decided writes and removes nothing", async () => {
+  const submission = birth();
+  const { draftId } = submission;
+  assert.deepEqual(await submissions('up').submit(submission), { draftId });
+  const job = await queue.getJob(draftId);
+  assert.equal(job?.data.placed, true, 'queued with its upload placed');
+  assert.equal(job.data.undecided, true);
+  const key = recordKeyFor(recordIdFor(draftId), job.data, job.data.attachments[0]!);
+  assert.match(key, new RegExp(`^${recordIdFor(draftId)}/${draftId}-${job.data.fingerprint.slice(0, 16)}-0-[0-9a-f]{16}$`));
+  assert.deepEqual(await placed(draftId), [key]);
+  assert.deepEqual(await staged(draftId), [], 'nothing staged: the workflow has nothing to copy or remove');
+  await completed(draftId);
+  await queue.queue.remove(draftId); // the completed job is gone: MongoDB alone knows the outcome
+
+  const repeat = { ...submission, correlationId: randomUUID() };
+  assert.deepEqual(await submissions('up').submit(repeat), { draftId, recordId: recordIdFor(draftId) });
+  assert.deepEqual(await placed(draftId), [key], "the record's object is left as it was");
+  assert.deepEqual(await staged(draftId), []);
+  assert.equal(await queue.getJob(draftId), undefined, 'no second job');
+
+  // Another payload under the decided draftId, with other bytes: refused, and it writes nothing.
+  const other = birth(draftId);
+  other.details = { ...other.details, attachments: [{ ...other.details.attachments![0]!, data: Buffer.from('%PDF-1.4 other').toString('base64') }] };
+  await assert.rejects(submissions('up').submit(other), (error: unknown) =>
+    (error as { extensions?: { code?: string } }).extensions?.code === 'IDEMPOTENCY_KEY_REUSED',
+  );
+  assert.deepEqual(await placed(draftId), [key]);
+  assert.deepEqual(await staged(draftId), []);
+});
+
 test('a repeat of a completed draft while MongoDB is down is answered from its job and leaves nothing staged', async () => {
   const submission = birth();
   const { draftId } = submission;
   assert.deepEqual(await submissions('up').submit(submission), { draftId });
   await completed(draftId);
-  // The processed job's staged copy is the workflow's to remove; this test's worker leaves it.
-  await stores.minio.removeObjects(config.minio.stagingBucket, await staged(draftId));
+  const objects = await placed(draftId);
 
   const repeat = { ...submission, correlationId: randomUUID() };
   assert.deepEqual(await submissions('down').submit(repeat), { draftId, recordId: recordIdFor(draftId) });
   assert.deepEqual(await staged(draftId), [], 'nothing left staged for a job that will not run again');
+  assert.deepEqual(await placed(draftId), objects, "the record's object is left as it was");
   assert.equal(await stores.redis.exists(draftClaimKey(draftId)), 0, 'the claim of a decided draft is released');
   assert.equal((await queue.getJob(draftId))?.attemptsMade, 1, 'the job did not run again');
 });
 
-test('a repeat of a decided draft stages while MongoDB is asked, then removes what it staged', async () => {
-  const submission = birth();
-  const { draftId } = submission;
+test("a correction's upload is staged while MongoDB is asked; a repeat after it was decided removes what it staged", async () => {
+  const draftId = randomUUID();
+  const submission: Submission = {
+    operation: 'request-correction',
+    recordId: randomUUID(),
+    draftId,
+    details: sampleCorrection(draftId),
+    user: { userId: 'user-1', scopes: ['validate'] },
+    correlationId: randomUUID(),
+  };
   assert.deepEqual(await submissions('up').submit(submission), { draftId });
   const job = await queue.getJob(draftId);
-  assert.equal(job?.data.attachments.length, 1, 'a new draft is queued with its staged upload');
-  assert.deepEqual(await staged(draftId), [stagingKeyFor(draftId, job.data.attachments[0]!)]);
+  assert.equal(job?.data.placed, undefined, 'a correction names any record: its upload is staged');
+  assert.deepEqual(await staged(draftId), [stagingKeyFor(draftId, job!.data.attachments[0]!)]);
   await completed(draftId);
   await stores.minio.removeObjects(config.minio.stagingBucket, await staged(draftId));
-  await queue.queue.remove(draftId); // the completed job is gone: MongoDB alone knows the outcome
+  await queue.queue.remove(draftId);
 
   const repeat = { ...submission, correlationId: randomUUID() };
   assert.deepEqual(await submissions('up').submit(repeat), { draftId, recordId: recordIdFor(draftId) });

@@ -1,6 +1,7 @@
 /**
  * Accepting a submission: decide what the user may do, fingerprint the validated payload, claim
- * the draftId, stage the attachments in MinIO and queue one job under the draftId. Any number
+ * the draftId, store the attachments in MinIO (placed at a new record's keys, or staged) and
+ * queue one job under the draftId. Any number
  * of repeats, before, during or after processing, lead to that one job and its one outcome.
  * A repeat by another user who may not see the draft's status (visibility.ts) is refused as
  * IDEMPOTENCY_KEY_REUSED: it would otherwise learn the record's ids.
@@ -10,6 +11,8 @@ import {
   addPendingWork,
   claimDraftAndLook,
   fingerprint,
+  recordIdFor,
+  recordKeyFor,
   releaseDraft,
   stagingKeyFor,
   type AttachmentRef,
@@ -83,8 +86,10 @@ export interface SubmissionDeps {
   queue: RecordQueue;
   db: Collections;
   minio: MinioClient;
-  stagingBucket: string;
-  ensureStaging: () => Promise<void>;
+  /** Where uploads go: staged for the workflow to copy, or placed at a new record's keys. */
+  buckets: { staging: string; attachments: string };
+  /** Makes the bucket if it is missing (once per bucket per process). */
+  ensureBucket: (bucket: string) => Promise<void>;
   logger: Logger;
   /** Counts submissions by operation and outcome (queued, repeat, reused, unavailable). */
   count?: (operation: Operation, outcome: string) => void;
@@ -119,16 +124,18 @@ export class Submissions {
 
     // One round trip: the claim, and for a repeat (`same`) the job and its state.
     const claimed = await this.store('the queue (Redis)', () => claimDraftAndLook(this.deps.redis, draftId, print, this.deps.queue.keysOf(draftId)));
-    const facts: AcceptFacts = { fingerprint: print, user, claim: claimed.claim };
+    const facts: AcceptFacts = { fingerprint: print, create: submission.operation === 'create', user, claim: claimed.claim };
     if (claimed.job !== undefined) facts.job = claimed.job && jobFacts(claimed.job);
-    let staging: Promise<AttachmentRef[]> = Promise.resolve([]);
+    const { attachments = [] } = submission.details;
+    // Uploads staged while MongoDB is asked (not a create's: see accept-decision.ts).
+    let staging: Promise<AttachmentRef[]> | undefined;
     const done = new Set<AcceptEffect>();
     for (;;) {
       const { effects, next } = decideAccept(facts);
       for (const effect of effects) {
         if (done.has(effect)) continue;
         done.add(effect);
-        if (effect === 'unstage') await this.unstage(draftId, staging, log);
+        if (effect === 'unstage') await this.unstage(draftId, staging ?? Promise.resolve([]), log);
         else if (effect === 'release') await this.store('the queue (Redis)', () => releaseDraft(this.deps.redis, draftId));
         else await this.retry(draftId, log);
       }
@@ -145,9 +152,10 @@ export class Submissions {
         case 'look-up-decided': {
           // Staged meanwhile: nearly every draft that gets here is new; a repeat removes them
           // again. Staging that failed matters only to a draft that is queued.
-          const { attachments = [] } = submission.details;
-          staging = this.store('the attachment store (MinIO)', () => this.stage(draftId, attachments));
-          staging.catch(() => undefined);
+          if (next.stageMeanwhile) {
+            staging = this.store('the attachment store (MinIO)', () => this.upload(attachments, (ref) => this.stagedAt(draftId, ref)));
+            staging.catch(() => undefined);
+          }
           facts.decided = await this.decided(draftId, log);
           break;
         }
@@ -156,8 +164,12 @@ export class Submissions {
           break;
         case 'queue':
           try {
+            const placed = next.uploads === 'place';
+            const refs = await (placed
+              ? this.store('the attachment store (MinIO)', () => this.upload(attachments, (ref) => this.placedAt(draftId, print, ref)))
+              : (staging ?? this.store('the attachment store (MinIO)', () => this.upload(attachments, (ref) => this.stagedAt(draftId, ref)))));
             // MongoDB said the draft has no outcome (not `unknown`): the job need not ask again.
-            await this.enqueue(submission, action, print, await staging, facts.decided === null);
+            await this.enqueue(submission, action, print, refs, facts.decided === null, placed);
           } catch (error) {
             // Let the next attempt start clean; if this fails too, the next attempt finds no job and queues.
             await releaseDraft(this.deps.redis, draftId).catch(() => undefined);
@@ -169,9 +181,16 @@ export class Submissions {
     }
   }
 
-  private async enqueue(submission: Submission, action: RecordAction, print: string, refs: AttachmentRef[], undecided: boolean): Promise<void> {
+  private async enqueue(
+    submission: Submission,
+    action: RecordAction,
+    print: string,
+    refs: AttachmentRef[],
+    undecided: boolean,
+    placed: boolean,
+  ): Promise<void> {
     const details: Record<string, unknown> = { ...submission.details };
-    delete details['attachments']; // staged: the job carries references, never the bytes
+    delete details['attachments']; // stored apart: the job carries references, never the bytes
     const acceptedAt = new Date();
     const data: RecordJobData = {
       draftId: submission.draftId,
@@ -186,6 +205,7 @@ export class Submissions {
       details,
       attachments: refs,
       ...(undecided ? { undecided: true as const } : {}),
+      ...(placed && refs.length > 0 ? { placed: true as const } : {}),
     };
     await this.store('the queue (Redis)', async () => {
       if (submission.recordId) {
@@ -195,17 +215,29 @@ export class Submissions {
     });
   }
 
-  /** Puts each attachment under `<draftId>/<index>-<sha256>`: a repeat writes the same key. */
-  private async stage(draftId: string, attachments: AttachmentUpload[]): Promise<AttachmentRef[]> {
+  /** A staged upload: `<draftId>/<index>-<sha256>` in the staging bucket; a repeat writes the same key. */
+  private stagedAt(draftId: string, ref: { index: number; sha256: string }): { bucket: string; key: string } {
+    return { bucket: this.deps.buckets.staging, key: stagingKeyFor(draftId, ref) };
+  }
+
+  /** A placed upload: the new record's own key, which names this payload (`recordKeyFor`). */
+  private placedAt(draftId: string, print: string, ref: { index: number; sha256: string }): { bucket: string; key: string } {
+    return { bucket: this.deps.buckets.attachments, key: recordKeyFor(recordIdFor(draftId), { draftId, fingerprint: print, placed: true }, ref) };
+  }
+
+  /** Writes each attachment where `at` says; the same bytes always go to the same key. */
+  private async upload(
+    attachments: AttachmentUpload[],
+    at: (ref: { index: number; sha256: string }) => { bucket: string; key: string },
+  ): Promise<AttachmentRef[]> {
     if (attachments.length === 0) return [];
-    await this.deps.ensureStaging();
     return Promise.all(
       attachments.map(async (a, index) => {
         const bytes = Buffer.from(a.data, 'base64');
         const sha256 = createHash('sha256').update(bytes).digest('hex');
-        await this.deps.minio.putObject(this.deps.stagingBucket, stagingKeyFor(draftId, { index, sha256 }), bytes, bytes.length, {
-          'Content-Type': a.contentType,
-        });
+        const { bucket, key } = at({ index, sha256 });
+        await this.deps.ensureBucket(bucket);
+        await this.deps.minio.putObject(bucket, key, bytes, bytes.length, { 'Content-Type': a.contentType });
         return { index, type: a.type, subject: a.subject, contentType: a.contentType, size: bytes.length, sha256 };
       }),
     );
@@ -216,7 +248,7 @@ export class Submissions {
     try {
       const refs = await staging;
       if (refs.length === 0) return;
-      await this.deps.minio.removeObjects(this.deps.stagingBucket, refs.map((r) => stagingKeyFor(draftId, r)));
+      await this.deps.minio.removeObjects(this.deps.buckets.staging, refs.map((r) => stagingKeyFor(draftId, r)));
     } catch (error) {
       // Staging itself failed (nothing to remove), or the removal did.
       log.warn({ err: (error as Error).message }, 'a repeat’s staged uploads were not removed; reconcile will');

@@ -11,6 +11,7 @@ import {
   createElasticsearch,
   STEPS,
   recordIdFor,
+  recordKeyFor,
   sampleBirth,
   sampleCorrection,
   storeConfigFrom,
@@ -304,4 +305,71 @@ test("a new record copies its creator as the directory holds them, a rename sinc
   const second = await stagedJob();
   await process(asJob(second));
   assert.deepEqual((await db.records.findOne({ _id: recordIdFor(second.draftId) }))?.actors?.['user-1'], { name: 'After Rename', office: 'office-1', sequence: 2 });
+});
+
+/** A create as the gateway queues one it found undecided: its attachment placed at the record's key. */
+async function placedJob(details = sampleBirth(randomUUID())): Promise<{ data: RecordJobData; key: string }> {
+  const { attachments, ...rest } = details;
+  const bytes = Buffer.from(attachments[0]!.data, 'base64');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const ref = { index: 0, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: bytes.length, sha256 };
+  const data: RecordJobData = { ...declarationJob(rest, [ref]), undecided: true, placed: true };
+  const key = recordKeyFor(recordIdFor(data.draftId), data, ref);
+  await workflow.deps.minio.putObject(workflow.deps.buckets.attachments, key, bytes, bytes.length);
+  return { data, key };
+}
+
+const started = (data: RecordJobData, attemptsStarted: number) => ({ ...asJob(data), attemptsStarted }) as unknown as RecordJob;
+
+test("a create the gateway placed is processed with no copy and no clean-up: its object is the record's, and stays through a retry", async () => {
+  const { data, key } = await placedJob();
+  const { db, minio, buckets } = workflow.deps;
+  const copies = mock.method(minio, 'copyObject');
+  const removals = mock.method(minio, 'removeObjects');
+  try {
+    const process = createRecordProcessor(workflow.deps);
+    assert.equal((await process(started(data, 1))).outcome, 'processed');
+    // A second start (a worker died before it acknowledged): it finds the draft decided by itself.
+    assert.equal((await process(started(data, 2))).outcome, 'processed');
+    assert.equal(copies.mock.callCount(), 0, 'nothing copied');
+    assert.equal(removals.mock.callCount(), 0, 'nothing removed');
+  } finally {
+    copies.mock.restore();
+    removals.mock.restore();
+  }
+  const record = await db.records.findOne({ _id: recordIdFor(data.draftId) });
+  assert.deepEqual(record?.attachments.map((a) => a.key), [key]);
+  assert.equal((await minio.statObject(buckets.attachments, key)).size, data.attachments[0]!.size);
+  assert.deepEqual((await footprint(data)).objects, [key], 'one object under the record');
+});
+
+test("a rejected placed create takes its object with it; a job copying a processed one never removes the record's", async () => {
+  const { minio, buckets } = workflow.deps;
+  // Rejected (a create cannot be a correction's action): nothing lists its object, which goes.
+  const rejected = await placedJob();
+  await expectInvalidJob({ ...rejected.data, action: 'correct' }, /the action correct does not belong to the operation create/);
+  await assert.rejects(minio.statObject(buckets.attachments, rejected.key), 'the rejected draft’s object is removed');
+
+  // A processed one, then a job added by hand that copies it with another action, at its first
+  // start (so the draft is not looked up) and at a later one: both rejected, the record intact.
+  const { data, key } = await placedJob();
+  const process = createRecordProcessor(workflow.deps);
+  assert.equal((await process(started(data, 1))).outcome, 'processed');
+  const forged = { ...data, action: 'register' as const, operation: 'correct' as const, recordId: recordIdFor(data.draftId) };
+  await assert.rejects(process(started(forged, 1)), UnrecoverableError);
+  assert.equal((await process(started(forged, 2))).outcome, 'processed', 'a later start answers from the decided draft');
+  assert.equal((await minio.statObject(buckets.attachments, key)).size, data.attachments[0]!.size, "the record's object stays");
+  assert.deepEqual((await footprint(data)).objects, [key]);
+});
+
+test('a placed create whose object is missing fails to be retried, and writes nothing', async () => {
+  const { data, key } = await placedJob();
+  await workflow.deps.minio.removeObject(workflow.deps.buckets.attachments, key);
+  await assert.rejects(createRecordProcessor(workflow.deps)(started(data, 1)), (error: unknown) => {
+    assert.ok(!(error instanceof UnrecoverableError), 'retried: an operator can put it back');
+    assert.match(String(error), /placed attachment 0 of draft .* is missing/);
+    return true;
+  });
+  assert.deepEqual(await footprint(data), noFootprint);
+  assert.equal(await workflow.deps.db.drafts.findOne({ _id: data.draftId }), null, 'not decided');
 });

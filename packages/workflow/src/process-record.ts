@@ -26,7 +26,7 @@ import { InvalidJob, Rejection } from './errors.js';
 import { checkJob } from './records/job-check.js';
 import { writeAudit } from './steps/audit.js';
 import { asksCountry, notifyReceived, requestExternalValidation } from './steps/external.js';
-import { discardStaged, moveAttachments, removeStaged } from './steps/attachments.js';
+import { discardUploads, moveAttachments, removeStaged } from './steps/attachments.js';
 import { applyCorrection, createRecord, followCreatorRename } from './steps/metadata.js';
 import { checkDuplicates, indexRecord } from './steps/search.js';
 import { stagedContentProblem } from './steps/staged-content.js';
@@ -119,11 +119,12 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
     if (decided) {
       if (decided.fingerprint !== data.fingerprint) {
         log.warn('a different payload reused a decided draftId; ignored');
-        await discardStaged(deps, data);
+        await discardUploads(deps, data);
         return { outcome: 'rejected', reason: `draftId ${data.draftId} was already used for a different submission` };
       }
-      // A repeat queued while MongoDB could not be asked staged its uploads again: drop them.
-      await discardStaged(deps, data);
+      // A repeat queued while MongoDB could not be asked staged its uploads again: drop them
+      // (placed ones the record lists stay: a retry of the job that processed the draft).
+      await discardUploads(deps, data);
       await settle(deps, data);
       return decided.status === 'processed'
         ? { outcome: 'processed', recordId: decided.recordId }
@@ -178,7 +179,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       if (error instanceof Rejection) {
         await decide(deps, data, { status: 'rejected', code: error.code, reason: error.message });
         // Decided first, so a MinIO failure here retries into the branch above, which drops them.
-        await discardStaged(deps, data);
+        await discardUploads(deps, data);
         deps.metrics?.jobs.inc({ outcome: 'rejected' });
         log.warn({ code: error.code, reason: error.message }, 'submission rejected');
         // A job the gateway would never have queued is an operator's business: it goes to the

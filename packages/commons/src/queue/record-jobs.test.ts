@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { mustLookUpDraft, RecordJobData, stagingKeyFor } from './record-jobs.js';
+import { mustLookUpDraft, placedDraftOf, RecordJobData, recordKeyFor, stagingKeyFor } from './record-jobs.js';
+import { recordIdFor } from '../ids.js';
 
 const sha256 = 'a'.repeat(64);
 const draftId = randomUUID();
@@ -36,4 +37,19 @@ test("a worker reads the draft's outcome unless it is the first start of a job t
   assert.equal(mustLookUpDraft(undecided, undefined), true, 'a start count nobody gave');
   assert.equal(mustLookUpDraft(RecordJobData.parse(job), 1), true, 'queued while MongoDB could not be asked');
   assert.equal(RecordJobData.safeParse({ ...job, undecided: false }).success, false, 'only true is said');
+});
+
+test("a record's key names the payload when the gateway placed the object, and only then does it tell the draft", () => {
+  const recordId = recordIdFor(draftId);
+  const data = RecordJobData.parse(job);
+  const copied = recordKeyFor(recordId, data, attachment);
+  assert.equal(copied, `${recordId}/${draftId}-0-${sha256.slice(0, 16)}`);
+  const placed = recordKeyFor(recordId, { ...data, placed: true }, attachment);
+  assert.equal(placed, `${recordId}/${draftId}-${'b'.repeat(16)}-0-${sha256.slice(0, 16)}`);
+  assert.notEqual(recordKeyFor(recordId, { ...data, placed: true, fingerprint: 'c'.repeat(64) }, attachment), placed, 'another payload, another key');
+  assert.equal(placedDraftOf(placed), draftId);
+  assert.equal(placedDraftOf(copied), undefined, 'a copied key is listed by its record before it is written');
+  // A key under another record's prefix is nobody's placement.
+  assert.equal(placedDraftOf(placed.replace(recordId, recordIdFor(randomUUID()))), undefined);
+  assert.equal(placedDraftOf('junk'), undefined);
 });

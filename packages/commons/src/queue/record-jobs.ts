@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { REGISTRATION_STATUSES, type RecordDocument } from '../storage/documents.js';
+import { recordIdFor } from '../ids.js';
 
 export const RECORD_QUEUE = 'record';
 
@@ -45,6 +46,35 @@ export type AttachmentRef = z.infer<typeof AttachmentRef>;
 /** Where the gateway stages a draft's attachment: `<draftId>/<index>-<sha256>`. */
 export const stagingKeyFor = (draftId: string, a: { index: number; sha256: string }): string => `${draftId}/${a.index}-${a.sha256}`;
 
+/**
+ * Where a record keeps a draft's attachment in the attachments bucket, under the record's prefix.
+ * A staged upload is copied to `<recordId>/<draftId>-<index>-<sha256 prefix>`. One the gateway
+ * placed there itself (`placed`: a create it found undecided) also names the payload's
+ * fingerprint, `<recordId>/<draftId>-<fingerprint prefix>-<index>-<sha256 prefix>`: another
+ * payload under the same draftId never writes, or removes, an object of the record's.
+ */
+export function recordKeyFor(
+  recordId: string,
+  data: Pick<RecordJobData, 'draftId' | 'fingerprint' | 'placed'>,
+  a: { index: number; sha256: string },
+): string {
+  const payload = data.placed ? `${data.fingerprint.slice(0, 16)}-` : '';
+  return `${recordId}/${data.draftId}-${payload}${a.index}-${a.sha256.slice(0, 16)}`;
+}
+
+const PLACED_KEY = /^([0-9a-fA-F-]{36})\/([0-9a-fA-F-]{36})-[0-9a-f]{16}-\d+-[0-9a-f]{16}$/;
+
+/**
+ * The draft whose create placed the object at `key`, or undefined for any other key. Until its
+ * record is written such an object is listed nowhere, so whoever looks for orphans asks the
+ * draft's job first (reconcile/object-drift.ts).
+ */
+export function placedDraftOf(key: string): string | undefined {
+  const match = PLACED_KEY.exec(key);
+  if (!match || recordIdFor(match[2]!) !== match[1]) return undefined;
+  return match[2];
+}
+
 export const RecordJobData = z.object({
   draftId: z.guid(),
   operation: Operation,
@@ -66,6 +96,12 @@ export const RecordJobData = z.object({
    * start need not ask again (`mustLookUpDraft`). Absent when MongoDB could not be asked.
    */
   undecided: z.literal(true).optional(),
+  /**
+   * The gateway put the attachments at the record's keys (`recordKeyFor`) instead of staging
+   * them: a create whose draft MongoDB said had no outcome (so `undecided` too). Nothing is
+   * copied or unstaged for it; its objects are removed only when the draft is rejected.
+   */
+  placed: z.literal(true).optional(),
 });
 export type RecordJobData = z.infer<typeof RecordJobData>;
 

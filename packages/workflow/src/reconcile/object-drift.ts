@@ -2,13 +2,14 @@
  * Attachment objects against MongoDB, and the staging bucket:
  * - missing: listed on a record but absent; repaired only from the staged upload, when it is
  *   still there (the record's sha256 and size are checked against it);
- * - orphaned: under a record's prefix but not listed, or under a prefix with no record;
+ * - orphaned: under a record's prefix but not listed, or under a prefix with no record (but an
+ *   upload the gateway placed for a create whose job is still waiting or can be retried);
  * - staging-expired: an upload staged longer than the threshold with no job that could still
  *   use it (waiting, active, delayed, or failed and retryable by an admin).
  * Work in flight is left alone: objects younger than the grace period are never deleted, and an
  * attachment whose copy step has not run yet (recently) is not reported missing.
  */
-import { stagingKeyFor, type MinioClient, type RecordDocument, type StoredAttachment } from '@steadfast/commons';
+import { placedDraftOf, stagingKeyFor, type MinioClient, type RecordDocument, type StoredAttachment } from '@steadfast/commons';
 import { HOLDING_STATES } from '../staging/verdict.js';
 import { attempt, isNotFound, type CheckResult, type Drift, type ReconcileDeps, type ReconcileOptions } from './drift.js';
 
@@ -91,6 +92,16 @@ export async function checkObjects(deps: ReconcileDeps, options: ReconcileOption
       result.inFlight++;
       continue;
     }
+    // Placed by the gateway for a create whose job has not written its record yet (the queue
+    // may be hours behind while a store is down): not an orphan while the job can still run.
+    const placedBy = placedDraftOf(key);
+    if (placedBy !== undefined) {
+      const state = await deps.jobState(placedBy);
+      if (state && HOLDING_STATES.has(state)) {
+        result.inFlight++;
+        continue;
+      }
+    }
     const recordId = key.split('/')[0] ?? '';
     const drift: Drift = {
       kind: 'attachment-orphaned',
@@ -103,6 +114,9 @@ export async function checkObjects(deps: ReconcileDeps, options: ReconcileOption
       // Listed since the scan? Then it is not an orphan after all.
       const listed = await deps.db.records.findOne({ _id: recordId, 'attachments.key': key }, { projection: { _id: 1 } });
       if (listed) return 'listed on its record now: not an orphan';
+      // Placed again by a client's retry since the scan? Its job holds it.
+      const state = placedBy === undefined ? undefined : await deps.jobState(placedBy);
+      if (state && HOLDING_STATES.has(state)) return 'its draft was queued again since the scan: not an orphan';
       await minio.removeObject(buckets.attachments, key);
       return undefined;
     });

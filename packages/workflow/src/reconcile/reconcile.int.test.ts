@@ -18,7 +18,9 @@ import {
   ensureBucket,
   newTrackingId,
   RecordQueue,
+  placedDraftOf,
   recordIdFor,
+  recordKeyFor,
   redisOptions,
   sampleBirth,
   storeConfigFrom,
@@ -115,6 +117,7 @@ const found = (report: ReconcileReport): Record<string, number> =>
 
 let inFlight: RecordDocument;
 let held: RecordJobData;
+let placedWaiting: string;
 
 before(async () => {
   await Promise.all([ensureBucket(minio, buckets.attachments), ensureBucket(minio, buckets.staging), search.ensure()]);
@@ -152,6 +155,14 @@ before(async () => {
   held = { draftId: randomUUID() } as RecordJobData;
   await queue.queue.add('create', held, { jobId: held.draftId });
   await minio.putObject(buckets.staging, `${held.draftId}/0-waiting`, Buffer.from('w'));
+  // Uploads the gateway placed at a create's record keys, listed by no record yet: one whose job
+  // still waits (the queue may be hours behind), left alone; one whose job is gone, an orphan.
+  const placedAt = (draftId: string) => recordKeyFor(recordIdFor(draftId), { draftId, fingerprint: 'a'.repeat(64), placed: true }, { index: 0, sha256: 'b'.repeat(64) });
+  placedWaiting = placedAt(randomUUID());
+  const waitingDraft = placedDraftOf(placedWaiting)!;
+  await queue.queue.add('create', { draftId: waitingDraft } as RecordJobData, { jobId: waitingDraft });
+  await minio.putObject(buckets.attachments, placedWaiting, Buffer.from('p'));
+  await minio.putObject(buckets.attachments, placedAt(randomUUID()), Buffer.from('q'));
 });
 
 after(async () => {
@@ -171,7 +182,7 @@ const EXPECTED = {
   'search-stale': 2,
   'search-orphaned': 1,
   'attachment-missing': 1,
-  'attachment-orphaned': 2,
+  'attachment-orphaned': 3, // and the placed upload whose job is gone
   'staging-expired': 2, // the abandoned upload, and the missing object's staged copy
 };
 
@@ -180,8 +191,8 @@ test('a dry run reports every kind of drift and changes nothing', async () => {
   const report = await reconcile(deps, { ...options, repair: false });
   assert.deepEqual(found(report), EXPECTED, JSON.stringify(report.drift, null, 2));
   assert.equal(report.remaining, Object.values(EXPECTED).reduce((a, b) => a + b));
-  assert.equal(report.inFlight, 4); // its document, its object, its upload, the held upload
-  assert.ok(!report.drift.some((d) => [inFlight._id, inFlight.draftId, held.draftId].some((prefix) => d.id.startsWith(prefix))));
+  assert.equal(report.inFlight, 5); // its document, its object, its upload, the held upload, the waiting placed one
+  assert.ok(!report.drift.some((d) => [inFlight._id, inFlight.draftId, held.draftId, placedWaiting].some((prefix) => d.id.startsWith(prefix))));
   assert.deepEqual(await state(), before);
 });
 
@@ -217,4 +228,5 @@ test('a repair fixes every drift, and a second run finds none', async () => {
   }
   assert.equal(await search.get(inFlight._id), undefined);
   assert.ok((await listKeys(buckets.staging)).includes(`${held.draftId}/0-waiting`));
+  assert.ok((await listKeys(buckets.attachments)).includes(placedWaiting), 'a placed upload whose job waits is kept');
 });

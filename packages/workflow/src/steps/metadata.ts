@@ -8,6 +8,7 @@ import {
   newTrackingId,
   recordEvent,
   recordIdFor,
+  recordKeyFor,
   recordStateOf,
   type ActionState,
   type ActorCopy,
@@ -26,7 +27,7 @@ import { ensureEarlierWorkFinished } from './ordering.js';
 
 export function storedAttachments(data: RecordJobData, recordId: string): StoredAttachment[] {
   return data.attachments.map((a) => ({
-    key: `${recordId}/${data.draftId}-${a.index}-${a.sha256.slice(0, 16)}`,
+    key: recordKeyFor(recordId, data, a),
     draftId: data.draftId,
     index: a.index,
     type: a.type,

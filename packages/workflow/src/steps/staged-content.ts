@@ -1,32 +1,35 @@
 /**
- * Before the record is written: the staged files are what the job says they are. The gateway
- * checked each file's first bytes against its declared type before staging it; a job queued by
- * another path refers to whatever sits under its draft's staging keys. Only the first bytes
- * are read (one small ranged GET per file), never the file: the copy to the record's prefix is
- * a server-side copy (steps/attachments.ts).
+ * Before the record is written: the uploaded files are what the job says they are. The gateway
+ * checked each file's first bytes against its declared type before staging (or placing) it; a
+ * job queued by another path refers to whatever sits under its draft's keys. Only the first
+ * bytes are read (one small ranged GET per file), never the file: the copy to the record's
+ * prefix is a server-side copy (steps/attachments.ts), and a placed file is there already.
  */
 import type { Readable } from 'node:stream';
-import { SIGNATURE_BYTES, signatureProblem, stagingKeyFor, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
+import { SIGNATURE_BYTES, signatureProblem, type AttachmentRef, type RecordJobData } from '@steadfast/commons';
 import type { WorkflowDeps } from '../context.js';
-import { isNotFound } from './attachments.js';
+import { isNotFound, uploadOf } from './attachments.js';
 
 /**
- * Why the staged files do not match the job, or undefined. A staged file that is gone is not
+ * Why the uploaded files do not match the job, or undefined. A staged file that is gone is not
  * judged here: a retry after the cleanup step finds its copy in place, and the attachments step
- * tells a missing file from a moved one.
+ * tells a missing file from a moved one. A placed file that is gone is an error to retry (an
+ * operator's problem, like a staged file gone with no copy): nothing else would notice it.
  */
 export async function stagedContentProblem(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, data: RecordJobData): Promise<string | undefined> {
-  const problems = await Promise.all(data.attachments.map((attachment) => problemOf(deps, data.draftId, attachment)));
+  const problems = await Promise.all(data.attachments.map((attachment) => problemOf(deps, data, attachment)));
   return problems.find((problem) => problem !== undefined);
 }
 
-async function problemOf(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, draftId: string, attachment: AttachmentRef): Promise<string | undefined> {
+async function problemOf(deps: Pick<WorkflowDeps, 'minio' | 'buckets'>, data: RecordJobData, attachment: AttachmentRef): Promise<string | undefined> {
   let stream: Readable;
   try {
-    stream = await deps.minio.getPartialObject(deps.buckets.staging, stagingKeyFor(draftId, attachment), 0, SIGNATURE_BYTES);
+    const { bucket, key } = uploadOf(deps, data, attachment);
+    stream = await deps.minio.getPartialObject(bucket, key, 0, SIGNATURE_BYTES);
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+    if (!isNotFound(error)) throw error;
+    if (data.placed) throw new Error(`placed attachment ${attachment.index} of draft ${data.draftId} is missing`, { cause: error });
+    return undefined;
   }
   const total = totalSizeOf(stream);
   const head = await readAll(stream);
