@@ -348,7 +348,7 @@ async function main(): Promise<void> {
       queueName: `${names.RECORD_QUEUE_NAME}-floor`,
       ratePerS: halfRate,
       durationMs: settings.halfRateMs,
-      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? 16),
+      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? 32),
       scriptNames,
     });
     log(`  ${fmt(floor.roundTripsPerJob, 2)} round trips, ${fmt(floor.executedCommandsPerJob, 1)} commands executed per job (idle system ${fmt(floor.idleCommandsPerS, 1)} commands/s)`);

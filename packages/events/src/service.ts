@@ -68,7 +68,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   const connection = queueConnection(stores.redis);
   const mongoDb = mongo.db(stores.mongo.dbName);
   const db = collections(mongoDb);
-  const search = new SearchIndex(es, stores.elasticsearch.index);
+  const search = new SearchIndex(es, stores.elasticsearch.index, stores.elasticsearch.refreshInterval);
   const channelConfig = eventChannelFrom(env);
   const registry = createRegistry('events');
   const batchSize = new Histogram({

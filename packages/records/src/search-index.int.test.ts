@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { createElasticsearch, storeConfigFrom } from '@steadfast/commons';
 import { readEnv, storeEnvSchema } from '@steadfast/commons';
-import { SEARCH_MAPPINGS, SearchIndex, SearchMappingConflict, type SearchDocument } from './search-index.js';
+import { SEARCH_MAPPINGS, SEARCH_REFRESH_INTERVAL, SearchIndex, SearchMappingConflict, type SearchDocument } from './search-index.js';
 
 const id = randomBytes(4).toString('hex');
 const stores = storeConfigFrom(readEnv(storeEnvSchema, process.env));
@@ -81,4 +81,14 @@ test('a new alias gets its first index with the current mapping', async () => {
   const mapping = await es.indices.getMapping({ index: alias });
   assert.deepEqual(Object.keys(mapping), [`${alias}-v1`]);
   assert.ok(Object.values(mapping)[0]?.mappings.properties?.['actors']);
+});
+
+test("the index takes the refresh interval it is given, at creation and at every start after", async () => {
+  const alias = `${prefix}-refresh`;
+  const intervalOf = async () => Object.values(await es.indices.getSettings({ index: alias }))[0]?.settings?.index?.refresh_interval;
+  await new SearchIndex(es, alias).ensure();
+  assert.equal(await intervalOf(), SEARCH_REFRESH_INTERVAL, 'the default');
+  // A start under another ES_REFRESH_INTERVAL changes the index in place.
+  await new SearchIndex(es, alias, '1s').ensure();
+  assert.equal(await intervalOf(), '1s');
 });

@@ -5,8 +5,12 @@ import { z } from 'zod';
 export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(recordInputEnvShape).extend(secretFields('AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET')).extend({
   WORKFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   WORKFLOW_PORT: envPort.default(7072),
-  /** Record jobs one workflow process runs at once. */
-  WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Record jobs one workflow process runs at once. A job spends much of its time waiting (for the
+   * search index's refresh above all: half of ES_REFRESH_INTERVAL on average), so this bounds the
+   * rate at about WORKFLOW_CONCURRENCY / (that wait + the stores' time): 32 at 500ms is ~50 jobs/s.
+   */
+  WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   /**
    * Group commit (batches.ts): concurrent jobs' calls to one store go out together, as one
    * request of at most WORKFLOW_BATCH_MAX items, once that many wait or WORKFLOW_BATCH_WAIT_MS

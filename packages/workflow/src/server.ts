@@ -60,7 +60,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
   const registry = createRegistry('workflow');
   const connection = queueConnection(stores.redis);
   const db = collections(mongo.db(stores.mongo.dbName));
-  const search = new SearchIndex(es, stores.elasticsearch.index);
+  const search = new SearchIndex(es, stores.elasticsearch.index, stores.elasticsearch.refreshInterval);
   const metrics = workflowMetrics(registry);
   const deps: WorkflowDeps = {
     db,

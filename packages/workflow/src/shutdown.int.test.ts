@@ -33,7 +33,7 @@ test('close() while record jobs are active lets each of them complete, notificat
   try {
     const jobs = Array.from({ length: 4 }, declaration);
     for (const data of jobs) await queue.add(data);
-    // Closed the moment the jobs are taken: the search step alone waits for a refresh (≤ 250 ms),
+    // Closed the moment the jobs are taken: the search step alone waits for a refresh (≤ ES_REFRESH_INTERVAL, 500 ms),
     // so they are still early in their steps.
     const deadline = Date.now() + 10_000;
     while ((await queue.queue.getActiveCount()) < jobs.length && Date.now() < deadline) await sleep(5);

@@ -48,7 +48,7 @@ export function declarationJob(details: Record<string, unknown> & { registration
 const queuesOf = (env: Environment): string[] => [env.RECORD_QUEUE_NAME, `notification-${env.RECORD_QUEUE_NAME}`, `record-outcome-${env.RECORD_QUEUE_NAME}`];
 
 /**
- * Drops the run's database, its search indices (a left-over index keeps refreshing every 250 ms,
+ * Drops the run's database, its search indices (a left-over index keeps refreshing every ES_REFRESH_INTERVAL,
  * costing the machine CPU for nothing), its buckets with what they hold, and its queues.
  */
 export async function dropIsolated(env: Environment): Promise<void> {

@@ -12,7 +12,7 @@ const env = readEnvironment();
 const stores = openStores(storeConfigFrom(env), logger, {});
 try {
   const db = collections(stores.mongo.db(env.MONGO_DB));
-  const report = await rebuildSearchIndex(stores.es, db, new SearchIndex(stores.es, env.ES_INDEX), logger, {
+  const report = await rebuildSearchIndex(stores.es, db, new SearchIndex(stores.es, env.ES_INDEX, env.ES_REFRESH_INTERVAL), logger, {
     keepOld: process.argv.includes('--keep-old'),
   });
   console.log(`rebuilt ${env.ES_INDEX} → ${report.index}: ${report.copied} documents, ${report.caughtUp} caught up, ${report.ms} ms`);

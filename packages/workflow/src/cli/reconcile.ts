@@ -49,6 +49,7 @@ try {
     {
       es,
       alias: stores.elasticsearch.index,
+      refreshInterval: stores.elasticsearch.refreshInterval,
       db: collections(mongo.db(stores.mongo.dbName)),
       minio,
       buckets: { attachments: stores.minio.bucket, staging: stores.minio.stagingBucket },

@@ -28,6 +28,8 @@ export interface Drift {
 export interface ReconcileDeps {
   es: ElasticsearchClient;
   alias: string;
+  /** The search index's refresh_interval, for an index the repair rebuilds (`ES_REFRESH_INTERVAL`). */
+  refreshInterval?: string;
   db: Collections;
   minio: MinioClient;
   buckets: { attachments: string; staging: string };

@@ -150,7 +150,7 @@ export async function checkSearch(deps: ReconcileDeps, options: ReconcileOptions
     result.drift.push(drift);
     if (!options.repair) return result;
     await attempt(drift, deps.logger, async () => {
-      await rebuildSearchIndex(deps.es, deps.db, new SearchIndex(deps.es, deps.alias), deps.logger);
+      await rebuildSearchIndex(deps.es, deps.db, new SearchIndex(deps.es, deps.alias, deps.refreshInterval), deps.logger);
       return undefined;
     });
     if (!drift.repaired) return result;
