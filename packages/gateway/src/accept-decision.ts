@@ -11,11 +11,16 @@
  *   - decided: the staged copies and the claim go; another payload is refused, a repeat answered
  *     from the outcome (a processed one after reading its record's ids);
  *   - MongoDB cannot say: the job, kept a while after it completed, answers instead (another
- *     payload refused, the claim released), else the draft is queued, its uploads staged;
- *   - not decided: queued; a create's uploads are placed at the record's keys first (the record's
- *     id follows from the draftId), so the workflow neither copies nor unstages them. Placing
- *     only once the draft is known undecided means no repeat or refusal ever writes, or has to
- *     remove, an object under a record's prefix.
+ *     payload refused, the claim released), else the draft is queued;
+ *   - not decided: queued.
+ * A queued create's uploads are placed at the record's keys first (the record's id follows from
+ * the draftId, and the key names the payload), so the workflow neither copies nor unstages them;
+ * a correction's are staged. Every create is placed, MongoDB answering or not: concurrent repeats
+ * of one draft may decide differently (one finds MongoDB down, another up) and only the first
+ * job queued runs, so all of them must put the same bytes at the same keys. A repeat of a decided
+ * draft rewrites the record's own object with the same bytes; the workflow, which then finds
+ * the draft decided, removes only what the record does not list. Placing only on the way to the
+ * queue means no refusal ever writes under a record's prefix.
  * A repeat is refused as IDEMPOTENCY_KEY_REUSED to a user who may not see the draft: it would
  * otherwise learn the record's ids.
  */
@@ -81,7 +86,7 @@ export type AcceptNext =
   | { kind: 'repeat'; recordId?: string; trackingId?: string }
   /**
    * Queue the draft's one job (releasing the claim if that fails), its uploads staged, or
-   * `place`d at the record's keys: a create MongoDB said is undecided.
+   * `place`d at the record's keys: a create.
    */
   | { kind: 'queue'; uploads: Uploads };
 
@@ -92,6 +97,8 @@ export interface AcceptDecision {
 
 const decision = (next: AcceptNext, effects: AcceptEffect[] = []): AcceptDecision => ({ effects, next });
 
+const uploadsOf = (facts: AcceptFacts): Uploads => (facts.create ? 'place' : 'stage');
+
 export function decideAccept(facts: AcceptFacts): AcceptDecision {
   if (facts.claim === 'reused') return decision({ kind: 'refuse' });
   if (facts.claim === 'same') {
@@ -99,15 +106,15 @@ export function decideAccept(facts: AcceptFacts): AcceptDecision {
     if (facts.job) return repeatOfJob(facts, facts.job, []);
   }
   // Not in flight: it may have been decided already (its claim released), which MongoDB knows.
-  // A create's uploads wait for the answer, to be placed if it is queued undecided; any other
-  // submission's are staged meanwhile (nearly every draft that gets here is new).
+  // A create's uploads wait for the answer, to be placed if it is queued; any other submission's
+  // are staged meanwhile (nearly every draft that gets here is new).
   if (facts.decided === undefined) return decision({ kind: 'look-up-decided', stageMeanwhile: !facts.create });
   if (facts.decided === 'unknown') {
     // MongoDB cannot say, but the job of a decided draft is kept a while after it completed;
     // queueing again would be refused by BullMQ. (A job looked up moments ago, for a `same`
     // claim, is not looked up again.)
     if (facts.job === undefined) return decision({ kind: 'look-up-job' });
-    if (!facts.job) return decision({ kind: 'queue', uploads: 'stage' });
+    if (!facts.job) return decision({ kind: 'queue', uploads: uploadsOf(facts) });
     const other = facts.job.fingerprint !== facts.fingerprint;
     // A finished job needs no staged uploads. One in flight may still need them (the same keys,
     // the same bytes): those its own cleanup removes.
@@ -115,7 +122,7 @@ export function decideAccept(facts: AcceptFacts): AcceptDecision {
     if (other) return decision({ kind: 'refuse' }, [...effects, 'release']);
     return repeatOfJob(facts, facts.job, effects);
   }
-  if (facts.decided === null) return decision({ kind: 'queue', uploads: facts.create ? 'place' : 'stage' });
+  if (facts.decided === null) return decision({ kind: 'queue', uploads: uploadsOf(facts) });
   // Decided: its job is done with the staged uploads, and this repeat's copies can go.
   const effects: AcceptEffect[] = ['unstage', 'release'];
   const decided = facts.decided;

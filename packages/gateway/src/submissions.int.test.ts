@@ -152,6 +152,24 @@ test("a new create's upload is placed at its record's key, nothing staged; a rep
   assert.deepEqual(await staged(draftId), []);
 });
 
+test('a create queued while MongoDB is down is placed at the same keys as one queued with MongoDB up', async () => {
+  // The drills' MongoDB stop met concurrent repeats of one draft, one finding MongoDB down and
+  // one up: whichever job is queued first must list what both wrote.
+  const down = birth();
+  assert.deepEqual(await submissions('down').submit(down), { draftId: down.draftId });
+  const job = await queue.getJob(down.draftId);
+  assert.equal(job?.data.placed, true);
+  assert.equal(job.data.undecided, undefined, 'the workflow asks MongoDB itself');
+  const up = birth();
+  await submissions('up').submit(up);
+  const upJob = await queue.getJob(up.draftId);
+  // The same payload gives the same key whichever way it was queued: compare the key's form.
+  const form = (draftId: string, data: typeof job.data) => recordKeyFor(recordIdFor(draftId), data, data.attachments[0]!).replace(draftId, '<draft>').replace(recordIdFor(draftId), '<record>');
+  assert.equal(form(down.draftId, job.data).replace(job.data.fingerprint.slice(0, 16), '<fp>'), form(up.draftId, upJob!.data).replace(upJob!.data.fingerprint.slice(0, 16), '<fp>'));
+  assert.deepEqual(await placed(down.draftId), [recordKeyFor(recordIdFor(down.draftId), job.data, job.data.attachments[0]!)]);
+  assert.deepEqual(await staged(down.draftId), []);
+});
+
 test('a repeat of a completed draft while MongoDB is down is answered from its job and leaves nothing staged', async () => {
   const submission = birth();
   const { draftId } = submission;

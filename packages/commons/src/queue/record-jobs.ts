@@ -49,7 +49,7 @@ export const stagingKeyFor = (draftId: string, a: { index: number; sha256: strin
 /**
  * Where a record keeps a draft's attachment in the attachments bucket, under the record's prefix.
  * A staged upload is copied to `<recordId>/<draftId>-<index>-<sha256 prefix>`. One the gateway
- * placed there itself (`placed`: a create it found undecided) also names the payload's
+ * placed there itself (`placed`: a create) also names the payload's
  * fingerprint, `<recordId>/<draftId>-<fingerprint prefix>-<index>-<sha256 prefix>`: another
  * payload under the same draftId never writes, or removes, an object of the record's.
  */
@@ -98,8 +98,8 @@ export const RecordJobData = z.object({
   undecided: z.literal(true).optional(),
   /**
    * The gateway put the attachments at the record's keys (`recordKeyFor`) instead of staging
-   * them: a create whose draft MongoDB said had no outcome (so `undecided` too). Nothing is
-   * copied or unstaged for it; its objects are removed only when the draft is rejected.
+   * them: a create. Nothing is copied or unstaged for it; its objects are removed only when the
+   * draft is rejected, or decided by another payload, and never while the record lists them.
    */
   placed: z.literal(true).optional(),
 });

@@ -34,8 +34,8 @@ export function checkJob(data: RecordJobData, schemas: RecordInputSchemas): JobC
   if (data.operation === 'request-correction' ? data.event !== undefined : data.event === undefined) {
     return refused(data.event === undefined ? 'the job does not say which event it registers' : 'a correction request names no event');
   }
-  // Only a create the gateway found undecided has its files placed at the record's keys.
-  if (data.placed && !(isCreate && data.undecided)) return refused('only a new record found undecided has its attachments placed');
+  // Only a create has its files placed at the record's keys (a correction names any record).
+  if (data.placed && !isCreate) return refused('only a new record has its attachments placed');
   // The job carries references to the staged files, never the files.
   if ('attachments' in data.details) return refused('details.attachments must not be in a job: attachments are staged');
 
