@@ -7,7 +7,10 @@
 #       a primary, a replica of it, and three sentinels monitoring it as <name> (steadfast),
 #       quorum 2, down after 2 s. Then: REDIS_SENTINELS=127.0.0.1:<s1>,… REDIS_SENTINEL_NAME=<name>
 #   redis-topology.sh cluster <dir> <port1> <port2> <port3>
-#       three primaries in cluster mode, slots shared by `redis-cli --cluster create`.
+#       three primaries in cluster mode, slots shared by `redis-cli --cluster create`. Each node's
+#       cluster bus listens on <port>+100 (`cluster-port`), not Redis's default <port>+10000: for
+#       the drills' ports (26320…) that default lands in the ephemeral range (32768-60999), where
+#       any client socket of a busy machine may hold it and the node then fails to start.
 #       Then: REDIS_CLUSTER_NODES=127.0.0.1:<port1>,…
 #   redis-topology.sh pid <dir> <port>      the pid of the server on <port> (to SIGKILL it)
 #   redis-topology.sh down <dir>            stops every server started under <dir>
@@ -38,21 +41,24 @@ server() {
   redis-server "$dir/$port/redis.conf"
 }
 
-wait_ping() { # wait_ping <port>
+wait_ping() { # wait_ping <dir> <port>: fails with the end of the server's log, which says why
+  local log
   for _ in $(seq 1 100); do
-    redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
+    redis-cli -p "$2" ping 2>/dev/null | grep -q PONG && return 0
     sleep 0.1
   done
-  die "redis on port $1 did not answer"
+  log=$(ls "$1/$2"/*.log 2>/dev/null | head -1 || true)
+  die "redis on port $2 did not answer in 10 s${log:+; the end of $log:
+$(tail -n 5 "$log")}"
 }
 
 sentinel() {
   local dir=$1 primary=$2 replica=$3 name=${7:-steadfast}
   mkdir -p "$dir"
   server "$dir" "$primary"
-  wait_ping "$primary"
+  wait_ping "$dir" "$primary"
   server "$dir" "$replica" "replicaof 127.0.0.1 $primary"
-  wait_ping "$replica"
+  wait_ping "$dir" "$replica"
   for port in "$4" "$5" "$6"; do
     if redis-cli -p "$port" ping >/dev/null 2>&1; then die "port $port is taken by a running Redis"; fi
     mkdir -p "$dir/$port"
@@ -70,7 +76,7 @@ sentinel failover-timeout $name 10000
 sentinel parallel-syncs $name 1
 CONF
     redis-server "$dir/$port/sentinel.conf" --sentinel
-    wait_ping "$port"
+    wait_ping "$dir" "$port"
   done
   # Ready when the replica is in sync and every sentinel knows the primary.
   sentinels_know() {
@@ -92,8 +98,8 @@ cluster() {
   shift
   mkdir -p "$dir"
   for port in "$@"; do
-    server "$dir" "$port" "cluster-enabled yes" "cluster-config-file nodes-$port.conf" "cluster-node-timeout 5000"
-    wait_ping "$port"
+    server "$dir" "$port" "cluster-enabled yes" "cluster-config-file nodes-$port.conf" "cluster-node-timeout 5000" "cluster-port $((port + 100))"
+    wait_ping "$dir" "$port"
   done
   local nodes=()
   for port in "$@"; do nodes+=("127.0.0.1:$port"); done
