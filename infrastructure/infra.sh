@@ -70,7 +70,8 @@ launch_mongo() {
   local bin
   bin=$(ferretdb_bin)
   [ -x "$bin" ] || die "FerretDB (with this checkout's patches) is not installed" "run: npm run setup"
-  spawn mongo "$bin" -listen "127.0.0.1:$MONGO_PORT" -data "$DATA_DIR/ferretdb"
+  # FERRETDB_PPROF=127.0.0.1:6060 serves Go's profiler, to see where FerretDB spends its CPU.
+  spawn mongo "$bin" -listen "127.0.0.1:$MONGO_PORT" -data "$DATA_DIR/ferretdb" ${FERRETDB_PPROF:+-pprof "$FERRETDB_PPROF"}
 }
 
 launch_minio() {

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with -pprof
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +27,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "", "directory holding the SQLite databases (created if missing)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	pprofAddr := flag.String("pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	flag.Parse()
 
 	if *dataDir == "" {
@@ -41,6 +44,15 @@ func main() {
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if *pprofAddr != "" {
+		go func() {
+			logger.Warn("profiler listening", "address", *pprofAddr)
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				logger.Error("profiler stopped", "error", err)
+			}
+		}()
+	}
 
 	socket := filepath.Join(*dataDir, "ferretdb.sock")
 	_ = os.Remove(socket) // left by a killed run

@@ -72,6 +72,46 @@ describe('MongoDB (FerretDB)', () => {
     // The store still takes writes afterwards.
     await outboxes.insertOne({ _id: 'after', version: 1 });
   });
+
+  // FerretDB hands SQLite a filter's first equality on a string or boolean as a pre-filter
+  // (patches/0004): what it lets through must still be every document MongoDB's equality
+  // matches, arrays holding the value and strings JSON escapes included.
+  test('equality on a string or boolean field finds what MongoDB finds: plain values, array elements, escaped strings', async () => {
+    type Doc = { _id: string; flag?: unknown; tag?: unknown; n?: number };
+    const docs = db.collection<Doc>('equality');
+    // Indexed, as records.outboxPending is: a boolean's condition is then answered by the index.
+    await docs.createIndex({ flag: 1 });
+    const tricky = 'a "quoted" <b> & \\ back\\slash, ünïcödé, tab\t, newline\n 🎉';
+    await docs.insertMany([
+      { _id: 't', flag: true, tag: 'x' },
+      { _id: 'f', flag: false, tag: 'y' },
+      { _id: 'one', flag: 1, tag: 1 },
+      { _id: 'arr', flag: [false, true], tag: ['z', 'x'] },
+      { _id: 'nested', flag: { v: true }, tag: { v: 'x' } },
+      { _id: 'str', flag: 'true', tag: tricky },
+      { _id: 'none' },
+      { _id: 'n1', flag: true, tag: 'x', n: 1 },
+      { _id: 'n2', flag: true, tag: 'x', n: 2 },
+    ]);
+    const ids = async (filter: Record<string, unknown>, limit = 0) =>
+      (await docs.find(filter as never, { projection: { _id: 1 }, limit }).toArray()).map((d) => d._id).sort();
+    assert.deepEqual(await ids({ flag: true }), ['arr', 'n1', 'n2', 't']);
+    assert.deepEqual(await ids({ flag: false }), ['arr', 'f']);
+    assert.deepEqual(await ids({ tag: 'x' }), ['arr', 'n1', 'n2', 't']);
+    assert.deepEqual(await ids({ tag: tricky }), ['str']);
+    assert.deepEqual(await ids({ flag: 'true' }), ['str']);
+    assert.deepEqual(await ids({ tag: 'x', n: 2 }), ['n2']);
+    assert.deepEqual(await ids({ flag: true, tag: 'y' }), []);
+    assert.equal((await ids({ flag: true }, 2)).length, 2);
+    assert.equal(await docs.countDocuments({ tag: 'x' }), 4);
+    // Writes filtered the same way touch exactly the matching documents.
+    const updated = await docs.updateMany({ flag: false }, { $set: { n: 7 } });
+    assert.equal(updated.modifiedCount, 2);
+    assert.deepEqual(await ids({ n: 7 }), ['arr', 'f']);
+    const deleted = await docs.deleteMany({ tag: 'x' });
+    assert.equal(deleted.deletedCount, 4);
+    assert.deepEqual(await ids({}), ['f', 'nested', 'none', 'one', 'str']);
+  });
 });
 
 describe('MinIO', () => {
