@@ -120,7 +120,9 @@ describe('idempotency', { timeout: 180_000 }, () => {
   test('the same draftId with a changed payload is refused and changes nothing, in flight or after', async () => {
     const draftId = randomUUID();
     const original = sampleBirth(draftId);
-    const changed = sampleBirth(draftId, { weightAtBirthKg: 4.4 });
+    // The samples weigh 2.5-4.4 kg by seed: one more kilogram always changes the payload.
+    const changed = sampleBirth(draftId, { weightAtBirthKg: (original.weightAtBirthKg ?? 3) + 1 });
+    assert.notEqual(changed.weightAtBirthKg, original.weightAtBirthKg);
     assert.equal((await gql(MUTATIONS.birth, { details: original }, tokens['registrar'])).errors, undefined);
     const inFlight = await gql(MUTATIONS.birth, { details: changed }, tokens['registrar']);
     assert.equal(inFlight.errors?.[0]?.extensions?.['code'], 'IDEMPOTENCY_KEY_REUSED');
