@@ -2,7 +2,8 @@
  * Group commit for the record workers: a worker runs WORKFLOW_CONCURRENCY jobs at once, and their
  * calls to the same store wait a few milliseconds (WORKFLOW_BATCH_WAIT_MS) for each other and go
  * out as one request of at most WORKFLOW_BATCH_MAX items: reads by id as one `find` with `$in`,
- * inserts as one unordered `insertMany`, marks and outcomes as one unordered `bulkWrite`, search
+ * inserts (records, audit entries, drafts' outcomes) as one unordered `insertMany`, marks as one
+ * unordered `bulkWrite`, search
  * documents as one `_bulk` (one refresh for all), duplicate searches as one `_msearch`, staged
  * uploads removed as one multi-object delete. Each job
  * gets its own item's result, so it succeeds or fails, and is retried, on its own.
@@ -39,7 +40,12 @@ export interface WorkflowBatches {
   insertRecord: Batcher<RecordDocument, InsertOutcome>;
   /** Writes of records that need no answer but success: step marks. */
   writeRecord: Batcher<AnyBulkWriteOperation<RecordDocument>, void>;
-  writeDraft: Batcher<AnyBulkWriteOperation<DraftDocument>, void>;
+  /**
+   * Drafts' outcomes: an insert, so the first outcome stays (`duplicate`: decided before). An
+   * insert rather than an upsert with `$setOnInsert`: FerretDB answers an upsert with a lookup, a
+   * failed update and an insert, and an insert with the insert alone.
+   */
+  insertDraft: Batcher<DraftDocument, InsertOutcome>;
   insertAudit: Batcher<AuditEntry, InsertOutcome>;
   project: Batcher<{ record: RecordDocument; visible?: boolean }, boolean>;
   duplicates: Batcher<{ record: RecordDocument; limit: number }, DuplicateSearch>;
@@ -63,7 +69,7 @@ export function workflowBatches(
     directory: findByIdBatcher(db.directory, options('mongodb', 'find-directory')),
     insertRecord: insertBatcher(db.records, options('mongodb', 'insert-records')),
     writeRecord: bulkWriteBatcher(db.records, options('mongodb', 'write-records')),
-    writeDraft: bulkWriteBatcher(db.drafts, options('mongodb', 'write-drafts')),
+    insertDraft: insertBatcher(db.drafts, options('mongodb', 'insert-drafts')),
     insertAudit: insertBatcher(db.audit, options('mongodb', 'insert-audit')),
     project: new Batcher((items) => search.projectMany(items), options('elasticsearch', 'bulk')),
     duplicates: new Batcher((items) => search.findDuplicatesMany(items), options('elasticsearch', 'msearch')),

@@ -213,14 +213,15 @@ async function decide(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOut
   await settle(deps, data);
 }
 
-/** The draft's outcome, with the other jobs' outcomes in one bulk write; the first one stays. */
+/** The draft's outcome, with the other jobs' outcomes in one insert; the first one stays. */
 async function writeOutcome(deps: WorkflowDeps, data: RecordJobData, outcome: DraftOutcome): Promise<void> {
-  await deps.batches.writeDraft.add({
-    updateOne: {
-      filter: { _id: data.draftId },
-      update: { $setOnInsert: { operation: data.operation, fingerprint: data.fingerprint, userId: data.userId, decidedAt: new Date(), ...outcome } },
-      upsert: true,
-    },
+  await deps.batches.insertDraft.add({
+    _id: data.draftId,
+    operation: data.operation,
+    fingerprint: data.fingerprint,
+    userId: data.userId,
+    decidedAt: new Date(),
+    ...outcome,
   });
 }
 
