@@ -2,17 +2,30 @@
  * The user directory, in MongoDB `users`: auth is the one owner of a user's name, office and
  * scopes. Demo users are seeded in development only, idempotently (same ids on every seed).
  *
- * Every change of a name or office writes a user event (`user.created`, `user.updated`) in the
- * user document's outbox, in the same write, with `sequence` = the user's new `version`; the
- * relay publishes it, and the modules that copy names (records, search) follow.
+ * Every change of a name or office, and a user's disabling, writes a user event (`user.created`,
+ * `user.updated`, `user.disabled`) in the user document's outbox, in the same write, with
+ * `sequence` = the user's new `version`; the relay publishes it, and the modules that copy users
+ * follow: names and offices on records, and the gateway's list of disabled users, whose tokens
+ * it refuses from then on.
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { domainEvent, withEvent, type DomainEvent, type Outboxed, type Scope } from '@steadfast/commons';
 import { hashPassword } from './passwords.js';
 
-const userEvent = (type: 'user.created' | 'user.updated', userId: string, sequence: number, name: string, office: string, at: Date): DomainEvent =>
-  domainEvent({ source: 'auth', aggregate: 'user', type, aggregateId: userId, sequence, data: { name, office }, at });
+type UserEventType = 'user.created' | 'user.updated' | 'user.disabled';
+
+/** A user event carries the user's whole copied state after the change: name, office, and when disabled. */
+const userEvent = (type: UserEventType, userId: string, sequence: number, name: string, office: string, at: Date, disabledAt?: Date): DomainEvent =>
+  domainEvent({
+    source: 'auth',
+    aggregate: 'user',
+    type,
+    aggregateId: userId,
+    sequence,
+    data: { name, office, ...(disabledAt ? { disabledAt: disabledAt.toISOString() } : {}) },
+    at,
+  });
 
 export class UnknownUserError extends Error {
   constructor(message: string) {
@@ -48,8 +61,13 @@ export interface UserDocument extends Outboxed {
   updatedAt: Date;
   /** Moves with every change of name or office; the sequence of its events. */
   version: number;
-  /** Set by `users disable`: the user can no longer log in, nor be acted for by a worker. */
+  /**
+   * Set by `users disable`: the user can no longer log in, nor be acted for by a worker, and the
+   * gateway refuses the tokens they hold (`user.disabled`).
+   */
   disabledAt?: Date;
+  /** The sequence of the `user.disabled` event (absent: disabled before there was one; backfilled). */
+  disabledSequence?: number;
   /** When the password was last set by an operator (`users reset-password`). */
   passwordChangedAt?: Date;
 }
@@ -136,13 +154,29 @@ export class UserDirectory {
     return document;
   }
 
-  /** Disables a user; false when they were disabled already. */
+  /** Disables a user, with its `user.disabled` event; false when they were disabled already. */
   async disable(username: string): Promise<boolean> {
+    for (let round = 0; round < 10; round++) {
+      const user = await this.users.findOne({ username });
+      if (!user) throw new UnknownUserError(`there is no user ${username}`);
+      if (user.disabledAt) return false;
+      if (await this.publishDisabled(user, new Date())) return true;
+    }
+    throw new Error(`user ${username} kept changing while being disabled; try again`);
+  }
+
+  /** Writes `disabledAt` (when new) and the `user.disabled` event, on the version read; false when it moved. */
+  private async publishDisabled(user: UserDocument, disabledAt: Date): Promise<boolean> {
     const now = new Date();
-    const result = await this.users.updateOne({ username, disabledAt: { $exists: false } }, { $set: { disabledAt: now, updatedAt: now } });
-    if (result.matchedCount === 1) return true;
-    if (await this.users.findOne({ username }, { projection: { _id: 1 } })) return false;
-    throw new UnknownUserError(`there is no user ${username}`);
+    const version = (user.version ?? 0) + 1;
+    const result = await this.users.updateOne(
+      { _id: user._id, version: user.version },
+      withEvent<UserDocument>(
+        { $set: { disabledAt, disabledSequence: version, updatedAt: now }, $inc: { version: 1 } },
+        userEvent('user.disabled', user._id, version, user.name, user.office, now, disabledAt),
+      ),
+    );
+    return result.matchedCount === 1;
   }
 
   /** Sets a new password (hashed at the current parameters). */
@@ -168,7 +202,10 @@ export class UserDirectory {
       .toArray();
   }
 
-  /** Users from before user events get their `user.created` event, once. */
+  /**
+   * Users from before user events get their `user.created` event, once; users disabled before
+   * there was a `user.disabled` event get theirs, once.
+   */
   async backfillEvents(): Promise<number> {
     const now = new Date();
     let count = 0;
@@ -178,6 +215,9 @@ export class UserDirectory {
         withEvent<UserDocument>({ $set: { version: 1 } }, userEvent('user.created', user._id, 1, user.name, user.office, now)),
       );
       count += result.modifiedCount;
+    }
+    for await (const user of this.users.find({ disabledAt: { $exists: true }, disabledSequence: { $exists: false } })) {
+      if (await this.publishDisabled(user, user.disabledAt as Date)) count++;
     }
     return count;
   }
@@ -194,7 +234,7 @@ export class UserDirectory {
       const version = (user.version ?? 0) + 1;
       const result = await this.users.updateOne(
         { _id: userId, version: user.version },
-        withEvent<UserDocument>({ $set: { name, office, updatedAt: now }, $inc: { version: 1 } }, userEvent('user.updated', userId, version, name, office, now)),
+        withEvent<UserDocument>({ $set: { name, office, updatedAt: now }, $inc: { version: 1 } }, userEvent('user.updated', userId, version, name, office, now, user.disabledAt)),
       );
       if (result.matchedCount === 1) return { ...user, name, office, updatedAt: now, version };
     }

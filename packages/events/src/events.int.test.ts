@@ -313,3 +313,38 @@ test("a user's new name reaches every record and search document that copies it"
   assert.equal(await projection.apply(created), 'duplicate');
   assert.equal((await db.records.findOne({ _id: ids[0]! }))?.version, before?.version);
 });
+
+test("a user's disabling reaches the directory (the gateway's list), and rewrites none of the records that copy the user", async () => {
+  const userId = `user-off-${id}`;
+  const ids = Array.from({ length: 3 }, (_, i) => `r-${id}-off${i}`);
+  // The name and office the test records copy (testing.ts), at the user's version 1.
+  const [name, office] = [`User ${userId}`, 'Test Office'];
+  const users = stores.mongo.db(env.MONGO_DB).collection<{ _id: string; name: string; office: string; version: number }>('users');
+  const created = domainEvent({ source: 'auth', aggregate: 'user', type: 'user.created', aggregateId: userId, sequence: 1, data: { name, office } });
+  await users.insertOne({ _id: userId, name, office, version: 1, outbox: [created], outboxPending: true } as never);
+  await Promise.all(ids.map((recordId, i) => insertRecord(db, stores.redis, newRecord(recordId, userId, i))));
+  await until('records projected', () => projectionsMatch(ids));
+  const versions = await Promise.all(ids.map(async (recordId) => (await db.records.findOne({ _id: recordId }))?.version));
+
+  // What `users disable` writes: the date and its event, in one write.
+  const disabledAt = '2026-12-05T06:00:00.000Z';
+  const disabled = domainEvent({ source: 'auth', aggregate: 'user', type: 'user.disabled', aggregateId: userId, sequence: 2, data: { name, office, disabledAt } });
+  await users.updateOne({ _id: userId, version: 1 }, withEvent({ $set: { disabledAt: new Date(disabledAt) }, $inc: { version: 1 } }, disabled));
+  await until('the directory lists the user as disabled', async () => (await db.directory.findOne({ _id: userId, disabled: true }))?.version === 2);
+  const entry = await db.directory.findOne({ _id: userId });
+  assert.equal(entry?.disabledAt?.toISOString(), disabledAt);
+  assert.deepEqual((await db.directory.find({ disabled: true }, { projection: { _id: 1 } }).toArray()).map((d) => d._id), [userId]);
+  // Neither name nor office changed: no record was rewritten for it.
+  await sleep(500);
+  assert.deepEqual(await Promise.all(ids.map(async (recordId) => (await db.records.findOne({ _id: recordId }))?.version)), versions);
+
+  // Each user event carries the whole state: one without disabledAt means not disabled.
+  const projection = userCopiesProjection(db, stores.redis, createLogger('events', { level: 'silent' }));
+  const enabled = domainEvent({ source: 'auth', aggregate: 'user', type: 'user.updated', aggregateId: userId, sequence: 3, data: { name, office } });
+  assert.equal(await projection.apply(enabled), 'applied');
+  const after = await db.directory.findOne({ _id: userId });
+  assert.equal(after?.version, 3);
+  assert.equal(after?.disabled, undefined);
+  assert.equal(after?.disabledAt, undefined);
+  assert.equal(await projection.apply(disabled), 'duplicate', 'an older event changes nothing');
+});

@@ -186,15 +186,17 @@ export function auditTrailProjection(db: Collections, onBatch?: BatchMetric): Pr
   };
 }
 
-/** What auth's user events carry: the user's name and office after the change. */
-const UserData = z.object({ name: z.string().min(1), office: z.string().min(1) });
+/** What auth's user events carry: the user's name, office and disabling after the change. */
+const UserData = z.object({ name: z.string().min(1), office: z.string().min(1), disabledAt: z.iso.datetime().optional() });
 
 export function userCopiesProjection(db: Collections, redis: Redis, logger: Logger): Projection & SingleEventProjection {
   return oneAtATime({
     name: 'user-copies',
     handles: (event) => event.aggregate === 'user',
     async apply(event): Promise<ApplyResult> {
-      const data = UserData.parse(event.data);
+      const { name, office, disabledAt } = UserData.parse(event.data);
+      // The whole copied state: a user event without disabledAt means the user is not disabled.
+      const state = { name, office, ...(disabledAt ? { disabled: true as const, disabledAt: new Date(disabledAt) } : {}) };
       const userId = event.aggregateId;
       let outcome: ApplyResult = 'duplicate';
       // The directory copy: newer wins (each user event carries the whole name and office).
@@ -203,8 +205,11 @@ export function userCopiesProjection(db: Collections, redis: Redis, logger: Logg
         if (current && current.version >= event.sequence) break;
         try {
           const written = current
-            ? (await db.directory.updateOne({ _id: userId, version: current.version }, { $set: { ...data, version: event.sequence } })).matchedCount === 1
-            : (await db.directory.insertOne({ _id: userId, ...data, version: event.sequence }), true);
+            ? (await db.directory.updateOne(
+                { _id: userId, version: current.version },
+                { $set: { ...state, version: event.sequence }, ...(disabledAt ? {} : { $unset: { disabled: '', disabledAt: '' } }) },
+              )).matchedCount === 1
+            : (await db.directory.insertOne({ _id: userId, ...state, version: event.sequence }), true);
           if (written) {
             outcome = 'applied';
             break;

@@ -54,6 +54,9 @@ export async function refreshActorCopy(
     (record) => {
       const current = record.actors?.[entry._id];
       if (!current || current.sequence >= entry.version) return { done: false };
+      // A user event that changed neither name nor office (a user disabled): the copy is
+      // current, and rewriting every record of the user would change nothing they show.
+      if (current.name === entry.name && current.office === entry.office) return { done: false };
       const copy: ActorCopy = { name: entry.name, office: entry.office, sequence: entry.version };
       return {
         update: { $set: { [`actors.${entry._id}`]: copy } },

@@ -107,7 +107,17 @@ test('disable stops logins; reset-password replaces the password', async () => {
   assert.equal(disabled.code, 0, disabled.stderr);
   assert.equal(await login('leaver', 'leaver password 1'), 401);
   assert.match((await users(['list'])).stdout, /leaver\s+Leaver\s+HQ\s+declare\s+disabled/);
+  // The disabling is an event too (the gateway refuses the tokens a disabled user holds).
+  const leaver = await auth.directory.findByUsername('leaver');
+  assert.equal(leaver?.version, 2);
+  assert.equal(leaver?.disabledSequence, 2);
+  const disabledAt = leaver?.disabledAt?.toISOString();
+  assert.deepEqual(
+    leaver?.outbox?.map((e) => [e.type, e.sequence, e.data]),
+    [['user.created', 1, { name: 'Leaver', office: 'HQ' }], ['user.disabled', 2, { name: 'Leaver', office: 'HQ', disabledAt }]],
+  );
   assert.match((await users(['disable', '--username', 'leaver'])).stdout, /disabled already/);
+  assert.equal((await auth.directory.findByUsername('leaver'))?.version, 2, 'a second disable writes nothing');
 
   const reset = await users(['reset-password', '--username', 'field.one'], 'field one password 2\n');
   assert.equal(reset.code, 0, reset.stderr);
@@ -118,4 +128,17 @@ test('disable stops logins; reset-password replaces the password', async () => {
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /there is no user nobody/);
   assert.equal((await users(['reset-password', '--username', 'nobody'], 'whatever password\n')).code, 1);
+});
+
+test('a user disabled before there was a user.disabled event gets one when auth starts (backfill), once', async () => {
+  await users(['add', '--username', 'old.leaver', '--name', 'Old Leaver', '--office', 'HQ', '--scopes', 'declare'], 'old leaver password\n');
+  const at = new Date('2026-01-02T03:04:05.000Z');
+  // As `users disable` wrote it before: the date alone, no event, the version unmoved.
+  await auth.directory.users.updateOne({ username: 'old.leaver' }, { $set: { disabledAt: at, outbox: [] }, $unset: { outboxPending: '' } });
+  assert.ok((await auth.directory.backfillEvents()) >= 1);
+  const user = await auth.directory.findByUsername('old.leaver');
+  assert.equal(user?.version, 2);
+  assert.deepEqual(user?.outbox?.map((e) => [e.type, e.sequence, e.data]), [['user.disabled', 2, { name: 'Old Leaver', office: 'HQ', disabledAt: at.toISOString() }]]);
+  await auth.directory.backfillEvents();
+  assert.equal((await auth.directory.findByUsername('old.leaver'))?.version, 2, 'a second backfill writes nothing');
 });

@@ -174,6 +174,9 @@ export interface DirectoryEntry {
   office: string;
   /** The user event sequence this copy holds. */
   version: number;
+  /** Set when the user was disabled (both): the gateway refuses their tokens. */
+  disabled?: true;
+  disabledAt?: Date;
 }
 
 export type DraftOutcome =
@@ -296,6 +299,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.auditTrail.createIndex({ recordId: 1, sequence: 1 }, { unique: true, name: 'recordId_sequence_unique' }),
     // A record's candidates: either side of a pair (multikey).
     c.duplicatePairs.createIndex({ records: 1, foundAt: 1 }, { name: 'records_foundAt' }),
+    // The gateway's read of the disabled users, every few seconds (edge/disabled-users.ts).
+    c.directory.createIndex({ disabled: 1 }, { name: 'disabled' }),
   ]);
 }
 
