@@ -36,6 +36,8 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   GATEWAY_SUBMISSIONS_PER_WINDOW: z.coerce.number().int().min(1).default(1_200),
   GATEWAY_STATUS_READS_PER_WINDOW: z.coerce.number().int().min(1).default(6_000),
   GATEWAY_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** How often the list of disabled users, whose tokens are refused, is read again (edge/disabled-users.ts). */
+  GATEWAY_DISABLED_USERS_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** New submissions get 503 + Retry-After while the record queue holds more waiting jobs than this. */
   GATEWAY_MAX_QUEUE_DEPTH: z.coerce.number().int().min(1).default(100_000),
   /** GraphQL operation limits (graphql-armor and the root-field rule). */

@@ -43,6 +43,7 @@ import { LoginThrottle } from './login-throttle.js';
 import { clientAddress, TrustedProxies } from './edge/client-address.js';
 import { graphqlRouteOptions } from './edge/graphql-route.js';
 import { registerUserTokenAuth, userOf } from './edge/user-auth.js';
+import { DisabledUsers, refusingDisabled } from './edge/disabled-users.js';
 import { QueueDepthGuard, UserRateLimits } from './edge/user-limits.js';
 import { keepLimitCode, operationLimits } from './graphql/operation-limits.js';
 import { StatusReader } from './status.js';
@@ -178,7 +179,10 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     checks: clients.checks,
   });
 
-  const verify = createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString());
+  // Every user token the gateway takes (GraphQL, admin) is refused once its user is disabled.
+  const disabledUsers = new DisabledUsers(db.directory, logger, env.GATEWAY_DISABLED_USERS_POLL_MS);
+  await disabledUsers.start();
+  const verify = refusingDisabled(createTokenVerifier(new URL('/.well-known/jwks.json', env.AUTH_URL).toString()), disabledUsers);
   registerUserTokenAuth(server, verify);
   // Base64 grows bytes by 4/3; leave room for the rest of the document.
   const maxBytes = Math.ceil((env.ATTACHMENT_MAX_BYTES * env.ATTACHMENT_MAX_COUNT * 4) / 3) + 1024 * 1024;
@@ -217,7 +221,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const proxies = new TrustedProxies(env.GATEWAY_TRUSTED_PROXIES);
   server.route(loginRoute(env.AUTH_URL, throttle, proxies, logger));
   const adminConnection = queueConnection(stores.redis, FAIL_FAST);
-  await mountAdmin(server, { env, logger, db, redis, recordQueue: queue.queue, eventQueues, connection: adminConnection, verify, attempts: throttle, addressOf: (request) => clientAddress(request, proxies) });
+  await mountAdmin(server, { env, logger, db, redis, recordQueue: queue.queue, eventQueues, connection: adminConnection, verify, isDisabled: (userId) => disabledUsers.ids().has(userId), attempts: throttle, addressOf: (request) => clientAddress(request, proxies) });
   // Held long-polls answer (their status read afresh) as soon as the gateway starts stopping,
   // however it is stopped (close() below, or runService's signal handler).
   server.ext('onPreStop', () => waiters.close());
@@ -230,6 +234,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     metricsServer,
     async close() {
       await server.stop({ timeout: 10_000 });
+      disabledUsers.stop();
       await metricsServer.stop();
       await apollo.stop();
       waiters.close();

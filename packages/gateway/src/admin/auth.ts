@@ -64,11 +64,13 @@ export interface SessionAuthOptions {
   password: string | undefined;
   secure: boolean;
   logger: Logger;
+  /** Whether a user was disabled since logging in: their session ends (edge/disabled-users.ts). */
+  isDisabled?: (userId: string) => boolean;
 }
 
 const CookieContent = z.object({ sid: z.string().min(1).max(100) });
 
-export async function registerSessionAuth(server: Hapi.Server, { sessions, password, secure, logger }: SessionAuthOptions): Promise<void> {
+export async function registerSessionAuth(server: Hapi.Server, { sessions, password, secure, logger, isDisabled }: SessionAuthOptions): Promise<void> {
   await server.register(Cookie);
   server.auth.strategy(SESSION_STRATEGY, 'cookie', {
     cookie: {
@@ -94,6 +96,11 @@ export async function registerSessionAuth(server: Hapi.Server, { sessions, passw
       }
       if (!session?.user.scopes.includes('sysadmin')) return { isValid: false };
       const { userId, username, name } = session.user;
+      if (isDisabled?.(userId)) {
+        await sessions.end(cookie.data.sid).catch(() => undefined);
+        logger.info({ userId }, 'admin session ended: the user is disabled');
+        return { isValid: false };
+      }
       const admin: Admin = { userId, username, name: name ?? username, via: 'session', sessionId: cookie.data.sid };
       return { isValid: true, credentials: { user: admin as never, scope: session.user.scopes } };
     },

@@ -42,8 +42,10 @@ export interface AdminDeps {
   eventQueues: Queue[];
   /** For the queues opened here. */
   connection: ConnectionOptions;
-  /** Checks a bearer token (the token strategy must be registered: registerTokenAuth). */
+  /** Checks a bearer token (the token strategy must be registered: registerTokenAuth); refuses disabled users. */
   verify: (token: string) => Promise<TokenUser>;
+  /** Whether a user is disabled: a session of theirs ends at its next request. */
+  isDisabled?: (userId: string) => boolean;
   /** The failed-login throttle. */
   attempts: LoginAttempts;
   /** The client's address for the throttle (the socket's, or a trusted proxy's X-Forwarded-For). */
@@ -62,7 +64,7 @@ export async function mountAdmin(server: Hapi.Server, deps: AdminDeps): Promise<
   if (!env.ADMIN_COOKIE_PASSWORD && env.NODE_ENV === 'production') {
     logger.warn('ADMIN_COOKIE_PASSWORD is not set: admin sessions end when this gateway restarts and do not carry over to another gateway');
   }
-  await registerSessionAuth(server, { sessions, password: env.ADMIN_COOKIE_PASSWORD, secure, logger });
+  await registerSessionAuth(server, { sessions, password: env.ADMIN_COOKIE_PASSWORD, secure, logger, ...(deps.isDisabled ? { isDisabled: deps.isDisabled } : {}) });
 
   // Before routing: a correlation id for the audit trail and logs, and the CSRF check.
   server.ext('onRequest', (request, h) => {
