@@ -8,7 +8,8 @@
  * - a second registration number for a record, and one record's number for another;
  * - a form-encoded login at auth;
  * - a service started without NODE_ENV and without production secrets;
- * - a user added with the users command logs in, and once disabled, does not.
+ * - a user added with the users command logs in, and once disabled, does not; the token they
+ *   hold is refused within seconds.
  * Each asserts the refusal and, where a store could change, that nothing changed.
  */
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { recordIdFor, sampleBirth } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
-import { fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf, type Status } from './client.js';
+import { fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, STATUS_QUERY, storesOf, type Status } from './client.js';
 import { E2E_PORTS, eventually, REPO_ROOT, startSystem, TEST_SYSTEM_ENV } from './support.js';
 import { assertUnchanged } from './unchanged.js';
 
@@ -229,16 +230,34 @@ describe('login and start-up', { timeout: 120_000 }, () => {
     });
   });
 
-  test('a user added with the users command logs in through the gateway; once disabled, no more', async () => {
+  test('a user added with the users command logs in through the gateway; once disabled, no more, and the token they hold is refused', async () => {
     const env = { ...process.env, ...stores, NODE_ENV: 'production' };
     const username = `clerk.${randomBytes(3).toString('hex')}`;
     const added = await npmUsers(['add', '--username', username, '--name', 'Clerk Banda', '--office', 'Ibombo District Office', '--scopes', 'declare'], 'a clerk password 123\n', env);
     assert.equal(added.code, 0, added.output);
     const loggedIn = await fetch(`${GATEWAY}/auth/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'a clerk password 123' }) });
     assert.equal(loggedIn.status, 200);
+    const held = ((await loggedIn.json()) as { token: string }).token;
+    const graphql = (query: string, variables: Record<string, unknown>) =>
+      fetch(`${GATEWAY}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${held}` }, body: JSON.stringify({ query, variables }) });
+    const before = randomUUID();
+    assert.equal((await graphql(MUTATIONS.birth, { details: sampleBirth(before) })).status, 200, 'the token works before the user is disabled');
+
     assert.equal((await npmUsers(['disable', '--username', username], '', env)).code, 0);
     const refused = await fetch(`${GATEWAY}/auth/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'a clerk password 123' }) });
     assert.equal(refused.status, 401);
+    // The token they hold (valid for an hour by its signature) is refused within seconds: the
+    // directory learns of the user.disabled event, and the gateway reads its list of disabled users.
+    const took = await eventually('the disabled user\'s token refused', async () => (await graphql(STATUS_QUERY, { draftId: before })).status === 401, 30_000);
+    console.log(`# the held token was refused ${took} ms after users disable`);
+    const after = randomUUID();
+    const submitted = await graphql(MUTATIONS.birth, { details: sampleBirth(after) });
+    assert.equal(submitted.status, 401);
+    const error = ((await submitted.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> }).errors?.[0];
+    assert.equal(error?.extensions?.code, 'UNAUTHENTICATED');
+    assert.match(error?.message ?? '', /the user is disabled/);
+    assert.equal((await fetchStatus(after, tokens['registrar']!)).__typename, 'RecordUnknown', 'nothing was queued for the refused submission');
+    assert.equal(await view.records.countDocuments({ draftId: after }), 0);
   });
 });
 
