@@ -54,9 +54,15 @@ export class DisabledUsers {
     }
   }
 
-  /** The first read (not awaited past a failure: the gateway starts with MongoDB down), then one every pollMs. */
-  async start(): Promise<void> {
-    await this.refresh();
+  /**
+   * The first read, waited for at most `firstReadMs` (a gateway starts with MongoDB down, whose
+   * driver would wait 5 s to say so; the read goes on and its list is used when it comes), then
+   * one every pollMs.
+   */
+  async start(firstReadMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, firstReadMs)))]);
+    clearTimeout(timer);
     const tick = () => {
       this.timer = setTimeout(() => void this.refresh().finally(() => this.timer && tick()), this.pollMs);
       this.timer.unref();
