@@ -37,10 +37,12 @@ import { stagedContentProblem } from './steps/staged-content.js';
  * after every step (each mark is a write of the whole record): once the record is in every store
  * (`audit`) when the country is to be asked next (a call that can fail for hours; its retries
  * then start there), after an external call that should not be repeated (`validation`, when it
- * made one), and at the end. A record nobody outside is asked about is written once here, at the
- * end: a retry after a failure before it (the notification queue or MinIO's clean-up down)
- * redoes the stores' steps, which find their work done. A checkpoint is a pure function of the
- * job and record (`checkpointAfter`), so a unit test covers it.
+ * made one), and at the end only when a change of the record waits for it. A record
+ * nobody outside is asked about and with no new duplicate is not written again after its insert:
+ * the draft's outcome ends its work, and a retry after a failure before it (the notification
+ * queue or MinIO's clean-up down) redoes the stores' steps, which find their work done. A
+ * checkpoint is a pure function of the job and record (`checkpointAfter`), so a unit test covers
+ * it.
  *
  * Steps in one stage run at the same time: the attachments' copy (MinIO, one request per file)
  * and the search document (a bulk request that waits for Elasticsearch's refresh) need nothing
@@ -73,11 +75,16 @@ async function runStage(ctx: StepContext, steps: readonly StepSpec[]): Promise<{
   return { effects: settled.map((s) => (s as PromiseFulfilledResult<StepEffect>).value) };
 }
 
-/** Whether the marks gathered so far are written once `step` is done (and made `effect`). */
-export function checkpointAfter(step: Step, effect: StepEffect, ctx: Pick<StepContext, 'data' | 'record'>): boolean {
+/**
+ * Whether the marks gathered so far are written once `step` is done (and made `effect`). At the
+ * end, only with a change of the record left to it (`pending`: duplicate flags): the marks alone
+ * would cost a whole-document write per record for the rare retry after the outcome's insert
+ * failed, which redoes the idempotent steps instead.
+ */
+export function checkpointAfter(step: Step, effect: StepEffect, ctx: Pick<StepContext, 'data' | 'record' | 'pending'>): boolean {
   if (step === 'audit') return asksCountry(ctx);
   if (step === 'validation') return effect !== 'nothing';
-  return step === 'finish';
+  return step === 'finish' && ctx.pending !== undefined;
 }
 
 /**
@@ -160,12 +167,12 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         for (const [i, { name }] of todo.entries()) {
           unmarked.push(name);
           // A step that made no outside call (`validation` for anything but a registration)
-          // leaves its mark to the next checkpoint. The last marks and the draft's outcome go
-          // out together (two collections, each in its batch): a retry after either failed
-          // finds the draft decided or not, and a later correction waits for either
-          // (steps/ordering.ts).
-          if (name === 'finish') await Promise.all([markDone(ctx, unmarked.splice(0)), writeOutcome(deps, data, processed)]);
-          else if (checkpointAfter(name, effects[i], ctx)) await markDone(ctx, unmarked.splice(0));
+          // leaves its mark to the next checkpoint.
+          if (checkpointAfter(name, effects[i], ctx)) await markDone(ctx, unmarked.splice(0));
+          // The draft's outcome ends the work (a retry is answered from it, a later correction
+          // waits for it: steps/ordering.ts), after the last checkpoint's write: an outcome
+          // never stands for a change of the record that was not written.
+          if (name === 'finish') await writeOutcome(deps, data, processed);
           deps.metrics?.stepSeconds.observe({ step: name }, seconds);
         }
         ctx.log.debug({ steps: todo.map(({ name }) => name), ms: Math.round(seconds * 1000) }, 'stage done');

@@ -11,7 +11,8 @@ export async function ensureEarlierWorkFinished(
   record: RecordDocument,
   data: RecordJobData,
 ): Promise<void> {
-  // Its last mark and its draft's outcome are written together: either says it is finished.
+  // Its draft's outcome says it is finished, or its last mark (written before the outcome, and
+  // only with a change of the record left to the end: process-record.ts).
   if (!record.actions[record.draftId]?.steps.finish && (await deps.batches.draft.add(record.draftId))?.status !== 'processed') {
     throw new EarlierWorkPending(`record ${record._id} is still being created (draft ${record.draftId})`);
   }
