@@ -39,6 +39,7 @@ import { commandStats, statsDelta, usedMemory } from './redis-info.js';
 import { countsDelta, type ProxyCounts } from './redis-proxy.js';
 import { mongoCommands } from './mongo-info.js';
 import { median } from './stats.js';
+import { steadiness } from './steadiness.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
 import { batchSizesDelta, formatBatchSizes, parseBatchTotals, readMetricsText, type BatchSizes } from './batch-sizes.js';
@@ -274,6 +275,8 @@ async function main(): Promise<void> {
     const naiveMax = median(rounds.map((r) => r.naive.maxRate));
     const storesCeiling = median(rounds.map((r) => r.stores.recordsPerS));
     const queueCeiling = median(rounds.map((r) => r.queue.jobsPerS));
+    const steady = steadiness(rounds.map((r) => ({ naive: r.naive.maxRate, system: r.system.maxRate })));
+    log(steady.line);
     // `--half-rate R` pins the cost step's rate, so two runs' costs per record compare like for
     // like (the rate search's coarse steps can land a run one step lower, where the idle
     // workers' traffic weighs more per record).
@@ -441,6 +444,7 @@ async function main(): Promise<void> {
       `  (a) queue ceiling, no-op BullMQ jobs/s                  ${fmt(queueCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.queue.jobsPerS)).join(', ')}]`,
       `  (b) stores' ceiling, batched direct writes, records/s   ${fmt(storesCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.stores.recordsPerS)).join(', ')}]`,
       `  (c) naive synchronous gateway, max records/s, p99 < 2 s ${fmt(naiveMax).padStart(8)}   [${rounds.map((r) => fmt(r.naive.maxRate)).join(', ')}]`,
+      `  ${steady.line}`,
       '',
       `the system at ${halfRateLabel} (${fmt(halfRate)}/s, ${half.offered} records; started once the processes were quiet: ${fmt(quietBefore, 0)} CPU ms/s)`,
       `  accept latency              p50 ${fmt(half.acceptMs.p50)} ms   p99 ${fmt(half.acceptMs.p99)} ms`,
@@ -491,6 +495,7 @@ async function main(): Promise<void> {
           settings,
           names,
           medians: { systemMax, naiveMax, storesCeiling, queueCeiling },
+          steadiness: { steady: steady.steady, spread: steady.spread },
           rounds,
           halfRate: { rate: halfRate, run: half, batchSizes },
           naiveAtHalfRate: { run: naiveHalf, cpuMsPerRecord: naiveCpuPerRecord, cpuMsPerRecordTotal: naiveCpu },
