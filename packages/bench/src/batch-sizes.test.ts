@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchSizesDelta, formatBatchSizes, parseBatchTotals, parseLabels } from './batch-sizes.js';
+import { batchSizesDelta, formatBatchSizes, mongoDocumentsWrittenPerRecord, parseBatchTotals, parseLabels } from './batch-sizes.js';
 
 const before = `
 # HELP steadfast_batch_size Items per batch sent to a store.
@@ -45,4 +45,18 @@ test('no histogram (not yet reported, or the service unreadable): none seen', ()
 
 test('a histogram that did not move between the readings: none seen for it', () => {
   assert.deepEqual(batchSizesDelta('workflow', parseBatchTotals(before), parseBatchTotals(before)), []);
+});
+
+test('documents written to MongoDB per record: the writing ops of every service, reads left out', () => {
+  const sizes = [
+    { service: 'workflow', store: 'mongodb', op: 'insert-records', batches: 10, items: 10, mean: 1 },
+    { service: 'workflow', store: 'mongodb', op: 'find-drafts', batches: 2, items: 10, mean: 5 },
+    { service: 'events', store: 'mongodb', op: 'clear-outboxes', batches: 2, items: 10, mean: 5 },
+    { service: 'workflow', store: 'mongodb', op: 'write-notifications', batches: 5, items: 10, mean: 2 },
+    { service: 'workflow', store: 'elasticsearch', op: 'bulk', batches: 10, items: 10, mean: 1 },
+  ];
+  const written = mongoDocumentsWrittenPerRecord(sizes, 10);
+  assert.equal(written.total, 3);
+  assert.deepEqual(Object.keys(written.byOp).sort(), ['events clear-outboxes', 'workflow insert-records', 'workflow write-notifications']);
+  assert.match(formatBatchSizes(sizes, 10)[0] ?? '', /mean 1\.00 items, 1\.00 per record$/);
 });

@@ -60,9 +60,31 @@ export function batchSizesDelta(service: string, after: Map<string, BatchTotals>
   return sizes.sort((x, y) => `${x.store} ${x.op}`.localeCompare(`${y.store} ${y.op}`));
 }
 
-export function formatBatchSizes(sizes: readonly BatchSizes[]): string[] {
+/** With `records`, each line also says how many items per record it carried. */
+export function formatBatchSizes(sizes: readonly BatchSizes[], records?: number): string[] {
   if (sizes.length === 0) return [`none seen (no ${BATCH_SIZE_METRIC} on the services' /metrics)`];
-  return sizes.map((s) => `${`${s.service} ${s.store} ${s.op}`.padEnd(40)} ${String(s.batches).padStart(6)} batches, mean ${s.mean.toFixed(2)} items`);
+  return sizes.map(
+    (s) =>
+      `${`${s.service} ${s.store} ${s.op}`.padEnd(40)} ${String(s.batches).padStart(6)} batches, mean ${s.mean.toFixed(2)} items` +
+      (records ? `, ${(s.items / records).toFixed(2)} per record` : ''),
+  );
+}
+
+/** MongoDB batch ops that write documents (the services name them `insert-…`, `write-…`, `clear-…`). */
+const WRITING_OP = /^(insert|write|clear)-/;
+
+/**
+ * Documents the services wrote to MongoDB through their batches, per record: a count that does
+ * not depend on how fast the machine is (each is a whole-document write in FerretDB), unlike the
+ * CPU it costs. Writes outside the batches (a duplicate flag, a user's rename) are not in it.
+ */
+export function mongoDocumentsWrittenPerRecord(sizes: readonly BatchSizes[], records: number): { total: number; byOp: Record<string, number> } {
+  const byOp: Record<string, number> = {};
+  for (const s of sizes) {
+    if (s.store !== 'mongodb' || !WRITING_OP.test(s.op)) continue;
+    byOp[`${s.service} ${s.op}`] = (byOp[`${s.service} ${s.op}`] ?? 0) + s.items / records;
+  }
+  return { total: Object.values(byOp).reduce((a, b) => a + b, 0), byOp };
 }
 
 /** A service's metrics text; '' when it cannot be read (a service down counts as none seen). */

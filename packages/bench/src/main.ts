@@ -42,7 +42,7 @@ import { median } from './stats.js';
 import { steadiness } from './steadiness.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
-import { batchSizesDelta, formatBatchSizes, parseBatchTotals, readMetricsText, type BatchSizes } from './batch-sizes.js';
+import { batchSizesDelta, formatBatchSizes, mongoDocumentsWrittenPerRecord, parseBatchTotals, readMetricsText, type BatchSizes } from './batch-sizes.js';
 import { cpuPerRecord as cpuPerRecordOf, cpuTotal } from './cpu-cost.js';
 import { duplicateRun, formatRun, soak, type DuplicateRun } from './soak.js';
 
@@ -319,6 +319,7 @@ async function main(): Promise<void> {
     const mongostats = statsDelta(mongoAfter, mongoBefore, ['serverStatus']);
     const cpuPerRecord = cpuPerRecordOf(cpuBefore, cpuAfter, records);
     const systemCpu = cpuTotal(cpuPerRecord);
+    const documentsWritten = mongoDocumentsWrittenPerRecord(batchSizes, records);
     log(`  accept p50 ${fmt(half.acceptMs.p50, 1)} p99 ${fmt(half.acceptMs.p99, 1)} ms; processed p50 ${fmt(half.processedMs.p50, 0)} p99 ${fmt(half.processedMs.p99, 0)} ms`);
     for (const line of formatBatchSizes(batchSizes)) log(`  batches: ${line}`);
 
@@ -456,6 +457,7 @@ async function main(): Promise<void> {
       `  Redis commands sent (proxy) ${fmt(clientCommands, 2)}`,
       `  Redis commands executed (INFO commandstats, incl. inside Lua) ${fmt(commandstats.total / records, 2)}`,
       `  MongoDB commands (serverStatus) ${fmt(mongostats.total / records, 2)}   = ${Object.entries(mongostats.byCommand).sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${fmt(n / records, 2)}`).join(', ')}`,
+      `  MongoDB documents written through the batches ${fmt(documentsWritten.total, 2)}   = ${Object.entries(documentsWritten.byOp).map(([k, n]) => `${k} ${fmt(n, 2)}`).join(', ')}`,
       `  CPU ms                      ${Object.entries(cpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all but bench ${fmt(systemCpu, 2)}`,
       `  Redis memory per waiting job ${fmt(memoryPerJob, 0)} B (${waiting} waiting)`,
       `  the queue's floor at the same rate: one no-op BullMQ job per record costs ${fmt(floor.roundTripsPerJob, 2)} round trips and ` +
@@ -466,7 +468,7 @@ async function main(): Promise<void> {
       `  CPU ms per record           ${Object.entries(naiveCpuPerRecord).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all ${fmt(naiveCpu, 2)}`,
       '',
       `batch sizes at half rate (steadfast_batch_size{store,op}: batches, mean items per batch, from the services' /metrics before and after the step)`,
-      ...formatBatchSizes(batchSizes).map((line) => `  ${line}`),
+      ...formatBatchSizes(batchSizes, records).map((line) => `  ${line}`),
       '',
       `offline burst through @steadfast/client: ${burst.drafts} drafts, ${burst.offices} offices (one client each), ${burst.resubmitted} resubmitted (answer lost, same draftId sent again)`,
       `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}${Object.keys(burst.notProcessed).length ? ` (not processed: ${JSON.stringify(burst.notProcessed)})` : ''}; ${burst.submitRequests} write requests, ${burst.retries} client retries`,
@@ -508,6 +510,8 @@ async function main(): Promise<void> {
             commandstats: commandstats.byCommand,
             mongoCommandsPerRecord: mongostats.total / records,
             mongoCommands: mongostats.byCommand,
+            mongoDocumentsWrittenPerRecord: documentsWritten.total,
+            mongoDocumentsWritten: documentsWritten.byOp,
             perService,
             cpuMsPerRecord: cpuPerRecord,
             cpuMsPerRecordTotal: systemCpu,
