@@ -100,3 +100,26 @@ test('a disabled user can neither log in nor be minted a token', async () => {
   assert.deepEqual(refused.result, (await login({ username: 'temp.agent', password: 'wrong' })).result, 'same answer as a wrong password');
   assert.equal((await mint({ userId: user?._id, recordId: 'rec-1', action: 'declare' }, `Bearer ${SECRET}`)).statusCode, 403);
 });
+
+test("a disabled user's work accepted before the disabling is still done; after it, or undated, refused", async () => {
+  await auth.directory.create({ username: 'leaving.registrar', name: 'Leaving Registrar', office: 'HQ', scopes: ['register'], password: 'long enough password' });
+  const user = await auth.directory.findByUsername('leaving.registrar');
+  const before = new Date(Date.now() - 60_000).toISOString();
+  assert.equal(await auth.directory.disable('leaving.registrar'), true);
+  const disabledAt = (await auth.directory.users.findOne({ _id: user?._id }))?.disabledAt;
+  assert.ok(disabledAt);
+  const request = (acceptedAt?: string) => ({ userId: user?._id, recordId: 'rec-2', action: 'register', ...(acceptedAt ? { acceptedAt } : {}) });
+
+  const minted = await mint(request(before), `Bearer ${SECRET}`);
+  assert.equal(minted.statusCode, 200, 'a record accepted while they worked there is still sent to the country');
+  const narrowed = await verifyToken((minted.result as { token: string }).token, await keys(), 'internal');
+  assert.equal(narrowed.userId, user?._id);
+  assert.deepEqual([narrowed.scopes, narrowed.recordId], [['register'], 'rec-2']);
+
+  const after = await mint(request(new Date(disabledAt.getTime() + 1).toISOString()), `Bearer ${SECRET}`);
+  assert.equal(after.statusCode, 403);
+  assert.match((after.result as { error: string }).error, /the user is disabled/);
+  assert.equal((await mint(request(), `Bearer ${SECRET}`)).statusCode, 403, 'a request that does not say when its work was accepted');
+  assert.equal((await mint(request(new Date(Date.now() + 3_600_000).toISOString()), `Bearer ${SECRET}`)).statusCode, 400, 'acceptedAt in the future');
+  assert.equal((await mint({ ...request(before), acceptedAt: 'yesterday' }, `Bearer ${SECRET}`)).statusCode, 400);
+});

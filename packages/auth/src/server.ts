@@ -29,6 +29,7 @@ import { createLocalJWKSet, SignJWT } from 'jose';
 import { z } from 'zod';
 import { seedsDemoUsers, type Environment } from './environment.js';
 import { loadSigningKey } from './keys.js';
+import { mintRefusal } from './mint-policy.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { UnknownUserError, UserDirectory, type UserDocument } from './users.js';
 
@@ -36,6 +37,8 @@ const TokenRequest = z.strictObject({
   userId: z.string().min(1),
   recordId: z.string().min(1),
   action: z.enum(SCOPES),
+  /** When the work the token is for was accepted: a disabled user's work accepted before is still done (mint-policy.ts). */
+  acceptedAt: z.iso.datetime().optional(),
 });
 
 const UserChange = z
@@ -149,7 +152,7 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
 
   // Internal only: a worker acting for a user long after the user's own token expired gets a
   // short-lived narrowed token for that user, one record and one action, if the user still holds
-  // that action. Only the workflow may ask (AUTH_INTERNAL_SECRET); the gateway never routes here.
+  // that action (a disabled user: only for work accepted before the disabling, mint-policy.ts). Only the workflow may ask (AUTH_INTERNAL_SECRET); the gateway never routes here.
   server.route({
     method: 'POST',
     path: '/internal/tokens',
@@ -158,6 +161,7 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
       const parsed = TokenRequest.safeParse(request.payload ?? {});
       if (!parsed.success) return invalidPayload(h, 'token request', parsed.error);
       const { userId, recordId, action } = parsed.data;
+      const acceptedAt = parsed.data.acceptedAt === undefined ? undefined : new Date(parsed.data.acceptedAt);
       if (action === 'sysadmin') return h.response({ error: 'sysadmin is never granted to a narrowed token' }).code(403);
       let user: UserDocument | null;
       try {
@@ -167,17 +171,17 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
         return h.response({ error: 'the user directory is unavailable' }).code(503);
       }
       if (!user) return h.response({ error: `there is no user ${userId}` }).code(404);
-      if (user.disabledAt) return h.response({ error: 'the user is disabled' }).code(403);
-      if (!user.scopes.includes(action)) {
-        logger.warn({ userId, recordId, action }, 'internal token refused: the user does not hold the action');
-        return h.response({ error: `the user does not hold the ${action} scope` }).code(403);
+      const refusal = mintRefusal(user, action, acceptedAt, new Date());
+      if (refusal) {
+        logger.warn({ userId, recordId, action, ...(user.disabledAt ? { disabled: true } : {}), reason: refusal.error }, 'internal token refused');
+        return h.response({ error: refusal.error }).code(refusal.status);
       }
       const token = await sign(
         { sub: user._id, scope: [action], name: user.name, record: recordId },
         env.AUTH_INTERNAL_TOKEN_TTL_SECONDS,
         INTERNAL_TOKEN_AUDIENCE,
       );
-      logger.info({ userId, recordId, action }, 'internal token issued');
+      logger.info({ userId, recordId, action, ...(user.disabledAt ? { disabled: true, acceptedAt: parsed.data.acceptedAt } : {}) }, 'internal token issued');
       return h.response({ token }).header('cache-control', 'no-store');
     },
   });

@@ -147,16 +147,38 @@ export function credentialMatches(presented: string | undefined, secret: string)
 }
 
 /**
+ * Auth's refusal of an internal token, with its HTTP status. A refusal about the request (400,
+ * 403: a user disabled before the work was accepted, an action the user does not hold; 404: no
+ * such user) will be refused again: `permanent`. Anything else is worth retrying: auth or its
+ * directory failing (5xx), or the workflow's own credential refused (401: a configuration an
+ * operator fixes, after which the waiting jobs go on by themselves).
+ */
+export class InternalTokenRefused extends Error {
+  constructor(
+    readonly status: number,
+    reason: string | undefined,
+  ) {
+    super(`auth refused an internal token: HTTP ${status}${reason ? ` (${reason.slice(0, 160)})` : ''}`);
+    this.name = 'InternalTokenRefused';
+  }
+
+  get permanent(): boolean {
+    return this.status === 400 || this.status === 403 || this.status === 404;
+  }
+}
+
+/**
  * Asks auth (internal) for a short-lived narrowed token for one user, one record and one action:
  * what a worker uses to call another service on the user's behalf, long after the user's own
- * token expired. The caller proves itself with the service credential `secret`
- * (`AUTH_INTERNAL_SECRET`). Throws on anything but 200; the caller's retry policy decides what
- * happens next.
+ * token expired. `acceptedAt`: when the work was accepted (a user disabled since still has the
+ * work accepted before done). The caller proves itself with the service credential `secret`
+ * (`AUTH_INTERNAL_SECRET`). Throws `InternalTokenRefused` on anything but 200; the caller's
+ * retry policy decides what happens next.
  */
 export async function requestInternalToken(
   authUrl: string,
   secret: string,
-  request: { userId: string; recordId: string; action: Scope },
+  request: { userId: string; recordId: string; action: Scope; acceptedAt?: string },
 ): Promise<string> {
   const response = await fetch(new URL('/internal/tokens', authUrl), {
     method: 'POST',
@@ -164,7 +186,10 @@ export async function requestInternalToken(
     body: JSON.stringify(request),
     signal: AbortSignal.timeout(10_000),
   });
-  if (response.status !== 200) throw new Error(`auth refused an internal token: HTTP ${response.status}`);
+  if (response.status !== 200) {
+    const body = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
+    throw new InternalTokenRefused(response.status, typeof body?.error === 'string' ? body.error : undefined);
+  }
   return ((await response.json()) as { token: string }).token;
 }
 

@@ -4,6 +4,8 @@
  * refuses the request itself (any other 4xx, a MongoDB validation error) will refuse it again:
  * fail the job at once so an admin sees it, instead of spending hours of retries.
  */
+import { InternalTokenRefused } from '@steadfast/commons';
+
 const RETRYABLE_HTTP = new Set([408, 409, 425, 429]);
 /** MongoDB server errors that are about the request, not the server's health. */
 const PERMANENT_MONGO_CODES = new Set([2, 9, 14, 52, 53, 121]); // BadValue, FailedToParse, TypeMismatch, Dollar(Prefixed)FieldName, DocumentValidationFailure
@@ -16,6 +18,8 @@ export function isRetryable(error: unknown): boolean {
     return status >= 500 || RETRYABLE_HTTP.has(status);
   }
   if (e.name === 'MongoServerError' && typeof e.code === 'number') return !PERMANENT_MONGO_CODES.has(e.code);
+  // Auth refusing an internal token (a user disabled before the work was accepted): it will refuse again.
+  if (error instanceof InternalTokenRefused) return !error.permanent;
   // MinIO S3Error codes for a request the server will always refuse.
   if (e.name === 'S3Error' && typeof e.code === 'string') {
     return !['InvalidArgument', 'InvalidBucketName', 'EntityTooLarge', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'].includes(e.code);

@@ -2,7 +2,8 @@
  * Step `validation`: a registrar's new record is sent to the country config for external
  * validation, with a token auth mints for the submitting user, this record and the register
  * action (the user's own token may have expired hours ago), asked for with the workflow's own
- * credential (AUTH_INTERNAL_SECRET). The country answers 202; its
+ * credential (AUTH_INTERNAL_SECRET), for work accepted before the user was disabled, if they
+ * were (auth refuses it otherwise, and the job fails at once: classify.ts). The country answers 202; its
  * decision comes later to the confirm/reject endpoints. Country config down: the step fails
  * and is retried with the job's backoff.
  *
@@ -19,7 +20,8 @@ export function asksCountry({ data, record }: Pick<StepContext, 'data' | 'record
 export async function requestExternalValidation(ctx: StepContext): Promise<StepEffect> {
   const { data, record, deps } = ctx;
   if (!asksCountry(ctx)) return 'nothing';
-  const token = await requestInternalToken(deps.urls.auth, deps.authSecret, { userId: data.userId, recordId: record._id, action: 'register' });
+  // With when the gateway accepted it: a registrar disabled since still has this record sent.
+  const token = await requestInternalToken(deps.urls.auth, deps.authSecret, { userId: data.userId, recordId: record._id, action: 'register', acceptedAt: data.acceptedAt });
   const response = await fetch(new URL('/event-registration', deps.urls.countryConfig), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
