@@ -1,14 +1,14 @@
 /**
  * The search index against the real Elasticsearch, under its own aliases: an index made by an
  * earlier release is brought up to the current mapping at start, and one whose mapping cannot be
- * changed in place says to rebuild it.
+ * changed in place says to rebuild it; the duplicate search finds and orders its candidates.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import { createElasticsearch, storeConfigFrom } from '@steadfast/commons';
+import { createElasticsearch, sampleBirth, storeConfigFrom, type RecordDocument } from '@steadfast/commons';
 import { readEnv, storeEnvSchema } from '@steadfast/commons';
-import { SEARCH_MAPPINGS, SEARCH_REFRESH_INTERVAL, SearchIndex, SearchMappingConflict, type SearchDocument } from './search-index.js';
+import { SEARCH_MAPPINGS, SEARCH_REFRESH_INTERVAL, SearchIndex, SearchMappingConflict, toSearchDocument, type SearchDocument } from './search-index.js';
 
 const id = randomBytes(4).toString('hex');
 const stores = storeConfigFrom(readEnv(storeEnvSchema, process.env));
@@ -91,4 +91,52 @@ test("the index takes the refresh interval it is given, at creation and at every
   // A start under another ES_REFRESH_INTERVAL changes the index in place.
   await new SearchIndex(es, alias, '1s').ensure();
   assert.equal(await intervalOf(), '1s');
+});
+
+/** A record as the workflow stores it, with the child's and the mother's names and the event date given. */
+function birthRecord(recordId: string, child: { firstNames: string; familyName: string }, motherFamily: string, eventDate: string, createdAt: string, event: 'birth' | 'death' = 'birth'): RecordDocument {
+  const { attachments, ...details } = sampleBirth(recordId);
+  const subject = { ...details.child, ...child, birthDate: eventDate };
+  const related = { ...details.mother, familyName: motherFamily };
+  // A death record with the same people where a death keeps them (the deceased, the informant).
+  const data = event === 'birth' ? { ...details, eventDate, child: subject, mother: related } : { eventDate, deceased: subject, informant: related };
+  return {
+    _id: recordId,
+    draftId: recordId,
+    trackingId: `B${recordId.slice(0, 7)}`,
+    event,
+    status: 'DECLARED',
+    data,
+    attachments: [],
+    hasPotentialDuplicates: false,
+    version: 1,
+    createdBy: 'u1',
+    createdAt: new Date(createdAt),
+    updatedAt: new Date(createdAt),
+    actions: {},
+    history: [],
+  };
+}
+
+test('the duplicate search: alike names of the same event within three days, the best match first and the newest among equals; another event or a date outside the window never', async () => {
+  const search = new SearchIndex(es, `${prefix}-dups`);
+  await search.ensure();
+  const ada = { firstNames: 'Ada', familyName: 'Lovelace' };
+  const me = birthRecord('me', ada, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z');
+  const others = [
+    birthRecord('exact-old', ada, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z'),
+    birthRecord('exact-new', ada, 'Byron', '2026-03-11', '2026-03-11T12:00:00Z'),
+    birthRecord('typo', { firstNames: 'Ada', familyName: 'Lovelase' }, 'Byron', '2026-03-10', '2026-03-11T18:00:00Z'),
+    birthRecord('late', ada, 'Byron', '2026-03-14', '2026-03-11T00:00:00Z'),
+    birthRecord('other-name', { firstNames: 'Grace', familyName: 'Hopper' }, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z'),
+    birthRecord('other-event', ada, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z', 'death'),
+  ];
+  for (const record of [me, ...others]) await search.write(toSearchDocument(record), { visible: true });
+
+  const found = await search.findDuplicates(me, 20);
+  assert.deepEqual(found.candidates.map((c) => c.recordId), ['exact-new', 'exact-old', 'typo']);
+  assert.equal(found.total, 3);
+  const [many] = await search.findDuplicatesMany([{ record: me, limit: 2 }]);
+  assert.ok(many?.ok);
+  assert.deepEqual([many.value.candidates.map((c) => c.recordId), many.value.total], [['exact-new', 'exact-old'], 3]);
 });

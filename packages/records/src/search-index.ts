@@ -383,11 +383,13 @@ function duplicateQuery(record: RecordDocument, limit: number) {
   const doc = toSearchDocument(record);
   if (!doc.subject.familyName || !doc.subject.firstNames) return undefined;
   const must: object[] = [
-    { term: { event: doc.event } },
     { match: { 'subject.familyName': { query: doc.subject.familyName, fuzziness: 'AUTO' } } },
     { match: { 'subject.firstNames': { query: doc.subject.firstNames, fuzziness: 'AUTO', operator: 'and' } } },
   ];
-  if (doc.eventDate) must.push({ range: { eventDate: { gte: `${doc.eventDate}||-3d`, lte: `${doc.eventDate}||+3d` } } });
+  // The event and the date window only narrow: in filter context they are not scored (in `must`
+  // they added the same constant to every hit, so the order is the same) and can be cached.
+  const filter: object[] = [{ term: { event: doc.event } }];
+  if (doc.eventDate) filter.push({ range: { eventDate: { gte: `${doc.eventDate}||-3d`, lte: `${doc.eventDate}||+3d` } } });
   if (doc.related.familyName) {
     must.push({ match: { 'related.familyName': { query: doc.related.familyName, fuzziness: 'AUTO' } } });
   }
@@ -397,7 +399,7 @@ function duplicateQuery(record: RecordDocument, limit: number) {
     _source: false,
     docvalue_fields: ['hasPotentialDuplicates'],
     sort: [{ _score: { order: 'desc' as const } }, { createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
-    query: { bool: { must, must_not: [{ ids: { values: [record._id] } }] } },
+    query: { bool: { must, filter, must_not: [{ ids: { values: [record._id] } }] } },
   };
 }
 
