@@ -45,6 +45,8 @@ export interface BurstResult {
   statusRequests: number;
   /** Of those, answered with an HTTP error or not at all (e.g. the client's own timeout). */
   statusFailures: number;
+  /** The failures by kind: `HTTP <status>`, or the error's name when there was no answer (`TimeoutError`: the client's timeout). */
+  statusFailureKinds: Record<string, number>;
   /** Of the answered ones, asked to be held (waitSeconds > 0). */
   heldStatusRequests: number;
   statusRequestsPerRecord: number;
@@ -102,6 +104,13 @@ class LostAnswerError extends Error {
   }
 }
 
+/** A request that got no answer, by kind: the error's name, with its cause's code when fetch wraps one (`TypeError ECONNRESET`). */
+export function failureKind(error: unknown): string {
+  const e = error as { name?: unknown; cause?: { code?: unknown } };
+  const name = typeof e?.name === 'string' ? e.name : 'Error';
+  return typeof e?.cause?.code === 'string' ? `${name} ${e.cause.code}` : name;
+}
+
 export async function offlineBurst(gatewayUrl: string, options: BurstOptions): Promise<BurstResult> {
   const login = new DemoLogin(gatewayUrl, options.username ?? 'field.agent', options.password ?? 'test');
   await login.token(undefined);
@@ -114,6 +123,11 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
   let heldStatusRequests = 0;
   let statusRequests = 0;
   let statusFailures = 0;
+  const statusFailureKinds: Record<string, number> = {};
+  const statusFailed = (kind: string) => {
+    statusFailures++;
+    statusFailureKinds[kind] = (statusFailureKinds[kind] ?? 0) + 1;
+  };
   let draftsAsked = 0;
   let submitRequests = 0;
   let retries = 0;
@@ -130,7 +144,7 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
         response = await fetch(input, init);
       } catch (error) {
         // No answer (refused, reset, the client's timeout): still a request the gateway may have had.
-        if (request.kind === 'status') statusFailures++;
+        if (request.kind === 'status') statusFailed(failureKind(error));
         throw error;
       }
       if (request.kind === 'status') {
@@ -138,7 +152,7 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
         const text = await response.text();
         statusMs.push(performance.now() - started);
         if (request.waitSeconds > 0) heldStatusRequests++;
-        if (response.status !== 200) statusFailures++;
+        if (response.status !== 200) statusFailed(`HTTP ${response.status}`);
         draftsAsked += request.drafts;
         return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
       }
@@ -204,6 +218,7 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
     retries,
     statusRequests,
     statusFailures,
+    statusFailureKinds,
     heldStatusRequests,
     statusRequestsPerRecord: statusRequests / Math.max(1, options.drafts),
     draftsPerStatusRequest: draftsAsked / Math.max(1, statusMs.length),
