@@ -40,29 +40,36 @@ export class LongPoll {
   ) {}
 
   /** The draft's status, waiting up to `waitMs` for its job to move on while it is in flight. */
-  async status(draftId: string, waitMs: number, viewer: Viewer, signal?: AbortSignal): Promise<RecordStatus> {
-    const [status] = await this.statuses([draftId], waitMs, viewer, signal);
+  async status(draftId: string, waitMs: number, viewer: Viewer, signal?: AbortSignal, admitted?: Promise<unknown>): Promise<RecordStatus> {
+    const [status] = await this.statuses([draftId], waitMs, viewer, signal, admitted);
     return status as RecordStatus;
   }
 
   /**
    * The statuses of `draftIds`, in order. Held only while every one is in flight, until any of
    * their jobs moves on or `waitMs` passes; then all are read afresh. A draft the viewer may not
-   * see reads as RecordUnknown at once (never held: holding would tell it exists).
+   * see reads as RecordUnknown at once (never held: holding would tell it exists). `admitted`:
+   * the caller's rate count, which the first reads go out beside (StatusReader.status).
    */
-  async statuses(draftIds: readonly string[], waitMs: number, viewer: Viewer, signal?: AbortSignal): Promise<RecordStatus[]> {
+  async statuses(
+    draftIds: readonly string[],
+    waitMs: number,
+    viewer: Viewer,
+    signal?: AbortSignal,
+    admitted?: Promise<unknown>,
+  ): Promise<RecordStatus[]> {
     const waiters = new Map<string, Waiter>();
     try {
       for (const draftId of new Set(draftIds)) {
         const waiter = this.waiters.register(draftId, waitMs, signal);
         if (!waiter) {
           this.count(this.waiters.closed ? 'stopping' : 'full');
-          return await this.readAll(draftIds, viewer);
+          return await this.readAll(draftIds, viewer, admitted);
         }
         waiters.set(draftId, waiter);
       }
       // In flight (known from Redis alone): wait, and read the full statuses once, at the end.
-      const first = await Promise.all(draftIds.map((draftId) => this.reader.unlessInFlight(draftId, viewer)));
+      const first = await Promise.all(draftIds.map((draftId) => this.reader.unlessInFlight(draftId, viewer, admitted)));
       if (first.some((status) => status && status.__typename !== 'RecordProcessing')) {
         this.count('answered');
         return await Promise.all(first.map((status, i) => (status ? Promise.resolve(status) : this.reader.status(draftIds[i] as string, viewer))));
@@ -85,8 +92,8 @@ export class LongPoll {
     }
   }
 
-  private readAll(draftIds: readonly string[], viewer: Viewer): Promise<RecordStatus[]> {
-    return Promise.all(draftIds.map((draftId) => this.reader.status(draftId, viewer)));
+  private readAll(draftIds: readonly string[], viewer: Viewer, admitted?: Promise<unknown>): Promise<RecordStatus[]> {
+    return Promise.all(draftIds.map((draftId) => this.reader.status(draftId, viewer, admitted)));
   }
 }
 

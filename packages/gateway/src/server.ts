@@ -77,7 +77,11 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   const { config: stores, redis, mongo, minio } = clients;
   if (!(await redisReady(redis))) logger.warn('Redis is not reachable yet; submissions get 503 until it is');
   const db = collections(mongo.db(stores.mongo.dbName));
-  const queue = new RecordQueue(queueConnection(stores.redis, FAIL_FAST), retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
+  // The record queue shares the gateway's command connection (fail-fast, auto-pipelined): a status
+  // read's job lookup then goes to Redis in the same write as its rate count, and concurrent
+  // requests' claims, job adds and reads share writes. BullMQ does not close a connection it was
+  // given; clients.close() does.
+  const queue = new RecordQueue(redis, retryPolicyFrom(env), env.RECORD_QUEUE_NAME);
   queue.queue.on('error', (error: Error) => logger.warn({ err: error.message }, 'queue connection error'));
   // The event partitions, for the dashboard: their failed sets are the dead-letter queue.
   const eventQueues = eventQueueNames(eventChannelFrom(env)).map((name) => {

@@ -60,8 +60,13 @@ export class StatusReader {
     private readonly logger: Logger,
   ) {}
 
-  async status(draftId: string, viewer: Viewer): Promise<RecordStatus> {
-    return (await this.read(draftId, viewer, false))!;
+  /**
+   * `admitted`: the caller's rate count, issued just before on the same Redis connection. The
+   * job's read goes out beside it (one round trip for both, ioredis' auto-pipelining); nothing
+   * else is read before the count lets the request through, and a refusal is thrown as it is.
+   */
+  async status(draftId: string, viewer: Viewer, admitted?: Promise<unknown>): Promise<RecordStatus> {
+    return (await this.read(draftId, viewer, false, admitted))!;
   }
 
   /**
@@ -69,8 +74,8 @@ export class StatusReader {
    * undefined then, read from Redis alone. A long-poll holds such a request, and answers it
    * with a full read once the job moves on.
    */
-  async unlessInFlight(draftId: string, viewer: Viewer): Promise<RecordStatus | undefined> {
-    return this.read(draftId, viewer, true);
+  async unlessInFlight(draftId: string, viewer: Viewer, admitted?: Promise<unknown>): Promise<RecordStatus | undefined> {
+    return this.read(draftId, viewer, true, admitted);
   }
 
   /**
@@ -97,12 +102,17 @@ export class StatusReader {
     return this.status(draftId, viewer);
   }
 
-  private async read(draftId: string, viewer: Viewer, skipInFlight: boolean): Promise<RecordStatus | undefined> {
+  private async read(draftId: string, viewer: Viewer, skipInFlight: boolean, admitted?: Promise<unknown>): Promise<RecordStatus | undefined> {
     const unknown: RecordStatus = { __typename: 'RecordUnknown', draftId };
     let job: RecordJob | undefined;
     let redisDown = false;
+    const jobRead = this.queue.getJob(draftId);
+    if (admitted) {
+      jobRead.catch(() => undefined);
+      await admitted;
+    }
     try {
-      job = await this.queue.getJob(draftId);
+      job = await jobRead;
     } catch (error) {
       redisDown = true;
       this.logger.warn({ draftId, err: (error as Error).message }, 'status: Redis unreachable');

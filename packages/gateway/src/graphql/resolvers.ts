@@ -71,9 +71,22 @@ export function createResolvers(deps: ResolverDeps) {
     return user;
   };
 
-  const admitStatusRead = async (ctx: GatewayContext): Promise<SubmittingUser> => {
+  /**
+   * A status read's count goes to Redis at once, and the read goes beside it (same connection,
+   * same turn of the event loop: one round trip for both); the read waits for the count before
+   * anything else, and a refusal (RATE_LIMITED) is what the request gets. Input is validated
+   * meanwhile, as before after the count: a request with bad input is counted too.
+   */
+  const countStatusRead = (ctx: GatewayContext): { user: SubmittingUser; admitted: Promise<void> } => {
     const user = requireUser(ctx);
-    await rateLimits.consume('statusReads', user.userId);
+    const admitted = rateLimits.consume('statusReads', user.userId);
+    admitted.catch(() => undefined);
+    return { user, admitted };
+  };
+
+  const admitStatusRead = async (ctx: GatewayContext): Promise<SubmittingUser> => {
+    const { user, admitted } = countStatusRead(ctx);
+    await admitted;
     return user;
   };
 
@@ -143,22 +156,22 @@ export function createResolvers(deps: ResolverDeps) {
         args: { draftId: unknown; waitSeconds?: unknown },
         ctx: GatewayContext,
       ): Promise<RecordStatus> => {
-        const user = await admitStatusRead(ctx);
+        const { user, admitted } = countStatusRead(ctx);
         const draftId = idArg(args.draftId, 'draftId');
         const waitSeconds = waitOf(args.waitSeconds);
-        if (waitSeconds === 0) return deps.status.status(draftId, user);
-        return deps.longPoll.status(draftId, waitSeconds * 1_000, user, ctx.signal);
+        if (waitSeconds === 0) return deps.status.status(draftId, user, admitted);
+        return deps.longPoll.status(draftId, waitSeconds * 1_000, user, ctx.signal, admitted);
       },
       fetchRecordStatuses: async (
         _: unknown,
         args: { draftIds: unknown; waitSeconds?: unknown },
         ctx: GatewayContext,
       ): Promise<RecordStatus[]> => {
-        const user = await admitStatusRead(ctx);
+        const { user, admitted } = countStatusRead(ctx);
         const draftIds = validated(DraftIds, args.draftIds, 'draftIds').map((id, i) => idArg(id, `draftIds.${i}`));
         const waitSeconds = waitOf(args.waitSeconds);
-        if (waitSeconds === 0) return Promise.all(draftIds.map((draftId) => deps.status.status(draftId, user)));
-        return deps.longPoll.statuses(draftIds, waitSeconds * 1_000, user, ctx.signal);
+        if (waitSeconds === 0) return Promise.all(draftIds.map((draftId) => deps.status.status(draftId, user, admitted)));
+        return deps.longPoll.statuses(draftIds, waitSeconds * 1_000, user, ctx.signal, admitted);
       },
       fetchDuplicateCandidates: async (_: unknown, args: { recordId: unknown; first?: unknown }, ctx: GatewayContext): Promise<DuplicateCandidates> => {
         requireReviewer(await admitStatusRead(ctx));
