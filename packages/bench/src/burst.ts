@@ -59,6 +59,8 @@ export interface BurstResult {
   statusMs: Summary;
   /** From the first submission until the last client's sync ended with every draft decided. */
   allProcessedS: number;
+  /** Wall-clock time of the first submission (ms since the epoch), to compare with the stores' timestamps. */
+  startedAtMs: number;
   draftIds: string[];
 }
 
@@ -174,6 +176,7 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
   };
 
   const started = performance.now();
+  const startedAtMs = Date.now();
   const office = async (mine: string[]) => {
     let lastToken: string | undefined;
     const client = new SteadfastClient({
@@ -227,6 +230,18 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
     submitMs: summarize(submitMs),
     statusMs: summarize(statusMs),
     allProcessedS,
+    startedAtMs,
     draftIds,
   };
+}
+
+/**
+ * Seconds from the burst's start to the last draft's decision as the stores have it (the
+ * workflow's `decidedAt` of each draft): the system's own time, before the clients learn of it at
+ * their next status answer. Undefined unless every draft was decided.
+ */
+export function lastDecisionS(startedAtMs: number, decidedAt: ReadonlyArray<Date | undefined>, drafts: number): number | undefined {
+  if (decidedAt.length < drafts || decidedAt.some((at) => at === undefined)) return undefined;
+  const last = Math.max(...decidedAt.map((at) => (at as Date).getTime()));
+  return Math.max(0, last - startedAtMs) / 1000;
 }

@@ -30,7 +30,7 @@ import {
 import { queueBaseline, storesBaseline, type QueueBaseline, type StoresBaseline } from './baselines.js';
 import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
-import { offlineBurst } from './burst.js';
+import { lastDecisionS, offlineBurst } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
 import { cpuSnapshot, pidListeningOn, waitUntilQuiet } from './proc.js';
 import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
@@ -392,6 +392,13 @@ async function main(): Promise<void> {
     });
     await drain(queue);
     const after = await storeCounts(view, names);
+    const decidedAt = new Map<string, Date | undefined>();
+    const drafts = view.mongo.db(configOf(names).mongo.dbName).collection<{ _id: string; decidedAt?: Date }>('drafts');
+    for (let i = 0; i < burst.draftIds.length; i += 1_000) {
+      const ids = burst.draftIds.slice(i, i + 1_000);
+      for (const d of await drafts.find({ _id: { $in: ids } }, { projection: { decidedAt: 1 } }).toArray()) decidedAt.set(d._id, d.decidedAt);
+    }
+    const burstDecidedS = lastDecisionS(burst.startedAtMs, [...decidedAt.values()], burst.drafts);
     const burstChecks = {
       records: after.records - before.records,
       audit: after.audit - before.audit,
@@ -472,6 +479,7 @@ async function main(): Promise<void> {
       '',
       `offline burst through @steadfast/client: ${burst.drafts} drafts, ${burst.offices} offices (one client each), ${burst.resubmitted} resubmitted (answer lost, same draftId sent again)`,
       `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}${Object.keys(burst.notProcessed).length ? ` (not processed: ${JSON.stringify(burst.notProcessed)})` : ''}; ${burst.submitRequests} write requests, ${burst.retries} client retries`,
+      `  the stores decided the last draft at ${burstDecidedS === undefined ? 'n/a (not every draft decided)' : `${fmt(burstDecidedS)} s`}; the rest is the clients learning it (status queries at most every ${fmt(burst.minStatusIntervalMs / 1000, 0)} s per office)`,
       `  status requests per record ${fmt(burst.statusRequestsPerRecord, 3)} (${burst.statusRequests} requests, ${burst.statusFailures} failed or unanswered${burst.statusFailures > 0 ? ` [${Object.entries(burst.statusFailureKinds).map(([k, n]) => `${k} ${n}`).join(', ')}]` : ''}, ${burst.heldStatusRequests} held, ${fmt(burst.draftsPerStatusRequest)} drafts each; minStatusIntervalMs ${burst.minStatusIntervalMs}, waitSeconds ${burst.waitSeconds})`,
       `  submit p50 ${fmt(burst.submitMs.p50)} ms p99 ${fmt(burst.submitMs.p99)} ms; status requests p50 ${fmt(burst.statusMs.p50)} ms p99 ${fmt(burst.statusMs.p99)} ms (time to answer includes the wait)`,
       `  stores: records +${burstChecks.records}, audit +${burstChecks.audit}, search +${burstChecks.searchDocuments}, attachments +${burstChecks.attachments}; ` +
@@ -485,7 +493,7 @@ async function main(): Promise<void> {
     const dir = join(REPO_ROOT, '.data', 'bench');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `bench-${started.toISOString().replace(/:/g, '-')}.json`);
-    const burstSummary: Partial<typeof burst> = { ...burst };
+    const burstSummary: Partial<typeof burst> & { decidedS?: number } = { ...burst, decidedS: burstDecidedS };
     delete burstSummary.draftIds;
     writeFileSync(
       file,
