@@ -16,6 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import {
+  chunks,
+  collections,
   queueBase,
   createRedis,
   draftClaimKey,
@@ -392,13 +394,12 @@ async function main(): Promise<void> {
     });
     await drain(queue);
     const after = await storeCounts(view, names);
-    const decidedAt = new Map<string, Date | undefined>();
-    const drafts = view.mongo.db(configOf(names).mongo.dbName).collection<{ _id: string; decidedAt?: Date }>('drafts');
-    for (let i = 0; i < burst.draftIds.length; i += 1_000) {
-      const ids = burst.draftIds.slice(i, i + 1_000);
-      for (const d of await drafts.find({ _id: { $in: ids } }, { projection: { decidedAt: 1 } }).toArray()) decidedAt.set(d._id, d.decidedAt);
+    const { drafts } = collections(view.mongo.db(configOf(names).mongo.dbName));
+    const decidedAt: Date[] = [];
+    for (const ids of chunks(burst.draftIds, 1_000)) {
+      for (const d of await drafts.find({ _id: { $in: ids } }, { projection: { decidedAt: 1 } }).toArray()) decidedAt.push(d.decidedAt);
     }
-    const burstDecidedS = lastDecisionS(burst.startedAtMs, [...decidedAt.values()], burst.drafts);
+    const burstDecidedS = lastDecisionS(burst.startedAtMs, decidedAt, burst.drafts);
     const burstChecks = {
       records: after.records - before.records,
       audit: after.audit - before.audit,
