@@ -1,4 +1,4 @@
-import { envPort, eventEnvSchema, readEnv, requireInProduction, storeEnvSchema } from '@steadfast/commons';
+import { envBoolean, envPort, eventEnvSchema, readEnv, requireInProduction, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 const ROLES = ['relay', 'consumer'] as const;
@@ -12,6 +12,13 @@ export const environmentSchema = storeEnvSchema.extend(eventEnvSchema.shape).ext
     .default('relay,consumer')
     .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one of relay, consumer')),
+  /**
+   * Where this process runs both roles: the relay applies each round's events to the projections
+   * itself and queues only what they did not settle (a refused event, events waiting for an
+   * earlier one, a batch whose store failed); `false` queues every round as a process with the
+   * relay alone does. Direct costs no BullMQ job per round (about six Redis round trips each).
+   */
+  EVENTS_DIRECT: envBoolean.default(true),
   /**
    * How often the relay reads the writers' hints. Each round costs a few round trips to Redis
    * and MongoDB and one event job per partition, whatever it carries: a longer poll carries more

@@ -112,6 +112,28 @@ test('every change of every record reaches both projections, once and in order',
   assert.equal(await db.records.countDocuments({ outboxPending: true }), 0, 'every outbox emptied');
 });
 
+test('with the consumers in its process, the relay applies the events itself and queues no job', async () => {
+  const queues = Array.from({ length: env.EVENT_PARTITIONS }, (_, p) => new Queue(eventQueueName(env.EVENT_QUEUE_PREFIX, p), queueBase(stores.redis)));
+  const jobs = async () => {
+    let n = 0;
+    for (const queue of queues) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+      n += Object.values(counts).reduce((a, b) => a + b, 0);
+    }
+    return n;
+  };
+  try {
+    const before = await jobs();
+    const ids = Array.from({ length: 10 }, (_, i) => `r-${id}-direct-${i}`);
+    await Promise.all(ids.map((recordId, i) => insertRecord(db, stores.redis, newRecord(recordId, 'u-1', 100 + i))));
+    await Promise.all(ids.map((recordId) => renameChild(db, stores.redis, recordId, 'Direct')));
+    await until('projections equal the source', () => projectionsMatch(ids));
+    assert.equal(await jobs(), before, 'no event job added to any partition');
+  } finally {
+    for (const queue of queues) await queue.close();
+  }
+});
+
 /** The jobs in a queue (any state), with what they carry. */
 async function jobsOf(queue: Queue): Promise<Array<{ id: string; events: DomainEvent[]; state: string }>> {
   const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);

@@ -7,6 +7,7 @@ import {
   createRegistry,
   FailedJobAlerts,
   createServiceServer,
+  DirectDelivery,
   ensureIndexes,
   eventChannelFrom,
   EventChannel,
@@ -88,14 +89,37 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   });
   ready().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'stores not ready yet; will retry'));
 
+  const consuming = env.EVENTS_ROLES.includes('consumer');
+  const consumerLog = logger.child({ role: 'consumer' });
+  const metrics = consumerMetrics(registry);
+  const projections: Projection[] = [searchProjection(search, onBatch), auditTrailProjection(db, onBatch), userCopiesProjection(db, redis, consumerLog)].map((p) => ({
+    name: p.name,
+    handles: (event) => p.handles(event),
+    applyMany: async (events) => {
+      await ready();
+      return p.applyMany(events);
+    },
+  }));
+
   let relay: OutboxRelay | undefined;
   if (env.EVENTS_ROLES.includes('relay')) {
+    // With the consumers in this process the relay applies the events itself, and queues only
+    // what the projections did not settle (direct.ts); apart, it queues every round.
+    const direct = consuming && env.EVENTS_DIRECT;
+    const sink = direct
+      ? new DirectDelivery(projections, channel, {
+          logger: consumerLog,
+          metrics,
+          batchMax: channelConfig.batchMax,
+          onBatch: (events) => onBatch('projections', 'apply-events', events),
+        })
+      : channel;
     // Records (the workflow's) and users (auth's): the relay only ever touches their outbox.
     const sources = [
       { collection: db.records as unknown as Collection<OutboxDocument>, hinted: true },
       { collection: mongoDb.collection<OutboxDocument>('users'), hinted: false },
     ];
-    relay = new OutboxRelay(sources, channel, redis, logger.child({ role: 'relay' }), {
+    relay = new OutboxRelay(sources, sink, redis, logger.child({ role: 'relay', direct }), {
       pollMs: env.RELAY_POLL_MS,
       sweepMs: env.RELAY_SWEEP_MS,
       batch: env.RELAY_BATCH,
@@ -106,8 +130,8 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
 
   let consumers: RunningConsumers | undefined;
   let alertSweep: Repeating | undefined;
-  if (env.EVENTS_ROLES.includes('consumer')) {
-    const log = logger.child({ role: 'consumer' });
+  if (consuming) {
+    const log = consumerLog;
     // A dead-lettered event raises an alert document; the workflow's alert sweep delivers it
     // (Sentry, webhook) with its own, and /admin/alerts lists it.
     const sources: AlertSource[] = channel.queues.map((queue) => ({
@@ -129,18 +153,10 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
     }));
     const deadLetters = new FailedJobAlerts(db.alerts, sources, log);
     alertSweep = repeatEvery(env.ALERT_SWEEP_MS, () => deadLetters.sweep(), (error) => log.warn({ err: error.message }, 'dead-letter alert sweep failed'));
-    const projections: Projection[] = [searchProjection(search, onBatch), auditTrailProjection(db, onBatch), userCopiesProjection(db, redis, log)].map((p) => ({
-      name: p.name,
-      handles: (event) => p.handles(event),
-      applyMany: async (events) => {
-        await ready();
-        return p.applyMany(events);
-      },
-    }));
     consumers = startEventConsumers(channelConfig, projections, {
       connection,
       logger: log,
-      metrics: consumerMetrics(registry),
+      metrics,
       channel,
       lockDurationMs: env.EVENT_LOCK_MS,
       onDeadLetter: async (queueName, job) => {
@@ -152,7 +168,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
 
   const server = await createServiceServer({ name: 'events', host: env.EVENTS_HOST, port: env.EVENTS_PORT, logger, checks: clients.checks });
   server.route(metricsRoute(registry));
-  logger.info({ roles: env.EVENTS_ROLES, partitions: channelConfig.partitions, prefix: channelConfig.prefix }, 'events service running');
+  logger.info({ roles: env.EVENTS_ROLES, direct: consuming && env.EVENTS_DIRECT, partitions: channelConfig.partitions, prefix: channelConfig.prefix }, 'events service running');
 
   return {
     server,

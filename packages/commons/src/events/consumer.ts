@@ -23,7 +23,7 @@ import { errorLine } from '../alerts.js';
 import { queueBase } from '../redis-connection.js';
 import type { Counter, Histogram } from 'prom-client';
 import type { Logger } from '../logger.js';
-import { batchVerdict, eventsOfJob, type EventOutcome } from './batch.js';
+import { batchVerdict, eventsOfJob, type BatchVerdict, type EventOutcome } from './batch.js';
 import { eventQueueNames, type EventChannel, type EventChannelConfig, type EventJobData } from './channel.js';
 import type { DomainEvent } from './domain-event.js';
 
@@ -130,44 +130,66 @@ export interface ProcessedBatch {
   splitOut: number;
 }
 
+/** What the projections made of some events: each one's verdict, or a store call that failed as a whole. */
+export type ProjectionsAnswer =
+  | { kind: 'answered'; verdict: BatchVerdict }
+  | { kind: 'failed'; projection: string; error: unknown };
+
+/**
+ * Applies the events to every projection that handles them, in turn, and weighs their answers
+ * (`batchVerdict`). A projection whose store call failed as a whole (nothing says which event is
+ * at fault) ends it: `failed`, with that projection's error. Counted in `metrics` either way.
+ */
+export async function applyToProjections(
+  projections: readonly Projection[],
+  events: readonly DomainEvent[],
+  metrics?: ConsumerMetrics,
+): Promise<ProjectionsAnswer> {
+  const outcomes: Array<Array<EventOutcome | undefined>> = [];
+  for (const projection of projections) {
+    const mine = events.flatMap((event, i) => (projection.handles(event) ? [i] : []));
+    if (mine.length === 0) continue;
+    let answered: EventOutcome[];
+    try {
+      answered = await projection.applyMany(mine.map((i) => events[i]!));
+    } catch (error) {
+      metrics?.events.inc({ projection: projection.name, outcome: 'failed' }, mine.length);
+      return { kind: 'failed', projection: projection.name, error };
+    }
+    const row = new Array<EventOutcome | undefined>(events.length);
+    mine.forEach((index, k) => {
+      const outcome = answered[k] ?? { failed: new Error(`${projection.name} answered ${answered.length} of ${mine.length} events`) };
+      row[index] = outcome;
+      const label = typeof outcome === 'object' ? 'failed' : outcome;
+      metrics?.events.inc({ projection: projection.name, outcome: label });
+      if (outcome === 'applied') {
+        metrics?.propagation.observe({ projection: projection.name }, (Date.now() - Date.parse(events[index]!.occurredAt)) / 1000);
+      }
+    });
+    outcomes.push(row);
+  }
+  return { kind: 'answered', verdict: batchVerdict(events.length, outcomes) };
+}
+
 export function createEventProcessor(projections: readonly Projection[], options: Pick<ConsumerOptions, 'logger' | 'metrics' | 'channel'>) {
   const log = options.logger;
   return async (job: Job<EventJobData>, token?: string): Promise<ProcessedBatch> => {
     const read = eventsOfJob(job.data);
     if (read.kind === 'invalid') throw new UnrecoverableError(`not a domain event: ${read.reason}`);
     const { events } = read;
-    const outcomes: Array<Array<EventOutcome | undefined>> = [];
-    for (const projection of projections) {
-      const mine = events.flatMap((event, i) => (projection.handles(event) ? [i] : []));
-      if (mine.length === 0) continue;
-      let answered: EventOutcome[];
-      try {
-        answered = await projection.applyMany(mine.map((i) => events[i]!));
-      } catch (error) {
-        options.metrics?.events.inc({ projection: projection.name, outcome: 'failed' }, mine.length);
-        if (read.kind === 'batch' && options.channel && isLastAttempt(job)) {
-          // Nothing says which event is at fault: each goes on alone, with its own attempts, so
-          // a bad one is dead-lettered by itself and the others are applied.
-          await options.channel.publishAlone(events);
-          log.warn({ queue: job.queueName, jobId: job.id, events: events.length, projection: projection.name, err: errorLine((error as Error).message) }, 'event batch failed on its last attempt; its events go on alone');
-          return { done: 0, splitOut: events.length };
-        }
-        throw error;
+    const answer = await applyToProjections(projections, events, options.metrics);
+    if (answer.kind === 'failed') {
+      if (read.kind === 'batch' && options.channel && isLastAttempt(job)) {
+        // Nothing says which event is at fault: each goes on alone, with its own attempts, so
+        // a bad one is dead-lettered by itself and the others are applied.
+        await options.channel.publishAlone(events);
+        log.warn({ queue: job.queueName, jobId: job.id, events: events.length, projection: answer.projection, err: errorLine((answer.error as Error).message) }, 'event batch failed on its last attempt; its events go on alone');
+        return { done: 0, splitOut: events.length };
       }
-      const row = new Array<EventOutcome | undefined>(events.length);
-      mine.forEach((index, k) => {
-        const outcome = answered[k] ?? { failed: new Error(`${projection.name} answered ${answered.length} of ${mine.length} events`) };
-        row[index] = outcome;
-        const label = typeof outcome === 'object' ? 'failed' : outcome;
-        options.metrics?.events.inc({ projection: projection.name, outcome: label });
-        if (outcome === 'applied') {
-          options.metrics?.propagation.observe({ projection: projection.name }, (Date.now() - Date.parse(events[index]!.occurredAt)) / 1000);
-        }
-      });
-      outcomes.push(row);
+      throw answer.error;
     }
 
-    const verdict = batchVerdict(events.length, outcomes);
+    const { verdict } = answer;
     if (verdict.failed.length > 0) {
       const first = verdict.failed[0]!;
       // A job of one event is that event's own: it is retried, then dead-lettered, as it is.

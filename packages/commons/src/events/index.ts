@@ -3,3 +3,4 @@ export * from './batch.js';
 export * from './channel.js';
 export * from './consumer.js';
 export * from './relay.js';
+export * from './direct.js';

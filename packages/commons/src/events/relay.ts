@@ -5,7 +5,8 @@
  *
  * In batches: a round reads up to `batch` hinted ids and relays them `MAX_IDS_PER_FIND` at a time,
  * one after the other: one `find` with `$in` for their outboxes (drained at once), every pending
- * event published as one job per partition, then one unordered `bulkWrite` of compare-and-set
+ * event published as one job per partition (or, where the consumers share the process, applied
+ * to the projections at once: direct.ts), then one unordered `bulkWrite` of compare-and-set
  * clears. An aggregate whose clear missed (an event written meanwhile) keeps its hint and is
  * relayed again next round; its events already published are duplicates there.
  *
@@ -20,7 +21,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { errorLine } from '../alerts.js';
 import { redisKey } from '../redis-connection.js';
-import type { EventChannel } from './channel.js';
+import type { EventSink } from './direct.js';
 import { chunks, MAX_IDS_PER_FIND, writeErrorsOf } from '../batch/mongo.js';
 import type { DomainEvent, Outboxed } from './domain-event.js';
 
@@ -114,7 +115,8 @@ export class OutboxRelay {
 
   constructor(
     private readonly sources: readonly OutboxSource[],
-    private readonly channel: EventChannel,
+    /** The channel, or `DirectDelivery` where the consumers run in the same process. */
+    private readonly channel: EventSink,
     private readonly redis: Redis,
     private readonly logger: Logger,
     private readonly options: RelayOptions,
