@@ -112,6 +112,9 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
           metrics,
           batchMax: channelConfig.batchMax,
           onBatch: (events) => onBatch('projections', 'apply-events', events),
+          // A user's change rewrites every record that copies the user: on a consumer, where it
+          // holds up no relay round.
+          applies: (event) => event.aggregate === 'record',
         })
       : channel;
     // Records (the workflow's) and users (auth's): the relay only ever touches their outbox.

@@ -102,3 +102,14 @@ test('a channel that fails fails the delivery: the relay keeps the outboxes and 
   const channel = { publish: () => Promise.reject(new Error('redis down')), publishAlone: () => Promise.resolve() };
   await assert.rejects(new DirectDelivery([search], channel, { logger }).publish([event('a', 1)]), /redis down/);
 });
+
+test('events it does not apply are queued as before, the others applied', async () => {
+  const { seen, channel } = recordingChannel();
+  const search = projection('search', () => 'applied');
+  const user = domainEvent({ source: 'auth', aggregate: 'user', type: 'user.updated', aggregateId: 'u', sequence: 2, data: {} });
+  const events = [event('a', 1), user, event('b', 1)];
+  const jobs = await new DirectDelivery([search], channel, { logger, applies: (e) => e.aggregate === 'record' }).publish(events);
+  assert.equal(jobs, 1);
+  assert.deepEqual(seen, { published: [['user:u:2']], alone: [] });
+  assert.deepEqual(search.batches, [['record:a:1', 'record:b:1']]);
+});

@@ -31,6 +31,12 @@ export interface DirectDeliveryOptions {
   batchMax?: number;
   /** Called with the size of every batch applied here (a metric). */
   onBatch?: (events: number) => void;
+  /**
+   * Which events are applied here (default: all); the others are queued as before. For events
+   * whose projection can take long (a user's change rewrites every record that copies the user),
+   * which would hold up the relay's next rounds.
+   */
+  applies?: (event: DomainEvent) => boolean;
 }
 
 /** What the relay hands a round's events to: the channel, or direct delivery. */
@@ -48,8 +54,12 @@ export class DirectDelivery implements EventSink {
    * Resolves once every event is applied, a duplicate, or on the channel; returns the jobs added.
    */
   async publish(events: readonly DomainEvent[]): Promise<number> {
-    let jobs = 0;
-    for (const batch of chunks(events, this.options.batchMax ?? 100)) jobs += await this.deliver(batch);
+    const { applies } = this.options;
+    // An aggregate's events are all applied here or all queued: the rule is by the event's kind.
+    const here = applies ? events.filter((e) => applies(e)) : events;
+    const queued = applies ? events.filter((e) => !applies(e)) : [];
+    let jobs = queued.length > 0 ? await this.channel.publish(queued) : 0;
+    for (const batch of chunks(here, this.options.batchMax ?? 100)) jobs += await this.deliver(batch);
     return jobs;
   }
 
