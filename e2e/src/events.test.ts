@@ -1,7 +1,8 @@
 /**
  * Domain events end to end. The relay and the consumer run as their own processes (the events
- * service with one role each) and are SIGKILLed at random moments while 1,000 record changes
- * are written: afterwards every projection equals the source, no event was applied twice and
+ * service with one role each), then as two processes running both (each relay applying its rounds
+ * itself: direct delivery), and are SIGKILLed at random moments while 1,000 record changes are
+ * written: afterwards every projection equals the source, no event was applied twice and
  * each record's events were applied in order. Then, through the whole system: a user renamed
  * in auth's directory shows the new name in every record and search document that copies it.
  */
@@ -36,13 +37,13 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-/** An events-service process with one role, restartable after a SIGKILL. */
+/** An events-service process with one role or both (direct delivery), restartable after a SIGKILL. */
 class EventsProcess {
   private child: ChildProcess | undefined;
   kills = 0;
 
   constructor(
-    private readonly role: 'relay' | 'consumer',
+    readonly role: 'relay' | 'consumer' | 'relay,consumer',
     private readonly env: Record<string, string>,
   ) {}
 
@@ -77,6 +78,18 @@ async function projectionsEqualSource(db: Collections, search: SearchIndex, ids:
 }
 
 test('1,000 record changes with the relay and the consumer killed at random: projections equal the source, each event applied once, in order', { timeout: 300_000 }, async () => {
+  await eventsDrill(['relay', 'consumer']);
+});
+
+test('the same with two processes running both roles (each relay applies its rounds itself), killed at random', { timeout: 300_000 }, async () => {
+  await eventsDrill(['relay,consumer', 'relay,consumer']);
+});
+
+/**
+ * 100 records, each created then changed 9 times by 25 concurrent writers, while one of the two
+ * events processes (of these roles) is SIGKILLed and restarted at random.
+ */
+async function eventsDrill(roles: [EventsProcess['role'], EventsProcess['role']]): Promise<void> {
   const names = isolatedStores();
   const env = {
     ...names,
@@ -91,8 +104,7 @@ test('1,000 record changes with the relay and the consumer killed at random: pro
   const stores = openStores(config, createLogger('e2e', { level: 'silent' }));
   const db = collections(stores.mongo.db(config.mongo.dbName));
   const search = new SearchIndex(stores.es, config.elasticsearch.index);
-  const relay = new EventsProcess('relay', { ...env, EVENTS_PORT: String(Number(E2E_PORTS.GATEWAY_PORT) + 6) });
-  const consumer = new EventsProcess('consumer', { ...env, EVENTS_PORT: String(Number(E2E_PORTS.GATEWAY_PORT) + 7) });
+  const [relay, consumer] = roles.map((role, i) => new EventsProcess(role, { ...env, EVENTS_PORT: String(Number(E2E_PORTS.GATEWAY_PORT) + 6 + i) })) as [EventsProcess, EventsProcess];
   try {
     relay.start();
     consumer.start();
@@ -155,7 +167,7 @@ test('1,000 record changes with the relay and the consumer killed at random: pro
     }
     lags.sort((a, b) => a - b);
     console.log(
-      `# 1,000 changes in ${writeMs} ms; relay killed ${relay.kills}×, consumer ${consumer.kills}×; settled ${settledMs} ms after the last write; ` +
+      `# ${roles.join(' + ')}: 1,000 changes in ${writeMs} ms; ${relay.role} killed ${relay.kills}×, ${consumer.role} ${consumer.kills}×; settled ${settledMs} ms after the last write; ` +
         `propagation (write → audit trail) p50 ${percentile(lags, 50)} ms, p99 ${percentile(lags, 99)} ms, max ${lags.at(-1)} ms`,
     );
 
@@ -176,7 +188,7 @@ test('1,000 record changes with the relay and the consumer killed at random: pro
     await stores.es.indices.delete({ index: `${config.elasticsearch.index}-*` }, { ignore: [404] }).catch(() => undefined);
     await stores.close();
   }
-});
+}
 
 test("a user renamed in auth's directory: every record and search document that copies the name follows", { timeout: 180_000 }, async () => {
   const names = isolatedStores();
