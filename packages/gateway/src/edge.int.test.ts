@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { exportJWK, SignJWT } from 'jose';
 import {
   createLogger,
+  createRedis,
   readEnv,
   redisOptions,
   RecordQueue,
@@ -124,6 +125,7 @@ const json = (token: string | undefined, body: string, more: Record<string, stri
 });
 
 const STATUS = 'query($d: ID!){ fetchRecordStatus(draftId: $d){ __typename } }';
+const STATUSES = 'query($d: [ID!]!, $w: Int) { fetchRecordStatuses(draftIds: $d, waitSeconds: $w) { __typename } }';
 const statusBody = (draftId = randomUUID()) => JSON.stringify({ query: STATUS, variables: { d: draftId } });
 const codeOf = (answer: Answer) => answer.body.errors?.[0]?.extensions?.['code'];
 
@@ -218,6 +220,32 @@ test('status reads past the per-user limit: 429 RATE_LIMITED with Retry-After; a
   assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${String(refused.headers['retry-after'])}`);
   const other = await someone(['declare']);
   assert.equal((await raw({ headers: json(other, body), body })).status, 200);
+});
+
+test('a refused batch status read costs Redis its count alone: none of its 100 drafts is read', async () => {
+  const token = await someone(['declare']);
+  for (let i = 0; i < 5; i++) assert.equal((await raw({ headers: json(token, statusBody()), body: statusBody() })).status, 200);
+  const draftIds = Array.from({ length: 100 }, () => randomUUID());
+  // Every command Redis runs meanwhile, from any client (MONITOR): the drafts' ids are this test's own.
+  const client = createRedis(config.redis);
+  const monitor = await client.monitor();
+  const touched: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args.some((arg) => draftIds.some((d) => arg.includes(d)))) touched.push(args.slice(0, 2).join(' '));
+  });
+  try {
+    for (const waitSeconds of [0, 5]) {
+      const body = JSON.stringify({ query: STATUSES, variables: { d: draftIds, w: waitSeconds } });
+      const refused = await raw({ headers: json(token, body), body });
+      assert.equal(refused.status, 429, JSON.stringify(refused.body));
+      assert.equal(codeOf(refused), 'RATE_LIMITED');
+    }
+    await sleep(200); // MONITOR's stream trails the replies a little
+    assert.deepEqual(touched, [], 'no command about any of the drafts');
+  } finally {
+    monitor.disconnect();
+    client.disconnect();
+  }
 });
 
 test('submissions past the per-user limit: 429 RATE_LIMITED with Retry-After, before the input is looked at', async () => {

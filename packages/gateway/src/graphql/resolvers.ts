@@ -170,6 +170,9 @@ export function createResolvers(deps: ResolverDeps) {
         const { user, admitted } = countStatusRead(ctx);
         const draftIds = validated(DraftIds, args.draftIds, 'draftIds').map((id, i) => idArg(id, `draftIds.${i}`));
         const waitSeconds = waitOf(args.waitSeconds);
+        // Several drafts' reads wait for the count: refused, the request costs Redis its count
+        // alone, not a job read per draft (up to 100). One draft's read goes out beside it.
+        if (draftIds.length > 1) await admitted;
         if (waitSeconds === 0) return Promise.all(draftIds.map((draftId) => deps.status.status(draftId, user, admitted)));
         return deps.longPoll.statuses(draftIds, waitSeconds * 1_000, user, ctx.signal, admitted);
       },
