@@ -104,10 +104,10 @@ async function eventsDrill(roles: [EventsProcess['role'], EventsProcess['role']]
   const stores = openStores(config, createLogger('e2e', { level: 'silent' }));
   const db = collections(stores.mongo.db(config.mongo.dbName));
   const search = new SearchIndex(stores.es, config.elasticsearch.index);
-  const [relay, consumer] = roles.map((role, i) => new EventsProcess(role, { ...env, EVENTS_PORT: String(Number(E2E_PORTS.GATEWAY_PORT) + 6 + i) })) as [EventsProcess, EventsProcess];
+  const [first, second] = roles.map((role, i) => new EventsProcess(role, { ...env, EVENTS_PORT: String(Number(E2E_PORTS.GATEWAY_PORT) + 6 + i) })) as [EventsProcess, EventsProcess];
   try {
-    relay.start();
-    consumer.start();
+    first.start();
+    second.start();
 
     // 100 records, each created then changed 9 times: 1,000 changes, by 25 concurrent writers.
     const ids = Array.from({ length: 100 }, (_, i) => `ev-${names.MONGO_DB}-${i}`);
@@ -115,7 +115,7 @@ async function eventsDrill(roles: [EventsProcess['role'], EventsProcess['role']]
     const killer = (async () => {
       while (writing) {
         await sleep(randomInt(300, 1_200));
-        const victim = Math.random() < 0.5 ? relay : consumer;
+        const victim = Math.random() < 0.5 ? first : second;
         await victim.kill();
         await sleep(randomInt(100, 600));
         victim.start();
@@ -137,7 +137,7 @@ async function eventsDrill(roles: [EventsProcess['role'], EventsProcess['role']]
     writing = false;
     await killer;
     const writeMs = Date.now() - started;
-    assert.ok(relay.kills + consumer.kills >= 3, `the drill killed only ${relay.kills + consumer.kills} times`);
+    assert.ok(first.kills + second.kills >= 3, `the drill killed only ${first.kills + second.kills} times`);
 
     let drift: string | undefined = 'not checked';
     const settledMs = await eventually('every projection equals the source', async () => {
@@ -167,7 +167,7 @@ async function eventsDrill(roles: [EventsProcess['role'], EventsProcess['role']]
     }
     lags.sort((a, b) => a - b);
     console.log(
-      `# ${roles.join(' + ')}: 1,000 changes in ${writeMs} ms; ${relay.role} killed ${relay.kills}×, ${consumer.role} ${consumer.kills}×; settled ${settledMs} ms after the last write; ` +
+      `# ${roles.join(' + ')}: 1,000 changes in ${writeMs} ms; ${first.role} killed ${first.kills}×, ${second.role} ${second.kills}×; settled ${settledMs} ms after the last write; ` +
         `propagation (write → audit trail) p50 ${percentile(lags, 50)} ms, p99 ${percentile(lags, 99)} ms, max ${lags.at(-1)} ms`,
     );
 
@@ -182,8 +182,8 @@ async function eventsDrill(roles: [EventsProcess['role'], EventsProcess['role']]
     quiet.sort((a, b) => a - b);
     console.log(`# propagation without faults (MongoDB write → search document), 30 changes: p50 ${percentile(quiet, 50)} ms, max ${quiet.at(-1)} ms`);
   } finally {
-    await relay.kill();
-    await consumer.kill();
+    await first.kill();
+    await second.kill();
     await stores.mongo.db(config.mongo.dbName).dropDatabase().catch(() => undefined);
     await stores.es.indices.delete({ index: `${config.elasticsearch.index}-*` }, { ignore: [404] }).catch(() => undefined);
     await stores.close();

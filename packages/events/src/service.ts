@@ -89,17 +89,20 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   });
   ready().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'stores not ready yet; will retry'));
 
+  // The projections and their metrics, where this process consumes (its relay may apply them too).
   const consuming = env.EVENTS_ROLES.includes('consumer');
   const consumerLog = logger.child({ role: 'consumer' });
-  const metrics = consumerMetrics(registry);
-  const projections: Projection[] = [searchProjection(search, onBatch), auditTrailProjection(db, onBatch), userCopiesProjection(db, redis, consumerLog)].map((p) => ({
-    name: p.name,
-    handles: (event) => p.handles(event),
-    applyMany: async (events) => {
-      await ready();
-      return p.applyMany(events);
-    },
-  }));
+  const metrics = consuming ? consumerMetrics(registry) : undefined;
+  const projections: Projection[] = consuming
+    ? [searchProjection(search, onBatch), auditTrailProjection(db, onBatch), userCopiesProjection(db, redis, consumerLog)].map((p) => ({
+        name: p.name,
+        handles: (event) => p.handles(event),
+        applyMany: async (events) => {
+          await ready();
+          return p.applyMany(events);
+        },
+      }))
+    : [];
 
   let relay: OutboxRelay | undefined;
   if (env.EVENTS_ROLES.includes('relay')) {
@@ -109,7 +112,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
     const sink = direct
       ? new DirectDelivery(projections, channel, {
           logger: consumerLog,
-          metrics,
+          ...(metrics ? { metrics } : {}),
           batchMax: channelConfig.batchMax,
           onBatch: (events) => onBatch('projections', 'apply-events', events),
           // A user's change rewrites every record that copies the user: on a consumer, where it
@@ -134,7 +137,6 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   let consumers: RunningConsumers | undefined;
   let alertSweep: Repeating | undefined;
   if (consuming) {
-    const log = consumerLog;
     // A dead-lettered event raises an alert document; the workflow's alert sweep delivers it
     // (Sentry, webhook) with its own, and /admin/alerts lists it.
     const sources: AlertSource[] = channel.queues.map((queue) => ({
@@ -154,12 +156,12 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
         };
       },
     }));
-    const deadLetters = new FailedJobAlerts(db.alerts, sources, log);
-    alertSweep = repeatEvery(env.ALERT_SWEEP_MS, () => deadLetters.sweep(), (error) => log.warn({ err: error.message }, 'dead-letter alert sweep failed'));
+    const deadLetters = new FailedJobAlerts(db.alerts, sources, consumerLog);
+    alertSweep = repeatEvery(env.ALERT_SWEEP_MS, () => deadLetters.sweep(), (error) => consumerLog.warn({ err: error.message }, 'dead-letter alert sweep failed'));
     consumers = startEventConsumers(channelConfig, projections, {
       connection,
-      logger: log,
-      metrics,
+      logger: consumerLog,
+      ...(metrics ? { metrics } : {}),
       channel,
       lockDurationMs: env.EVENT_LOCK_MS,
       onDeadLetter: async (queueName, job) => {

@@ -54,10 +54,11 @@ export class DirectDelivery implements EventSink {
    * Resolves once every event is applied, a duplicate, or on the channel; returns the jobs added.
    */
   async publish(events: readonly DomainEvent[]): Promise<number> {
-    const { applies } = this.options;
+    const { applies = () => true } = this.options;
     // An aggregate's events are all applied here or all queued: the rule is by the event's kind.
-    const here = applies ? events.filter((e) => applies(e)) : events;
-    const queued = applies ? events.filter((e) => !applies(e)) : [];
+    const here: DomainEvent[] = [];
+    const queued: DomainEvent[] = [];
+    for (const event of events) (applies(event) ? here : queued).push(event);
     let jobs = queued.length > 0 ? await this.channel.publish(queued) : 0;
     for (const batch of chunks(here, this.options.batchMax ?? 100)) jobs += await this.deliver(batch);
     return jobs;
