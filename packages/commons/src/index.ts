@@ -16,6 +16,7 @@ export * from './redis-policy.js';
 export * from './metrics.js';
 export * from './events/index.js';
 export * from './alerts.js';
+export * from './alert-channels.js';
 export * from './repeat.js';
 export * from './sentry.js';
 export * from './secrets.js';

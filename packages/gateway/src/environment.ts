@@ -40,6 +40,14 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   GATEWAY_DISABLED_USERS_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** New submissions get 503 + Retry-After while the record queue holds more waiting jobs than this. */
   GATEWAY_MAX_QUEUE_DEPTH: z.coerce.number().int().min(1).default(100_000),
+  /**
+   * The stall watch (stall-watch.ts): an alert when a queue's oldest waiting job, or the record
+   * outbox's oldest hint, stays the same this long (0: no watch), read every GATEWAY_STALL_CHECK_SECONDS.
+   */
+  GATEWAY_STALL_ALERT_SECONDS: z.coerce.number().int().min(0).default(300),
+  GATEWAY_STALL_CHECK_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  /** Alerts the gateway raises (stalls) are POSTed here too, as the workflow's are. */
+  ALERT_WEBHOOK_URL: z.url().optional(),
   /** GraphQL operation limits (graphql-armor and the root-field rule). */
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(8),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),

@@ -19,6 +19,7 @@ import {
   eventChannelFrom,
   eventQueueNames,
   initSentry,
+  alertChannels,
   openStores,
   RecordQueue,
   recordInputSchemas,
@@ -36,6 +37,8 @@ import type { Environment } from './environment.js';
 import { operationsSdl } from './graphql/operations-sdl.js';
 import { createResolvers, type GatewayContext } from './graphql/resolvers.js';
 import { sentryReporter, unexpectedErrors } from './graphql/unexpected-errors.js';
+import { StallWatch } from './stall-watch.js';
+import { queuesNamedAfter } from './admin/queues.js';
 import { mountAdmin, registerTokenAuth } from './admin/index.js';
 import { LongPoll, watchRecordEvents } from './long-poll.js';
 import { loginRoute } from './login.js';
@@ -230,6 +233,19 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
   // however it is stopped (close() below, or runService's signal handler).
   server.ext('onPreStop', () => waiters.close());
 
+  // Nothing failing is not everything moving: an alert when a queue or the outbox stops (stall-watch.ts).
+  const stallWatch =
+    env.GATEWAY_STALL_ALERT_SECONDS > 0
+      ? new StallWatch(redis, db, {
+          stallMs: env.GATEWAY_STALL_ALERT_SECONDS * 1_000,
+          checkMs: env.GATEWAY_STALL_CHECK_SECONDS * 1_000,
+          queues: [queue.name, ...queuesNamedAfter(queue.name).map((q) => q.name), ...eventQueues.map((q) => q.name)],
+          logger,
+          channels: alertChannels({ sentry, webhookUrl: env.ALERT_WEBHOOK_URL }),
+        })
+      : undefined;
+  stallWatch?.start();
+
   const metricsServer = Hapi.server({ host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT });
   metricsServer.route(metricsRoute(registry));
 
@@ -239,6 +255,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     async close() {
       await server.stop({ timeout: 10_000 });
       disabledUsers.stop();
+      stallWatch?.stop();
       await metricsServer.stop();
       await apollo.stop();
       waiters.close();

@@ -16,11 +16,12 @@ import {
   RecordQueue,
   redisOptions,
   storeConfigFrom,
+  type AlertChannel,
   type AlertDocument,
   type RecordJobData,
 } from '@steadfast/commons';
 import { readEnvironment } from './environment.js';
-import { Alerter, type AlertChannel } from './alerts.js';
+import { Alerter } from './alerts.js';
 
 const id = randomBytes(4).toString('hex');
 const stores = storeConfigFrom(readEnvironment({ ...process.env, MONGO_DB: `alerts_test_${id}` }));

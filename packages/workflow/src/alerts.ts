@@ -7,9 +7,10 @@
  * its data, for an admin to retry.
  */
 import {
-  alertSummary,
+  deliverAlert,
   FailedJobAlerts,
   repeatEvery,
+  type AlertChannel,
   type AlertDocument,
   type AlertSource,
   type Collections,
@@ -19,11 +20,6 @@ import {
   type Repeating,
 } from '@steadfast/commons';
 
-export interface AlertChannel {
-  name: 'sentry' | 'webhook';
-  deliver(alert: AlertDocument): Promise<void>;
-}
-
 /** `search step failed: …` → `search`; the processor names the step in every failure. */
 export const stepOf = (failedReason: string): string => /^(\w+) step failed:/.exec(failedReason)?.[1] ?? 'unknown';
 
@@ -32,25 +28,6 @@ export const isExhausted = (job: RecordJob): boolean => job.attemptsMade >= (job
 /** Failed for good: out of attempts, or failed with an error not worth retrying. */
 export const isFinalFailure = (job: RecordJob, error?: Error): boolean =>
   isExhausted(job) || error?.name === 'UnrecoverableError' || / \(not retryable\)$/.test(job.failedReason);
-
-/** The webhook channel: a JSON POST with an idempotency key, so a re-delivery can be spotted. */
-export function webhookChannel(url: string): AlertChannel {
-  return {
-    name: 'webhook',
-    async deliver(alert) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': alert._id },
-        body: JSON.stringify({
-          text: `Steadfast: ${alertSummary(alert)}`,
-          alert,
-        }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!response.ok) throw new Error(`alert webhook answered HTTP ${response.status}`);
-    },
-  };
-}
 
 export class Alerter {
   private repeating: Repeating | undefined;
@@ -77,18 +54,8 @@ export class Alerter {
     if (alert) await this.deliver(alert);
   }
 
-  private async deliver(alert: AlertDocument): Promise<void> {
-    for (const channel of this.channels) {
-      if (alert.delivered[channel.name]) continue;
-      try {
-        await channel.deliver(alert);
-        const at = new Date();
-        alert.delivered[channel.name] = at;
-        await this.db.alerts.updateOne({ _id: alert._id }, { $set: { [`delivered.${channel.name}`]: at } });
-      } catch (error) {
-        this.logger.warn({ alert: alert._id, channel: channel.name, err: (error as Error).message }, 'alert delivery failed; the sweep retries it');
-      }
-    }
+  private deliver(alert: AlertDocument): Promise<void> {
+    return deliverAlert(this.db.alerts, this.channels, alert, this.logger);
   }
 
   /**

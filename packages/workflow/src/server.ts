@@ -4,6 +4,7 @@
  * country config's own credential.
  */
 import {
+  alertChannels,
   collections,
   createServiceServer,
   ensureBucket,
@@ -23,11 +24,12 @@ import {
   secretOf,
   storeConfigFrom,
   repeatEvery,
+  initSentry,
   type Logger,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
 import type { Environment } from './environment.js';
-import { Alerter, isFinalFailure, webhookChannel, type AlertChannel } from './alerts.js';
+import { Alerter, isFinalFailure } from './alerts.js';
 import { workflowMetrics } from './metrics.js';
 import { workflowBatches } from './batches.js';
 import { DirectoryCopies } from './records/directory-copies.js';
@@ -35,7 +37,6 @@ import { fileAdapter, logAdapter, webhookAdapter, type NotificationAdapter } fro
 import { Notifications } from './notifications/notifications.js';
 import { Outcomes } from './outcomes.js';
 import { createRecordProcessor } from './process-record.js';
-import { sentryChannel } from './sentry.js';
 import { SearchIndex } from '@steadfast/records';
 import type { WorkflowDeps } from './context.js';
 import { sweepStaging } from './staging/sweep.js';
@@ -95,9 +96,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     await ensureBucket(minio, stores.minio.stagingBucket);
     await search.ensure();
   });
-  const channels: AlertChannel[] = [];
-  if (env.SENTRY_DSN) channels.push(await sentryChannel(env.SENTRY_DSN, env.NODE_ENV));
-  if (env.ALERT_WEBHOOK_URL) channels.push(webhookChannel(env.ALERT_WEBHOOK_URL));
+  const channels = alertChannels({ sentry: env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined, webhookUrl: env.ALERT_WEBHOOK_URL });
   const alerter = new Alerter(db, deps.queue, channels, logger);
   const process = createRecordProcessor(deps);
   const worker = registerRecordWorker(

@@ -205,8 +205,9 @@ export interface AuditEntry {
 }
 
 /**
- * An admin alert: a job that failed for good. `_id` = `<queue>:<jobId>:<failedAt ms>`, one per
- * failure, so it is raised once however many workers notice it; each channel's delivery time is
+ * An admin alert: a job that failed for good, or work that stopped moving. For a failure `_id` =
+ * `<queue>:<jobId>:<failedAt ms>`, one per failure, so it is raised once however many workers
+ * notice it (a stall's names its stuck head, below); each channel's delivery time is
  * kept, so a crash between raising and sending is caught up later. Alerts hold ids, counts and
  * the first line of the error: never a record's content.
  */
@@ -251,7 +252,33 @@ export interface NotificationUnknownAlert extends AlertBase {
   channel: string;
 }
 
-export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert | NotificationUnknownAlert;
+/**
+ * Work that stopped moving: a queue whose oldest waiting job nobody took (no worker, or every
+ * worker stuck), or an outbox whose oldest hinted aggregate the relay did not relay, for longer
+ * than the watch allows (the gateway's `PipelineWatch`). Nothing failed, so nothing else alerts:
+ * the jobs wait, the clients see `RecordProcessing`. `_id` names the queue (or outbox) and its
+ * stuck head, so every gateway that sees the same stall raises the same alert. `failedAt` is when
+ * the head was first seen stuck; `resolvedAt`, set when it moves again.
+ */
+export interface QueueStalledAlert extends AlertBase {
+  kind: 'queue-stalled';
+  /** The oldest waiting job (a record job's id is its draftId). */
+  oldestJobId: string;
+  /** Jobs waiting when it was raised. */
+  waiting: number;
+  resolvedAt?: Date;
+}
+
+export interface OutboxStalledAlert extends AlertBase {
+  kind: 'outbox-stalled';
+  /** The oldest aggregate whose events wait for the relay. */
+  aggregateId: string;
+  /** Aggregates waiting when it was raised. */
+  waiting: number;
+  resolvedAt?: Date;
+}
+
+export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert | NotificationUnknownAlert | QueueStalledAlert | OutboxStalledAlert;
 
 /** One line naming what failed, for logs, webhooks and Sentry. */
 export function alertSummary(alert: AlertDocument): string {
@@ -262,6 +289,10 @@ export function alertSummary(alert: AlertDocument): string {
       return `event ${alert.eventId} (${alert.eventType}) was dead-lettered in ${alert.queue} after ${alert.attempts} attempts: ${alert.error}`;
     case 'notification-unknown':
       return `the ${alert.notificationKind} ${alert.channel} notification of record ${alert.recordId} may not have been sent: ${alert.error}`;
+    case 'queue-stalled':
+      return `nothing taken from ${alert.queue} since ${alert.failedAt.toISOString()} (${alert.waiting} waiting, the oldest ${alert.oldestJobId}): ${alert.error}`;
+    case 'outbox-stalled':
+      return `nothing relayed from ${alert.queue} since ${alert.failedAt.toISOString()} (${alert.waiting} aggregates waiting, the oldest ${alert.aggregateId}): ${alert.error}`;
   }
 }
 

@@ -34,3 +34,12 @@ test('queue names and ids are URL-encoded in links', () => {
   const alert: AlertDocument = { ...base, _id: 'a b:x/y:1', kind: 'job-exhausted', queue: 'a b', draftId: 'x/y', step: 's' };
   assert.equal(jobLink(alert), '/admin/queues/queue/a%20b/x%2Fy');
 });
+
+test('a stalled queue links to its oldest waiting job; a stalled outbox (a MongoDB collection, not a queue) links nowhere', () => {
+  const queue: AlertDocument = { ...base, _id: 'stalled:record:d1', kind: 'queue-stalled', queue: 'record', oldestJobId: 'd1', waiting: 3 };
+  assert.deepEqual(jobOf(queue), { queue: 'record', jobId: 'd1' });
+  assert.equal(jobLink(queue), '/admin/queues/queue/record/d1');
+  const outbox: AlertDocument = { ...base, _id: 'stalled:outbox steadfast.records:r1', kind: 'outbox-stalled', queue: 'outbox steadfast.records', aggregateId: 'r1', waiting: 1 };
+  assert.deepEqual(jobOf(outbox), { queue: 'outbox steadfast.records', jobId: 'r1' });
+  assert.equal(jobLink(outbox), undefined);
+});

@@ -1,6 +1,7 @@
 /**
  * `/admin/alerts`: the alerts raised for jobs that failed for good (exhausted record jobs,
- * dead-lettered events, notifications that may not have been sent), newest first, as a page
+ * dead-lettered events, notifications that may not have been sent) and for work that stopped
+ * moving (a queue nobody takes jobs from, an outbox nobody relays), newest first, as a page
  * (JSON when asked with `Accept: application/json`), each linking to its job in the board, with
  * the count of open (unacknowledged) alerts on top. `POST /admin/alerts/{id}/acknowledge` marks
  * one as seen. Alerts hold ids, counts and an error's first line, never a record's content: the
@@ -24,6 +25,8 @@ const SHOWN = 200;
 /** The job an alert is about: its queue and id in the board, when they can be named. */
 export function jobOf(alert: AlertDocument): { queue: string; jobId?: string } {
   if (alert.kind === 'notification-unknown') return { queue: alert.queue, jobId: alert.jobId ?? alert.notificationId };
+  if (alert.kind === 'queue-stalled') return { queue: alert.queue, jobId: alert.oldestJobId };
+  if (alert.kind === 'outbox-stalled') return { queue: alert.queue, jobId: alert.aggregateId };
   // `<queue>:<jobId>:<failedAt ms>` (alertIdOf)
   const prefix = `${alert.queue}:`;
   const end = alert._id.lastIndexOf(':');
@@ -31,7 +34,9 @@ export function jobOf(alert: AlertDocument): { queue: string; jobId?: string } {
   return { queue: alert.queue };
 }
 
-export const jobLink = (alert: AlertDocument): string => {
+/** The board's page of the alert's job, or undefined when it is not a job (an outbox is a MongoDB collection). */
+export const jobLink = (alert: AlertDocument): string | undefined => {
+  if (alert.kind === 'outbox-stalled') return undefined;
   const { queue, jobId } = jobOf(alert);
   return `${BOARD_PATH}/queue/${encodeURIComponent(queue)}${jobId ? `/${encodeURIComponent(jobId)}` : ''}`;
 };
@@ -40,6 +45,8 @@ const KIND_NAMES: Record<AlertDocument['kind'], string> = {
   'job-exhausted': 'record job exhausted',
   'event-dead-lettered': 'event dead-lettered',
   'notification-unknown': 'notification may not have been sent',
+  'queue-stalled': 'queue not moving',
+  'outbox-stalled': 'events not relayed',
 };
 
 export interface OpenCounts {
@@ -54,6 +61,10 @@ function alertsPage(alerts: ConsoleAlert[], open: OpenCounts, admin: { name: str
   </div>`;
   const rows: Html[] = alerts.map((alert) => {
     const { queue, jobId } = jobOf(alert);
+    const link = jobLink(alert);
+    const where = html`${queue}${jobId ? html`<br><code>${jobId}</code>` : ''}`;
+    const resolvedAt = 'resolvedAt' in alert ? alert.resolvedAt : undefined;
+    const moving = resolvedAt ? html`<br><small>moving again since ${resolvedAt.toISOString()}</small>` : '';
     const state = alert.acknowledged
       ? html`acknowledged by ${alert.acknowledged.username}<br><small>${alert.acknowledged.at.toISOString()}</small>`
       : html`<form method="post" action="/admin/alerts/${encodeURIComponent(alert._id)}/acknowledge"><button type="submit">Acknowledge</button></form>`;
@@ -61,9 +72,9 @@ function alertsPage(alerts: ConsoleAlert[], open: OpenCounts, admin: { name: str
       <td>${alert.createdAt.toISOString()}</td>
       <td>${KIND_NAMES[alert.kind]}</td>
       <td>${alertSummary(alert)}</td>
-      <td><a href="${jobLink(alert)}">${queue}${jobId ? html`<br><code>${jobId}</code>` : ''}</a></td>
+      <td>${link ? html`<a href="${link}">${where}</a>` : where}</td>
       <td>${alert.attempts}</td>
-      <td>${state}</td>
+      <td>${state}${moving}</td>
     </tr>`;
   });
   const body = html`<h1>Alerts</h1>${counts}

@@ -1,0 +1,133 @@
+/**
+ * Drill: work that stops moving is reported, though nothing fails. The workflow process is
+ * frozen (SIGSTOP: alive, connected, holding its place, taking nothing), then the events
+ * service; submissions go on being accepted. The gateway's stall watch must raise one alert for
+ * each (the console, the webhook, Sentry), holding no personal data, and mark it resolved once
+ * the process is let go; every record then ends exactly once, its projections caught up.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { after, before, test } from 'node:test';
+import { collections, recordIdFor, sampleBirth } from '@steadfast/commons';
+import type { System } from '@steadfast/launcher';
+import { expectProcessedOnce, fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
+import { eventually, startSystem } from './support.js';
+
+const stores = isolatedStores();
+const view = storesOf(stores);
+let system: System;
+let sink: Server;
+let sinkUrl: string;
+const received: Array<{ path: string; body: string }> = [];
+const tokens: Record<string, string> = {};
+
+async function read(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+before(async () => {
+  sink = createServer((request, response) => {
+    void read(request).then((body) => {
+      received.push({ path: request.url ?? '', body });
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
+  system = startSystem({
+    ...stores,
+    GATEWAY_STALL_ALERT_SECONDS: '4',
+    GATEWAY_STALL_CHECK_SECONDS: '1',
+    SENTRY_DSN: `${sinkUrl.replace('http://', 'http://publickey@')}/1`,
+    ALERT_WEBHOOK_URL: `${sinkUrl}/alert`,
+  });
+  await system.start();
+  for (const user of ['registrar', 'sysadmin']) tokens[user] = await login(user);
+});
+
+after(async () => {
+  for (const name of ['workflow', 'events']) system?.signalService(name, 'SIGCONT');
+  await system?.stop();
+  sink?.close();
+  await view.drop();
+  await view.close();
+});
+
+interface Alert {
+  _id: string;
+  kind: string;
+  queue: string;
+  oldestJobId?: string;
+  aggregateId?: string;
+  waiting: number;
+  resolvedAt?: string;
+}
+
+async function alertsOf(kind: string): Promise<Alert[]> {
+  const response = await fetch(`${GATEWAY}/admin/alerts`, { headers: { accept: 'application/json', authorization: `Bearer ${tokens['sysadmin']}` } });
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { alerts: Alert[] }).alerts.filter((a) => a.kind === kind);
+}
+
+const webhookCalls = (kind: string) => received.filter((r) => r.path === '/alert' && r.body.includes(`"kind":"${kind}"`)).map((r) => r.body);
+const sentryEvents = (name: string) => received.filter((r) => /\/api\/1\/envelope/.test(r.path) && /"type":"event"/.test(r.body) && r.body.includes(name)).map((r) => r.body);
+
+async function submit(): Promise<{ draftId: string; personal: string[] }> {
+  const details = sampleBirth(randomUUID());
+  const result = await gql(MUTATIONS.birth, { details }, tokens['registrar']);
+  assert.equal(result.errors, undefined);
+  return { draftId: details.registration.draftId, personal: [details.child.firstNames, details.child.familyName, details.registration.contact.phone!] };
+}
+
+function assertNoPersonalData(bodies: string[], personal: string[]): void {
+  for (const body of bodies) for (const value of personal) assert.ok(!body.includes(value), 'no personal data in an alert');
+}
+
+test('drill: the workflow frozen, records wait: one queue-stalled alert, resolved when it runs again; each record once', { timeout: 180_000 }, async () => {
+  assert.ok(system.signalService('workflow', 'SIGSTOP'));
+  const submitted = [await submit(), await submit(), await submit()];
+  const draftIds = submitted.map((s) => s.draftId);
+  try {
+    await eventually('the stall is alerted', async () => (await alertsOf('queue-stalled')).length > 0 && webhookCalls('queue-stalled').length > 0 && sentryEvents('QueueStalled').length > 0, 30_000);
+    const [alert, ...more] = await alertsOf('queue-stalled');
+    assert.equal(more.length, 0, 'one alert');
+    assert.equal(alert!.queue, stores.RECORD_QUEUE_NAME);
+    assert.equal(alert!.oldestJobId, draftIds[0], 'the oldest waiting job: the first draft');
+    assert.equal(alert!.waiting, 3);
+    assert.equal(alert!.resolvedAt, undefined);
+    for (const draftId of draftIds) assert.equal((await fetchStatus(draftId, tokens['registrar']!)).__typename, 'RecordProcessing');
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // three more checks: not raised again
+    assert.equal(webhookCalls('queue-stalled').length, 1, 'one webhook call');
+    assert.equal(sentryEvents('QueueStalled').length, 1, 'one Sentry event');
+    assertNoPersonalData([...webhookCalls('queue-stalled'), ...sentryEvents('QueueStalled')], submitted.flatMap((s) => s.personal));
+  } finally {
+    assert.ok(system.signalService('workflow', 'SIGCONT'));
+  }
+  await expectProcessedOnce(view, draftIds, tokens['registrar']!, 'register', 60_000);
+  await eventually('the alert is resolved', async () => (await alertsOf('queue-stalled'))[0]?.resolvedAt !== undefined, 15_000);
+});
+
+test('drill: the events service frozen, events wait in the outbox: one outbox-stalled alert, resolved when it runs again; the projections catch up', { timeout: 180_000 }, async () => {
+  assert.ok(system.signalService('events', 'SIGSTOP'));
+  let submitted: { draftId: string; personal: string[] };
+  try {
+    submitted = await submit();
+    // The workflow does not wait for the events: the record is processed, its events wait.
+    await expectProcessedOnce(view, [submitted.draftId], tokens['registrar']!, 'register', 60_000);
+    await eventually('the stall is alerted', async () => (await alertsOf('outbox-stalled')).length > 0 && webhookCalls('outbox-stalled').length > 0, 30_000);
+    const [alert, ...more] = await alertsOf('outbox-stalled');
+    assert.equal(more.length, 0, 'one alert');
+    assert.equal(alert!.aggregateId, recordIdFor(submitted.draftId));
+    assert.equal(alert!.queue, `outbox ${stores.MONGO_DB}.records`);
+    assertNoPersonalData(webhookCalls('outbox-stalled'), submitted.personal);
+  } finally {
+    assert.ok(system.signalService('events', 'SIGCONT'));
+  }
+  const db = collections(view.records.db);
+  await eventually('the audit trail has the record', async () => (await db.auditTrail.countDocuments({ recordId: recordIdFor(submitted.draftId) })) > 0, 60_000);
+  await eventually('the alert is resolved', async () => (await alertsOf('outbox-stalled'))[0]?.resolvedAt !== undefined, 15_000);
+  assert.equal(webhookCalls('outbox-stalled').length, 1, 'one webhook call');
+});

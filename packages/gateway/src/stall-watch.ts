@@ -1,0 +1,201 @@
+/**
+ * The stall watch: an alert when work stops moving. A job that fails raises its own alert, but
+ * a pipeline that stopped raises none: with no workflow process running (crashed and not
+ * restarted, deployed against another queue name, every worker stuck on a hung store call) or
+ * a queue paused, jobs wait, clients see `RecordProcessing`, and nothing fails. The same for the
+ * events service: records' events wait in their outboxes, the projections fall behind.
+ *
+ * The gateway watches, because it is the one service that must be up for anything to be
+ * submitted, and it delivers the alert itself (Sentry, the webhook, the console's alerts page):
+ * the workflow, which delivers the others, may be what stopped. Every `checkMs` it reads, in one
+ * write to Redis, the head of each queue's wait list (the oldest waiting job: BullMQ takes jobs
+ * oldest first) and of the record outbox's hints (the oldest aggregate waiting for the relay).
+ * A head that stays the same for `stallMs` while work waits means nobody took anything for that
+ * long. A busy pipeline with a backlog is not stalled: its head changes with every job taken.
+ *
+ * Several gateways see the same stall and raise the same alert: its id names the queue and its
+ * stuck head, so only the first insert succeeds and only that gateway delivers it. When the head
+ * moves, the alert gets `resolvedAt`.
+ */
+import { QueueKeys } from 'bullmq';
+import {
+  alertSummary,
+  deliverAlert,
+  isDuplicateKey,
+  outboxHintKey,
+  QUEUE_PREFIX,
+  repeatEvery,
+  type AlertChannel,
+  type AlertDocument,
+  type Collections,
+  type Logger,
+  type Redis,
+  type Repeating,
+} from '@steadfast/commons';
+
+/** What one check sees of a line of work: its oldest waiting item (none: nothing waits) and how many wait. */
+export interface HeadSample {
+  head: string | undefined;
+  waiting: number;
+}
+
+/** A watcher's memory of one line of work: the head it saw, since when, and whether it alerted. */
+export interface HeadState {
+  head: string;
+  since: number;
+  alerted: boolean;
+}
+
+export interface StallStep {
+  state: HeadState | undefined;
+  /** The head has not moved for `stallMs`: alert (once per head). */
+  stalled?: { head: string; since: number; waiting: number };
+  /** The head that was alerted on moved (taken, or nothing waits any more). */
+  moved?: { head: string; since: number };
+}
+
+/** The decision of one check, without stores. */
+export function stallStep(previous: HeadState | undefined, sample: HeadSample, now: number, stallMs: number): StallStep {
+  const moved = previous?.alerted && previous.head !== sample.head ? { moved: { head: previous.head, since: previous.since } } : {};
+  if (sample.head === undefined) return { state: undefined, ...moved };
+  if (!previous || previous.head !== sample.head) return { state: { head: sample.head, since: now, alerted: false }, ...moved };
+  if (!previous.alerted && now - previous.since >= stallMs) {
+    return { state: { ...previous, alerted: true }, stalled: { head: previous.head, since: previous.since, waiting: sample.waiting } };
+  }
+  return { state: previous };
+}
+
+/** A line of work the watch reads: a BullMQ queue's wait list, or an outbox's hints. */
+interface Line {
+  kind: 'queue-stalled' | 'outbox-stalled';
+  /** The alert's `queue`: the queue's name, or `outbox <db>.<collection>`. */
+  name: string;
+  read(redis: Redis): Promise<HeadSample>;
+}
+
+function queueLine(queueName: string): Line {
+  const wait = new QueueKeys(QUEUE_PREFIX).toKey(queueName, 'wait');
+  return {
+    kind: 'queue-stalled',
+    name: queueName,
+    // New jobs are pushed on the left and taken from the right: the oldest is at -1.
+    async read(redis) {
+      const [head, waiting] = await Promise.all([redis.lindex(wait, -1), redis.llen(wait)]);
+      return { head: head ?? undefined, waiting };
+    },
+  };
+}
+
+function outboxLine(collection: Collections['records']): Line {
+  const key = outboxHintKey(collection);
+  return {
+    kind: 'outbox-stalled',
+    name: `outbox ${collection.dbName}.${collection.collectionName}`,
+    // Hints are scored by when they were written; the relay takes the lowest first.
+    async read(redis) {
+      const [first, waiting] = await Promise.all([redis.zrange(key, 0, 0), redis.zcard(key)]);
+      return { head: first[0], waiting };
+    },
+  };
+}
+
+export interface StallWatchOptions {
+  /** How long a head may stay the same while work waits before it is an alert. */
+  stallMs: number;
+  /** How often the heads are read. */
+  checkMs: number;
+  /** Every queue: the record queue, those named after it, the event partitions. */
+  queues: readonly string[];
+  logger: Logger;
+  channels: readonly AlertChannel[];
+  now?: () => number;
+}
+
+export class StallWatch {
+  private readonly lines: Line[];
+  private readonly states = new Map<string, HeadState>();
+  private repeating: Repeating | undefined;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly db: Pick<Collections, 'alerts' | 'records'>,
+    private readonly options: StallWatchOptions,
+  ) {
+    this.lines = [...options.queues.map(queueLine), outboxLine(db.records)];
+    this.now = options.now ?? Date.now;
+  }
+
+  /** One check of every line; resolves once its alerts are raised and delivered. */
+  async check(): Promise<void> {
+    // Read together: one write to Redis for all of them on the auto-pipelined connection.
+    const samples = await Promise.all(this.lines.map((line) => line.read(this.redis)));
+    const now = this.now();
+    const failures: Error[] = [];
+    for (const [i, line] of this.lines.entries()) {
+      const step = stallStep(this.states.get(line.name), samples[i]!, now, this.options.stallMs);
+      if (step.state) this.states.set(line.name, step.state);
+      else this.states.delete(line.name);
+      try {
+        if (step.moved) await this.moved(line, step.moved);
+      } catch (error) {
+        failures.push(error as Error);
+      }
+      if (!step.stalled || !step.state) continue;
+      try {
+        await this.stalled(line, step.stalled);
+      } catch (error) {
+        // Not raised (MongoDB down?): the next check, seeing the same head, tries again.
+        this.states.set(line.name, { ...step.state, alerted: false });
+        failures.push(error as Error);
+      }
+    }
+    if (failures.length > 0) throw new Error(`stall alerts not written: ${failures.map((e) => e.message).join('; ')}`);
+  }
+
+  private alertId(line: Line, head: string): string {
+    return `stalled:${line.name}:${head}`;
+  }
+
+  private async stalled(line: Line, stall: NonNullable<StallStep['stalled']>): Promise<void> {
+    const seconds = Math.round((this.now() - stall.since) / 1000);
+    const base = {
+      _id: this.alertId(line, stall.head),
+      queue: line.name,
+      attempts: 0,
+      error:
+        line.kind === 'queue-stalled'
+          ? `no job taken for ${seconds} s while jobs wait: is a worker running, and the queue not paused?`
+          : `no events relayed for ${seconds} s while aggregates wait: is the events service's relay running?`,
+      failedAt: new Date(stall.since),
+      createdAt: new Date(this.now()),
+      delivered: {},
+    };
+    const alert: AlertDocument =
+      line.kind === 'queue-stalled'
+        ? { ...base, kind: 'queue-stalled', oldestJobId: stall.head, waiting: stall.waiting }
+        : { ...base, kind: 'outbox-stalled', aggregateId: stall.head, waiting: stall.waiting };
+    try {
+      await this.db.alerts.insertOne(alert);
+    } catch (error) {
+      if (isDuplicateKey(error)) return; // another gateway saw it first and delivers it
+      throw error;
+    }
+    this.options.logger.error({ alert: alert._id, kind: alert.kind, queue: line.name, waiting: stall.waiting }, `alert: ${alertSummary(alert)}`);
+    await deliverAlert(this.db.alerts, this.options.channels, alert, this.options.logger);
+  }
+
+  private async moved(line: Line, moved: NonNullable<StallStep['moved']>): Promise<void> {
+    const _id = this.alertId(line, moved.head);
+    await this.db.alerts.updateOne({ _id, resolvedAt: { $exists: false } }, { $set: { resolvedAt: new Date(this.now()) } });
+    this.options.logger.info({ alert: _id, queue: line.name }, 'moving again after a stall');
+  }
+
+  start(): void {
+    this.repeating = repeatEvery(this.options.checkMs, () => this.check(), (error) => this.options.logger.warn({ err: error.message }, 'stall check failed; the next one runs as planned'));
+  }
+
+  stop(): void {
+    this.repeating?.stop();
+  }
+}
