@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { collections, recordIdFor, sampleBirth } from '@steadfast/commons';
+import { collections, createRedis, outboxHintKey, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
 import { expectProcessedOnce, fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
-import { eventually, startSystem } from './support.js';
+import { E2E_PORTS, eventually, startSystem } from './support.js';
 
 const stores = isolatedStores();
 const view = storesOf(stores);
@@ -99,6 +99,9 @@ test('drill: the workflow frozen, records wait: one queue-stalled alert, resolve
     assert.equal(alert!.waiting, 3);
     assert.equal(alert!.resolvedAt, undefined);
     for (const draftId of draftIds) assert.equal((await fetchStatus(draftId, tokens['registrar']!)).__typename, 'RecordProcessing');
+    const metrics = await (await fetch(`http://127.0.0.1:${E2E_PORTS.GATEWAY_METRICS_PORT}/metrics`)).text();
+    const stalled = new RegExp(`steadfast_stalled_seconds\\{queue="${stores.RECORD_QUEUE_NAME}"[^}]*\\} ([\\d.]+)`).exec(metrics);
+    assert.ok(stalled && Number(stalled[1]) >= 4, `the gauge shows the stall: ${stalled?.[0] ?? 'absent'}`);
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // three more checks: not raised again
     assert.equal(webhookCalls('queue-stalled').length, 1, 'one webhook call');
     assert.equal(sentryEvents('QueueStalled').length, 1, 'one Sentry event');
@@ -108,9 +111,19 @@ test('drill: the workflow frozen, records wait: one queue-stalled alert, resolve
   }
   await expectProcessedOnce(view, draftIds, tokens['registrar']!, 'register', 60_000);
   await eventually('the alert is resolved', async () => (await alertsOf('queue-stalled'))[0]?.resolvedAt !== undefined, 15_000);
+  const metrics = await (await fetch(`http://127.0.0.1:${E2E_PORTS.GATEWAY_METRICS_PORT}/metrics`)).text();
+  assert.match(metrics, new RegExp(`steadfast_stalled_seconds\\{queue="${stores.RECORD_QUEUE_NAME}"[^}]*\\} 0\\n`), 'back to 0 once nothing waits');
 });
 
 test('drill: the events service frozen, events wait in the outbox: one outbox-stalled alert, resolved when it runs again; the projections catch up', { timeout: 180_000 }, async () => {
+  // The earlier drill's records relayed first, so that the one submitted here is the oldest waiting.
+  const redis = createRedis(storeConfigFrom(storeEnvSchema.parse({ ...process.env, ...stores })).redis);
+  try {
+    const hints = outboxHintKey({ dbName: stores.MONGO_DB, collectionName: 'records' });
+    await eventually('no outbox waits', async () => (await redis.zcard(hints)) === 0, 30_000);
+  } finally {
+    redis.disconnect();
+  }
   assert.ok(system.signalService('events', 'SIGSTOP'));
   let submitted: { draftId: string; personal: string[] };
   try {

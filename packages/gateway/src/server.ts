@@ -11,6 +11,7 @@ import {
   createServiceServer,
   createTokenVerifier,
   Counter,
+  Gauge,
   createRedis,
   createRegistry,
   metricsRoute,
@@ -245,6 +246,17 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
         })
       : undefined;
   stallWatch?.start();
+  if (stallWatch) {
+    new Gauge({
+      name: 'steadfast_stalled_seconds',
+      help: 'How long the oldest waiting job of each queue (and aggregate of the record outbox) has stayed the oldest, at the last stall check: about 0 while work moves; the stall alert comes at GATEWAY_STALL_ALERT_SECONDS.',
+      labelNames: ['queue'],
+      registers: [registry],
+      collect() {
+        for (const { line, seconds } of stallWatch.stalledSeconds()) this.set({ queue: line }, seconds);
+      },
+    });
+  }
 
   const metricsServer = Hapi.server({ host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT });
   metricsServer.route(metricsRoute(registry));

@@ -105,6 +105,7 @@ test('a queue nobody takes jobs from raises one alert for all gateways, delivere
   assert.equal(alert.oldestJobId, 'first', 'the oldest waiting job');
   assert.equal(alert.waiting, 3);
   assert.ok(alert.delivered.webhook, 'delivery recorded');
+  assert.deepEqual(gateways[0]!.stalledSeconds().find((l) => l.line === queue.name), { line: queue.name, seconds: STALL / 1000 });
   const mine = posts.filter((p) => p.body.alert._id === alert._id);
   assert.equal(mine.length, 1, 'delivered once');
   assert.equal(mine[0]?.key, alert._id);

@@ -126,11 +126,26 @@ export class StallWatch {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * How long each line's oldest waiting item has stayed the same, as of the last check (0 when
+   * nothing waits): about 0 while work moves, growing while nothing is taken. For dashboards and
+   * alert rules beside the watch's own alert.
+   */
+  stalledSeconds(): Array<{ line: string; seconds: number }> {
+    return this.lines.map((line) => {
+      const state = this.states.get(line.name);
+      return { line: line.name, seconds: state && this.checkedAt !== undefined ? (this.checkedAt - state.since) / 1000 : 0 };
+    });
+  }
+
+  private checkedAt: number | undefined;
+
   /** One check of every line; resolves once its alerts are raised and delivered. */
   async check(): Promise<void> {
     // Read together: one write to Redis for all of them on the auto-pipelined connection.
     const samples = await Promise.all(this.lines.map((line) => line.read(this.redis)));
     const now = this.now();
+    this.checkedAt = now;
     const failures: Error[] = [];
     for (const [i, line] of this.lines.entries()) {
       const step = stallStep(this.states.get(line.name), samples[i]!, now, this.options.stallMs);
