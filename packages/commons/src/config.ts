@@ -90,6 +90,8 @@ export const storeEnvSchema = z.object({
   MINIO_BUCKET: z.string().min(3).default('attachments'),
   /** Where the gateway stages attachments until the workflow moves them under the record. */
   MINIO_STAGING_BUCKET: z.string().min(3).default('attachments-staging'),
+  /** A MinIO request with no byte either way for this long fails (stores.ts, `timeoutTransport`). */
+  MINIO_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** When unset, the local node on 127.0.0.1:ES_PORT. */
   ES_URL: z.url().optional(),
   ES_PORT: envPort.default(9200),
@@ -131,6 +133,8 @@ export interface StoreConfig {
     secretKey: string;
     bucket: string;
     stagingBucket: string;
+    /** Idle time after which a request fails (default 30 s). */
+    requestTimeoutMs?: number;
   };
   elasticsearch: { url: string; index: string; refreshInterval: string };
 }
@@ -164,6 +168,7 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
       secretKey: env.MINIO_SECRET_KEY,
       bucket: env.MINIO_BUCKET,
       stagingBucket: env.MINIO_STAGING_BUCKET,
+      requestTimeoutMs: env.MINIO_REQUEST_TIMEOUT_MS,
     },
     elasticsearch: { url: env.ES_URL ?? `http://127.0.0.1:${env.ES_PORT}`, index: env.ES_INDEX, refreshInterval: env.ES_REFRESH_INTERVAL },
   };

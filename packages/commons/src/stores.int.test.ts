@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { readEnv, storeConfigFrom, storeEnvSchema } from './config.js';
 import {
@@ -13,7 +16,7 @@ import {
   mongoCheck,
   redisCheck,
 } from './health.js';
-import { createElasticsearch, createMinio, createMongo, createRedis } from './stores.js';
+import { createElasticsearch, createMinio, createMongo, createRedis, ensureBucket } from './stores.js';
 
 const config = storeConfigFrom(readEnv(storeEnvSchema));
 const unique = `it-${randomUUID().slice(0, 8)}`;
@@ -139,6 +142,59 @@ describe('MinIO', () => {
     assert.deepEqual(Buffer.concat(chunks), body);
     const stat = await minio.statObject(bucket, 'record-1/proof.pdf');
     assert.equal(stat.metaData['content-type'], 'application/pdf');
+  });
+
+  test('an upload that keeps moving is never cut, however long it takes in all', async () => {
+    await ensureBucket(minio, bucket);
+    const patient = createMinio({ ...config.minio, requestTimeoutMs: 400 });
+    const chunks = Array.from({ length: 6 }, (_, i) => Buffer.alloc(1_000, 65 + i));
+    async function* trickle() {
+      for (const chunk of chunks) {
+        await sleep(150);
+        yield chunk;
+      }
+    }
+    const started = Date.now();
+    await patient.putObject(bucket, 'record-1/slow.bin', Readable.from(trickle()), 6_000);
+    assert.ok(Date.now() - started > 800, 'took longer than the idle time in all');
+    assert.equal((await minio.statObject(bucket, 'record-1/slow.bin')).size, 6_000);
+  });
+});
+
+describe('MinIO that stops answering (a lost host, a partition: the connection stays open, silent)', () => {
+  const held: Socket[] = [];
+  /** Accepts connections; with `partial`, answers the start of a response, then nothing. */
+  async function silentServer(partial?: string): Promise<{ port: number; close: () => void }> {
+    const server = createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => undefined);
+      if (partial) socket.once('data', () => socket.write(partial));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+  }
+  after(() => {
+    for (const socket of held) socket.destroy();
+  });
+
+  test('a request with no answer fails after the idle time instead of waiting for TCP to give up', { timeout: 15_000 }, async () => {
+    const silent = await silentServer();
+    const minio = createMinio({ ...config.minio, port: silent.port, requestTimeoutMs: 300 });
+    const started = Date.now();
+    await assert.rejects(minio.statObject('attachments', 'r/a.pdf'), { name: 'MinioRequestTimeout' });
+    assert.ok(Date.now() - started < 5_000, `failed after ${Date.now() - started} ms`);
+    silent.close();
+  });
+
+  test('a download whose bytes stop coming fails instead of hanging its reader', { timeout: 15_000 }, async () => {
+    const silent = await silentServer('HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n%PDF-1.7 the first bytes');
+    const minio = createMinio({ ...config.minio, port: silent.port, requestTimeoutMs: 300 });
+    // The client asks the bucket's region first: whichever response stalls, the call must fail.
+    await assert.rejects(async () => {
+      const stream = await minio.getObject('attachments', 'r/a.pdf');
+      for await (const chunk of stream) void chunk;
+    });
+    silent.close();
   });
 });
 

@@ -2,6 +2,8 @@
  * Clients of the four stores, built from `StoreConfig`. Each service creates the ones it needs
  * once and closes them on shutdown.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { Client as MinioClient } from 'minio';
@@ -31,7 +33,34 @@ export function createMinio(config: StoreConfig['minio']): MinioClient {
     useSSL: config.useSSL,
     accessKey: config.accessKey,
     secretKey: config.secretKey,
+    transport: timeoutTransport(config.requestTimeoutMs ?? 30_000, config.useSSL),
   });
+}
+
+/** A MinIO request that got no byte either way for its idle time. Retryable, as any network error. */
+export class MinioRequestTimeout extends Error {
+  constructor(idleMs: number) {
+    super(`MinIO request timed out: nothing sent or received for ${idleMs} ms`);
+    this.name = 'MinioRequestTimeout';
+  }
+}
+
+/**
+ * MinIO's client sets no timeout on its requests: one whose server vanished without closing the
+ * connection (a host lost, a network partition, a frozen process) waits as long as the kernel
+ * retries, many minutes, holding the worker's job (and its lock) all along. This transport ends
+ * a request after `idleMs` without a byte either way, so the caller gets an error: the job fails
+ * the attempt and retries later on a new connection. An idle time, not a deadline: a large upload
+ * that keeps moving is never cut.
+ */
+export function timeoutTransport(idleMs: number, useSSL: boolean): Pick<typeof http, 'request'> {
+  const base = useSSL ? https : http;
+  const request = (options: http.RequestOptions, callback?: (response: http.IncomingMessage) => void): http.ClientRequest => {
+    const outgoing = base.request(options, callback);
+    outgoing.setTimeout(idleMs, () => outgoing.destroy(new MinioRequestTimeout(idleMs)));
+    return outgoing;
+  };
+  return { request: request as typeof http.request };
 }
 
 export function createElasticsearch(config: StoreConfig['elasticsearch']): ElasticsearchClient {
