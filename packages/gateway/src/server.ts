@@ -245,8 +245,8 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
           channels: alertChannels({ sentry, webhookUrl: env.ALERT_WEBHOOK_URL }),
         })
       : undefined;
-  stallWatch?.start();
   if (stallWatch) {
+    stallWatch.start();
     new Gauge({
       name: 'steadfast_stalled_seconds',
       help: 'How long the oldest waiting job of each queue (and aggregate of the record outbox) has stayed the oldest, at the last stall check: about 0 while work moves; the stall alert comes at GATEWAY_STALL_ALERT_SECONDS.',

@@ -116,6 +116,8 @@ export class StallWatch {
   private readonly states = new Map<string, HeadState>();
   private repeating: Repeating | undefined;
   private readonly now: () => number;
+  /** When the last check read the lines. */
+  private checkedAt: number | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -138,8 +140,6 @@ export class StallWatch {
     });
   }
 
-  private checkedAt: number | undefined;
-
   /** One check of every line; resolves once its alerts are raised and delivered. */
   async check(): Promise<void> {
     // Read together: one write to Redis for all of them on the auto-pipelined connection.
@@ -152,13 +152,13 @@ export class StallWatch {
       if (step.state) this.states.set(line.name, step.state);
       else this.states.delete(line.name);
       try {
-        if (step.moved) await this.moved(line, step.moved);
+        if (step.moved) await this.moved(line, step.moved, now);
       } catch (error) {
         failures.push(error as Error);
       }
       if (!step.stalled || !step.state) continue;
       try {
-        await this.stalled(line, step.stalled);
+        await this.stalled(line, step.stalled, now);
       } catch (error) {
         // Not raised (MongoDB down?): the next check, seeing the same head, tries again.
         this.states.set(line.name, { ...step.state, alerted: false });
@@ -172,8 +172,8 @@ export class StallWatch {
     return `stalled:${line.name}:${head}`;
   }
 
-  private async stalled(line: Line, stall: NonNullable<StallStep['stalled']>): Promise<void> {
-    const seconds = Math.round((this.now() - stall.since) / 1000);
+  private async stalled(line: Line, stall: NonNullable<StallStep['stalled']>, now: number): Promise<void> {
+    const seconds = Math.round((now - stall.since) / 1000);
     const base = {
       _id: this.alertId(line, stall.head),
       queue: line.name,
@@ -183,7 +183,7 @@ export class StallWatch {
           ? `no job taken for ${seconds} s while jobs wait: is a worker running, and the queue not paused?`
           : `no events relayed for ${seconds} s while aggregates wait: is the events service's relay running?`,
       failedAt: new Date(stall.since),
-      createdAt: new Date(this.now()),
+      createdAt: new Date(now),
       delivered: {},
     };
     const alert: AlertDocument =
@@ -200,9 +200,9 @@ export class StallWatch {
     await deliverAlert(this.db.alerts, this.options.channels, alert, this.options.logger);
   }
 
-  private async moved(line: Line, moved: NonNullable<StallStep['moved']>): Promise<void> {
+  private async moved(line: Line, moved: NonNullable<StallStep['moved']>, now: number): Promise<void> {
     const _id = this.alertId(line, moved.head);
-    await this.db.alerts.updateOne({ _id, resolvedAt: { $exists: false } }, { $set: { resolvedAt: new Date(this.now()) } });
+    await this.db.alerts.updateOne({ _id, resolvedAt: { $exists: false } }, { $set: { resolvedAt: new Date(now) } });
     this.options.logger.info({ alert: _id, queue: line.name }, 'moving again after a stall');
   }
 
