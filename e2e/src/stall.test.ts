@@ -1,7 +1,7 @@
 /**
  * Drill: work that stops moving is reported, though nothing fails. The workflow process is
  * frozen (SIGSTOP: alive, connected, holding its place, taking nothing), then the events
- * service; submissions go on being accepted. The gateway's stall watch must raise one alert for
+ * service, then the workflow again while it runs a job; submissions go on being accepted. The gateway's stall watch must raise one alert for
  * each (the console, the webhook, Sentry), holding no personal data, and mark it resolved once
  * the process is let go; every record then ends exactly once, its projections caught up.
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { collections, createRedis, outboxHintKey, recordIdFor, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
+import { collections, createRedis, outboxHintKey, recordIdFor, redisKey, sampleBirth, storeConfigFrom, storeEnvSchema } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
 import { expectProcessedOnce, fetchStatus, GATEWAY, gql, isolatedStores, login, MUTATIONS, storesOf } from './client.js';
 import { E2E_PORTS, eventually, startSystem } from './support.js';
@@ -62,6 +62,9 @@ interface Alert {
   queue: string;
   oldestJobId?: string;
   aggregateId?: string;
+  jobId?: string;
+  worker?: string;
+  startedAt?: string;
   waiting: number;
   resolvedAt?: string;
 }
@@ -146,4 +149,44 @@ test('drill: the events service frozen, events wait in the outbox: one outbox-st
   await eventually('the audit trail has the record', async () => (await db.auditTrail.countDocuments({ recordId: recordIdFor(submitted.draftId) })) > 0, 60_000);
   await eventually('the alert is resolved', async () => (await alertsOf('outbox-stalled'))[0]?.resolvedAt !== undefined, 15_000);
   assert.equal(webhookCalls('outbox-stalled').length, 1, 'one webhook call');
+});
+
+test('drill: the workflow frozen holding a job: one job-hung alert naming the job and the process, resolved when it runs again; each record once', { timeout: 180_000 }, async () => {
+  const redis = createRedis(storeConfigFrom(storeEnvSchema.parse({ ...process.env, ...stores })).redis);
+  const active = redisKey(stores.RECORD_QUEUE_NAME, 'active');
+  const submitted: Array<{ draftId: string; personal: string[] }> = [];
+  let held: string | undefined;
+  try {
+    // Freeze the workflow while it runs a record job: a job it holds and nobody else can take
+    // (its lock outlives the drill), as a call that never returns holds one in a live process.
+    for (let attempt = 0; attempt < 5 && !held; attempt++) {
+      submitted.push(await submit());
+      for (let i = 0; i < 400 && !held; i++) {
+        const oldest = await redis.lindex(active, -1);
+        if (oldest) {
+          assert.ok(system.signalService('workflow', 'SIGSTOP'));
+          held = (await redis.lindex(active, -1)) ?? undefined;
+          if (!held) assert.ok(system.signalService('workflow', 'SIGCONT')); // it ended just before
+        } else await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    assert.ok(held, 'the workflow was frozen while running a job');
+    await eventually('the hung job is alerted', async () => (await alertsOf('job-hung')).length > 0 && webhookCalls('job-hung').length > 0 && sentryEvents('JobHung').length > 0, 30_000);
+    const [alert, ...more] = (await alertsOf('job-hung')).filter((a) => a.queue === stores.RECORD_QUEUE_NAME);
+    assert.equal(more.length, 0, 'one alert');
+    assert.equal(alert!.jobId, held, 'the job it holds');
+    assert.match(alert!.worker ?? '', /^workflow@.+:\d+$/, 'the process running it');
+    assert.equal(alert!.worker!.split(':').pop(), String(system.pidOf('workflow')));
+    assert.ok(alert!.startedAt, 'when it started');
+    const metrics = await (await fetch(`http://127.0.0.1:${E2E_PORTS.GATEWAY_METRICS_PORT}/metrics`)).text();
+    const running = new RegExp(`steadfast_longest_running_seconds\\{queue="${stores.RECORD_QUEUE_NAME}"[^}]*\\} ([\\d.]+)`).exec(metrics);
+    assert.ok(running && Number(running[1]) >= 4, `the gauge shows it: ${running?.[0] ?? 'absent'}`);
+    assertNoPersonalData([...webhookCalls('job-hung'), ...sentryEvents('JobHung')], submitted.flatMap((s) => s.personal));
+  } finally {
+    system.signalService('workflow', 'SIGCONT');
+    redis.disconnect();
+  }
+  await expectProcessedOnce(view, submitted.map((s) => s.draftId), tokens['registrar']!, 'register', 60_000);
+  await eventually('the alert is resolved', async () => (await alertsOf('job-hung')).every((a) => a.resolvedAt !== undefined), 15_000);
+  assert.equal(webhookCalls('job-hung').length, 1, 'one webhook call');
 });

@@ -90,6 +90,13 @@ function sentryContext(alert: AlertDocument, common: { attempts: number; failedA
         extra: { aggregateId: alert.aggregateId, waiting: alert.waiting, ...common },
         fingerprint: ['outbox-stalled', alert.queue],
       };
+    case 'job-hung':
+      return {
+        name: 'JobHung',
+        tags: { queue: alert.queue },
+        extra: { jobId: alert.jobId, startedAt: alert.startedAt?.toISOString(), worker: alert.worker, running: alert.running, ...common },
+        fingerprint: ['job-hung', alert.queue],
+      };
   }
 }
 

@@ -6,6 +6,7 @@
  * be in one slot (BullMQ's guide, "Redis Cluster": a prefix in braces). On one server and on
  * Sentinel the braces are just characters of the name.
  */
+import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from './config.js';
@@ -105,4 +106,13 @@ export function closeQueueConnection(connection: ConnectionOptions): void {
 /** What every BullMQ Queue, Worker, QueueEvents of Steadfast is given: its connection and the prefix. */
 export function queueBase(connection: ConnectionOptions): { connection: ConnectionOptions; prefix: string } {
   return { connection, prefix: QUEUE_PREFIX };
+}
+
+/**
+ * What every BullMQ Worker of Steadfast is given: `queueBase` and a name, `<service>@<host>:<pid>`,
+ * which BullMQ writes on each job it takes (`processedBy`): the process to look at when a job
+ * does not end (the gateway's `job-hung` alert names it).
+ */
+export function workerBase(connection: ConnectionOptions, service: string): { connection: ConnectionOptions; prefix: string; name: string } {
+  return { ...queueBase(connection), name: `${service}@${hostname()}:${process.pid}` };
 }

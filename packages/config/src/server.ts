@@ -17,6 +17,7 @@ import {
   redisCheck,
   closeQueueConnection,
   queueBase,
+  workerBase,
   queueConnection,
   registerTokenStrategy,
   secretOf,
@@ -82,7 +83,7 @@ export async function createCountryConfig(env: Environment, logger: Logger): Pro
       throw new Error(`the workflow answered HTTP ${response.status}; retrying`);
     },
     {
-      ...queueBase(connection),
+      ...workerBase(connection, 'config'),
       concurrency: 8,
       settings: { backoffStrategy: (attempts: number) => Math.min(env.RECORD_BACKOFF_MAX_MS, env.RECORD_BACKOFF_MS * 2 ** Math.max(0, attempts - 1)) },
     },

@@ -247,15 +247,26 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
       : undefined;
   if (stallWatch) {
     stallWatch.start();
-    new Gauge({
-      name: 'steadfast_stalled_seconds',
-      help: 'How long the oldest waiting job of each queue (and aggregate of the record outbox) has stayed the oldest, at the last stall check: about 0 while work moves; the stall alert comes at GATEWAY_STALL_ALERT_SECONDS.',
-      labelNames: ['queue'],
-      registers: [registry],
-      collect() {
-        for (const { line, seconds } of stallWatch.stalledSeconds()) this.set({ queue: line }, seconds);
-      },
-    });
+    const headGauge = (name: string, of: 'waiting' | 'running', help: string) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['queue'],
+        registers: [registry],
+        collect() {
+          for (const head of stallWatch.headSeconds()) if (head.of === of) this.set({ queue: head.line }, head.seconds);
+        },
+      });
+    headGauge(
+      'steadfast_stalled_seconds',
+      'waiting',
+      'How long the oldest waiting job of each queue (and aggregate of the record outbox) has stayed the oldest, at the last stall check: about 0 while work moves; the stall alert comes at GATEWAY_STALL_ALERT_SECONDS.',
+    );
+    headGauge(
+      'steadfast_longest_running_seconds',
+      'running',
+      "How long each queue's longest-running job has been seen running, at the last stall check: about a job's time; the job-hung alert comes at GATEWAY_STALL_ALERT_SECONDS.",
+    );
   }
 
   const metricsServer = Hapi.server({ host: env.GATEWAY_METRICS_HOST, port: env.GATEWAY_METRICS_PORT });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -22,6 +23,7 @@ import {
   storeConfigFrom,
   storeEnvSchema,
   webhookChannel,
+  workerBase,
   type AlertDocument,
   type Collections,
   type Redis,
@@ -105,7 +107,10 @@ test('a queue nobody takes jobs from raises one alert for all gateways, delivere
   assert.equal(alert.oldestJobId, 'first', 'the oldest waiting job');
   assert.equal(alert.waiting, 3);
   assert.ok(alert.delivered.webhook, 'delivery recorded');
-  assert.deepEqual(gateways[0]!.stalledSeconds().find((l) => l.line === queue.name), { line: queue.name, seconds: STALL / 1000 });
+  assert.deepEqual(
+    gateways[0]!.headSeconds().find((l) => l.line === queue.name && l.of === 'waiting'),
+    { line: queue.name, of: 'waiting', seconds: STALL / 1000 },
+  );
   const mine = posts.filter((p) => p.body.alert._id === alert._id);
   assert.equal(mine.length, 1, 'delivered once');
   assert.equal(mine[0]?.key, alert._id);
@@ -136,6 +141,7 @@ test('a backlog that a worker is working through is no stall, however long it la
   );
   const gateway = watcher([queue.name]);
   const before = (await alertsOf('queue-stalled')).length;
+  const hungBefore = (await alertsOf('job-hung')).length;
   void worker.run();
   try {
     // Ten minutes between checks by the watch's clock; a job or two taken between them in fact.
@@ -145,7 +151,79 @@ test('a backlog that a worker is working through is no stall, however long it la
       await sleep(100);
     }
     assert.equal((await alertsOf('queue-stalled')).length, before, 'no alert while jobs are taken');
+    assert.equal((await alertsOf('job-hung')).length, hungBefore, 'no job runs for long');
   } finally {
+    await worker.close();
+  }
+});
+
+test('a job that never ends, while other slots keep the queue moving, raises one job-hung alert naming it, its worker and its start; resolved when it ends', async () => {
+  const queue = newQueue('hung');
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // Two jobs hang (a call that never returns) in a live worker, which keeps renewing their
+  // locks; its third slot takes every other job.
+  const worker = new Worker(queue.name, async (job) => (job.id === 'stuck' || job.id === 'later' ? released : undefined), {
+    ...workerBase(redisOptions(config.redis), 'test-service'),
+    concurrency: 3,
+  });
+  const settled = async (what: string, done: () => Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await done()); i++) await sleep(25);
+    assert.ok(await done(), what);
+  };
+  try {
+    const startedFrom = Date.now();
+    await queue.add('record', {}, { jobId: 'stuck' });
+    await settled('the first job runs', async () => (await queue.getActiveCount()) === 1);
+    await sleep(20);
+    await queue.add('record', {}, { jobId: 'later' });
+    await settled('the second runs', async () => (await queue.getActiveCount()) === 2);
+    const gateways = [watcher([queue.name]), watcher([queue.name])];
+    const checkAll = () => Promise.all(gateways.map((g) => g.check()));
+    await checkAll();
+    for (let round = 0; round < 3; round++) {
+      await queue.add('record', {}, { jobId: `quick-${round}` });
+      await settled('quick jobs go through the free slot', async () => (await queue.getCompletedCount()) === round + 1);
+      clock += STALL / 3 - 1;
+      await checkAll();
+    }
+    assert.deepEqual(await alertsOf('job-hung'), [], 'not before the stall time');
+    clock += 3;
+    await checkAll();
+    await checkAll();
+    const [alert, ...more] = await alertsOf('job-hung');
+    assert.equal(more.length, 0, 'one alert, for the job running longest, however many gateways see it');
+    assert.ok(alert && alert.kind === 'job-hung');
+    assert.equal(alert.queue, queue.name);
+    assert.equal(alert.jobId, 'stuck', 'the job taken first');
+    assert.equal(alert.worker, `test-service@${hostname()}:${process.pid}`, 'the worker running it');
+    assert.ok(alert.startedAt && alert.startedAt.getTime() >= startedFrom && alert.startedAt.getTime() <= Date.now(), 'when it started');
+    assert.equal(alert.running, 2);
+    assert.equal(alert._id, `hung:${queue.name}:stuck:${alert.startedAt.getTime()}`);
+    assert.ok(alert.delivered.webhook);
+    const mine = posts.filter((p) => p.body.alert._id === alert._id);
+    assert.equal(mine.length, 1, 'delivered once');
+    assert.match((mine[0]?.body as unknown as { text: string }).text, /job stuck of .* has run since .* \(2 running\): job still running after 300 s in test-service@/);
+    assert.deepEqual(
+      (await alertsOf('queue-stalled')).filter((a) => a.queue === queue.name),
+      [],
+      'the queue itself moved',
+    );
+    assert.deepEqual(
+      gateways[0]!.headSeconds().find((l) => l.line === queue.name && l.of === 'running'),
+      { line: queue.name, of: 'running', seconds: STALL / 1000 },
+    );
+
+    release();
+    await settled('both end', async () => (await queue.getActiveCount()) === 0);
+    clock += 30_000;
+    await checkAll();
+    const [resolved] = await alertsOf('job-hung');
+    assert.ok(resolved && 'resolvedAt' in resolved && resolved.resolvedAt instanceof Date, 'resolved once it ended');
+    assert.equal(resolved.resolvedAt.getTime(), clock);
+    assert.equal((await alertsOf('job-hung')).length, 1, 'the second hung job ended with it: no alert of its own');
+  } finally {
+    release();
     await worker.close();
   }
 });

@@ -136,6 +136,11 @@ export class System {
     return { ...how, ms: Date.now() - started, forced };
   }
 
+  /** The process id of a running service, or undefined. */
+  pidOf(name: string): number | undefined {
+    return this.running.get(name)?.child.pid;
+  }
+
   /** Sends a signal that does not end the process (SIGSTOP, SIGCONT: a drill's pause); false if not running. */
   signalService(name: string, signal: 'SIGSTOP' | 'SIGCONT'): boolean {
     const service = this.running.get(name);

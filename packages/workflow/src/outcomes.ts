@@ -13,6 +13,7 @@
 import {
   isDuplicateKey,
   queueBase,
+  workerBase,
   type Redis,
   type Collections,
   type Logger,
@@ -221,7 +222,7 @@ export class Outcomes {
 
   start(): void {
     this.worker = new Worker<{ recordId: string }>(this.queueName, (job) => this.runFollowUps(job.data.recordId), {
-      ...queueBase(this.connection),
+      ...workerBase(this.connection, 'workflow'),
       concurrency: 4,
     });
     this.worker.on('error', (error) => this.deps.logger.warn({ err: error.message }, 'outcome worker error'));

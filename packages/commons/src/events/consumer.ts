@@ -20,7 +20,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { errorLine } from '../alerts.js';
-import { queueBase } from '../redis-connection.js';
+import { workerBase } from '../redis-connection.js';
 import type { Counter, Histogram } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { batchVerdict, eventsOfJob, type BatchVerdict, type EventOutcome } from './batch.js';
@@ -238,7 +238,7 @@ export function startEventConsumers(
   const lockDuration = options.lockDurationMs ?? 10_000;
   const workers = eventQueueNames(config).map((name) => {
     const worker = new Worker<EventJobData>(name, process, {
-      ...queueBase(options.connection),
+      ...workerBase(options.connection, 'events'),
       concurrency: 1,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),

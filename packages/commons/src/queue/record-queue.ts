@@ -3,7 +3,7 @@
  * the workflow. Both take their Redis connection from config (see `queueConnection`).
  */
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { queueBase } from '../redis-connection.js';
+import { queueBase, workerBase } from '../redis-connection.js';
 import type { Logger } from '../logger.js';
 import type { DraftJobKeys } from './drafts.js';
 import { RECORD_QUEUE, type Operation, type RecordJobData, type RecordJobResult } from './record-jobs.js';
@@ -102,7 +102,7 @@ export function registerRecordWorker(
     options.queueName ?? RECORD_QUEUE,
     process,
     {
-      ...queueBase(options.connection),
+      ...workerBase(options.connection, 'workflow'),
       concurrency: options.concurrency ?? 8,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),

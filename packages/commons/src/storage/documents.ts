@@ -278,7 +278,27 @@ export interface OutboxStalledAlert extends AlertBase {
   resolvedAt?: Date;
 }
 
-export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert | NotificationUnknownAlert | QueueStalledAlert | OutboxStalledAlert;
+/**
+ * A job that has been running for longer than the watch allows: the oldest job of a queue's
+ * active list stayed the same. Its worker lives and keeps the lock (a frozen or dead one's lock
+ * lapses and BullMQ takes the job back, if another worker runs), so nothing fails: a call that
+ * never returns holds the job, and the record stays `RecordProcessing`. `_id` names the queue,
+ * the job and when it started (`hung:<queue>:<jobId>:<processedOn>`): one alert per run.
+ */
+export interface JobHungAlert extends AlertBase {
+  kind: 'job-hung';
+  /** The job (a record job's id is its draftId). */
+  jobId: string;
+  /** When the worker took it (BullMQ's `processedOn`), when Redis still held it. */
+  startedAt?: Date;
+  /** The worker running it (BullMQ's `processedBy`: `<service>@<host>:<pid>`), when it was named. */
+  worker?: string;
+  /** Jobs of the queue running when it was raised. */
+  running: number;
+  resolvedAt?: Date;
+}
+
+export type AlertDocument = JobExhaustedAlert | EventDeadLetteredAlert | NotificationUnknownAlert | QueueStalledAlert | OutboxStalledAlert | JobHungAlert;
 
 /** One line naming what failed, for logs, webhooks and Sentry. */
 export function alertSummary(alert: AlertDocument): string {
@@ -293,6 +313,8 @@ export function alertSummary(alert: AlertDocument): string {
       return `nothing taken from ${alert.queue} since ${alert.failedAt.toISOString()} (${alert.waiting} waiting, the oldest ${alert.oldestJobId}): ${alert.error}`;
     case 'outbox-stalled':
       return `nothing relayed from ${alert.queue} since ${alert.failedAt.toISOString()} (${alert.waiting} aggregates waiting, the oldest ${alert.aggregateId}): ${alert.error}`;
+    case 'job-hung':
+      return `job ${alert.jobId} of ${alert.queue} has run since ${(alert.startedAt ?? alert.failedAt).toISOString()} (${alert.running} running): ${alert.error}`;
   }
 }
 

@@ -43,3 +43,9 @@ test('a stalled queue links to its oldest waiting job; a stalled outbox (a Mongo
   assert.deepEqual(jobOf(outbox), { queue: 'outbox steadfast.records', jobId: 'r1' });
   assert.equal(jobLink(outbox), undefined);
 });
+
+test('a hung job links to that job, not to the one its alert id would suggest', () => {
+  const hung: AlertDocument = { ...base, _id: 'hung:record:d7:1700000000000', kind: 'job-hung', queue: 'record', jobId: 'd7', worker: 'workflow@h:1', running: 2 };
+  assert.deepEqual(jobOf(hung), { queue: 'record', jobId: 'd7' });
+  assert.equal(jobLink(hung), '/admin/queues/queue/record/d7');
+});

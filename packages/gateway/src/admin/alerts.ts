@@ -1,7 +1,7 @@
 /**
  * `/admin/alerts`: the alerts raised for jobs that failed for good (exhausted record jobs,
  * dead-lettered events, notifications that may not have been sent) and for work that stopped
- * moving (a queue nobody takes jobs from, an outbox nobody relays), newest first, as a page
+ * moving (a queue nobody takes jobs from, an outbox nobody relays, a job that never ends), newest first, as a page
  * (JSON when asked with `Accept: application/json`), each linking to its job in the board, with
  * the count of open (unacknowledged) alerts on top. `POST /admin/alerts/{id}/acknowledge` marks
  * one as seen. Alerts hold ids, counts and an error's first line, never a record's content: the
@@ -27,6 +27,7 @@ export function jobOf(alert: AlertDocument): { queue: string; jobId?: string } {
   if (alert.kind === 'notification-unknown') return { queue: alert.queue, jobId: alert.jobId ?? alert.notificationId };
   if (alert.kind === 'queue-stalled') return { queue: alert.queue, jobId: alert.oldestJobId };
   if (alert.kind === 'outbox-stalled') return { queue: alert.queue, jobId: alert.aggregateId };
+  if (alert.kind === 'job-hung') return { queue: alert.queue, jobId: alert.jobId };
   // `<queue>:<jobId>:<failedAt ms>` (alertIdOf)
   const prefix = `${alert.queue}:`;
   const end = alert._id.lastIndexOf(':');
@@ -47,6 +48,7 @@ const KIND_NAMES: Record<AlertDocument['kind'], string> = {
   'notification-unknown': 'notification may not have been sent',
   'queue-stalled': 'queue not moving',
   'outbox-stalled': 'events not relayed',
+  'job-hung': 'job not ending',
 };
 
 export interface OpenCounts {
@@ -64,7 +66,7 @@ function alertsPage(alerts: ConsoleAlert[], open: OpenCounts, admin: { name: str
     const link = jobLink(alert);
     const where = html`${queue}${jobId ? html`<br><code>${jobId}</code>` : ''}`;
     const resolvedAt = 'resolvedAt' in alert ? alert.resolvedAt : undefined;
-    const moving = resolvedAt ? html`<br><small>moving again since ${resolvedAt.toISOString()}</small>` : '';
+    const moving = resolvedAt ? html`<br><small>${alert.kind === 'job-hung' ? 'ended at' : 'moving again since'} ${resolvedAt.toISOString()}</small>` : '';
     const state = alert.acknowledged
       ? html`acknowledged by ${alert.acknowledged.username}<br><small>${alert.acknowledged.at.toISOString()}</small>`
       : html`<form method="post" action="/admin/alerts/${encodeURIComponent(alert._id)}/acknowledge"><button type="submit">Acknowledge</button></form>`;

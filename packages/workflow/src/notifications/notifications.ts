@@ -23,6 +23,7 @@ import {
   isDuplicateKey,
   itemOk,
   queueBase,
+  workerBase,
   type AlertDocument,
   type AnyBulkWriteOperation,
   type BatchOptions,
@@ -313,7 +314,7 @@ export class Notifications {
   }
 
   start(concurrency = 4): void {
-    this.worker = new Worker(this.queueName, async (job) => this.process(job), { ...queueBase(this.connection), concurrency });
+    this.worker = new Worker(this.queueName, async (job) => this.process(job), { ...workerBase(this.connection, 'workflow'), concurrency });
     this.worker.on('error', (error) => this.logger.warn({ err: error.message }, 'notification worker error'));
   }
 
