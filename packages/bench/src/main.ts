@@ -385,6 +385,11 @@ async function main(): Promise<void> {
     log(`offline burst: ${settings.burst} drafts from ${settings.offices} offices at once`);
     const view = await openDirectStores(configOf(names));
     const before = await storeCounts(view, names);
+    // Where the burst's time goes: every process's CPU from the first draft sent until the queue
+    // drained (the workflow was restarted above: its pid is read again).
+    const burstPids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
+    const burstCpuBefore = await cpuSnapshot(burstPids);
+    const burstCpuStartedMs = performance.now();
     const burst = await offlineBurst(steadfast.gatewayUrl, {
       drafts: settings.burst,
       offices: settings.offices,
@@ -393,6 +398,8 @@ async function main(): Promise<void> {
       waitSeconds: settings.burstWaitSeconds,
     });
     await drain(queue);
+    const burstCpuPerDraft = cpuPerRecordOf(burstCpuBefore, await cpuSnapshot(burstPids), burst.drafts);
+    const burstCpuMsPerS = (cpuTotal(burstCpuPerDraft, []) * burst.drafts) / ((performance.now() - burstCpuStartedMs) / 1000);
     const after = await storeCounts(view, names);
     const { drafts } = collections(view.mongo.db(configOf(names).mongo.dbName));
     const decidedAt: Date[] = [];
@@ -483,6 +490,7 @@ async function main(): Promise<void> {
       `  the stores decided the last draft at ${burstDecidedS === undefined ? 'n/a (not every draft decided)' : `${fmt(burstDecidedS)} s`}; the rest is the clients learning it (status queries at most every ${fmt(burst.minStatusIntervalMs / 1000, 0)} s per office)`,
       `  status requests per record ${fmt(burst.statusRequestsPerRecord, 3)} (${burst.statusRequests} requests, ${burst.statusFailures} failed or unanswered${burst.statusFailures > 0 ? ` [${Object.entries(burst.statusFailureKinds).map(([k, n]) => `${k} ${n}`).join(', ')}]` : ''}, ${burst.heldStatusRequests} held, ${fmt(burst.draftsPerStatusRequest)} drafts each; minStatusIntervalMs ${burst.minStatusIntervalMs}, waitSeconds ${burst.waitSeconds})`,
       `  submit p50 ${fmt(burst.submitMs.p50)} ms p99 ${fmt(burst.submitMs.p99)} ms; status requests p50 ${fmt(burst.statusMs.p50)} ms p99 ${fmt(burst.statusMs.p99)} ms (time to answer includes the wait)`,
+      `  CPU ms per draft            ${Object.entries(burstCpuPerDraft).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all but bench ${fmt(cpuTotal(burstCpuPerDraft), 2)} (all ${fmt(burstCpuMsPerS, 0)} CPU ms/s on average until the queue drained)`,
       `  stores: records +${burstChecks.records}, audit +${burstChecks.audit}, search +${burstChecks.searchDocuments}, attachments +${burstChecks.attachments}; ` +
         `duplicate records ${burstChecks.duplicateRecords}, duplicate audit ${burstChecks.duplicateAuditEntries}  ${burstOk ? 'PASS' : 'FAIL'}`,
       '',
@@ -494,7 +502,12 @@ async function main(): Promise<void> {
     const dir = join(REPO_ROOT, '.data', 'bench');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `bench-${started.toISOString().replace(/:/g, '-')}.json`);
-    const burstSummary: Partial<typeof burst> & { decidedS?: number } = { ...burst, decidedS: burstDecidedS };
+    const burstSummary: Partial<typeof burst> & { decidedS?: number; cpuMsPerDraft?: Record<string, number>; cpuMsPerS?: number } = {
+      ...burst,
+      decidedS: burstDecidedS,
+      cpuMsPerDraft: burstCpuPerDraft,
+      cpuMsPerS: burstCpuMsPerS,
+    };
     delete burstSummary.draftIds;
     writeFileSync(
       file,
