@@ -61,6 +61,8 @@ export interface BurstResult {
   allProcessedS: number;
   /** Wall-clock time of the first submission (ms since the epoch), to compare with the stores' timestamps. */
   startedAtMs: number;
+  /** Seconds from the start until each draft was first held as queued by its client (the gateway accepted it), in no order. */
+  acceptedS: number[];
   draftIds: string[];
 }
 
@@ -171,8 +173,10 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
     };
   };
 
+  const acceptedS = new Map<string, number>();
   const onEvent = (event: ClientEvent) => {
     if (event.type === 'retry') retries++;
+    if (event.type === 'stored' && event.to === 'queued' && !acceptedS.has(event.draftId)) acceptedS.set(event.draftId, (performance.now() - started) / 1000);
   };
 
   const started = performance.now();
@@ -231,8 +235,23 @@ export async function offlineBurst(gatewayUrl: string, options: BurstOptions): P
     statusMs: summarize(statusMs),
     allProcessedS,
     startedAtMs,
+    acceptedS: [...acceptedS.values()],
     draftIds,
   };
+}
+
+/** When the share of drafts reached 50%, 90% and 100%, in seconds from the start (undefined: never). */
+export interface Progress {
+  half?: number;
+  most?: number;
+  all?: number;
+}
+
+/** `Progress` of `seconds` (one per draft that got there) out of `drafts`. */
+export function progressOf(seconds: readonly number[], drafts: number): Progress {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const at = (share: number) => sorted[Math.ceil(share * drafts) - 1];
+  return { half: at(0.5), most: at(0.9), all: at(1) };
 }
 
 /**

@@ -32,7 +32,7 @@ import {
 import { queueBaseline, storesBaseline, type QueueBaseline, type StoresBaseline } from './baselines.js';
 import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
-import { lastDecisionS, offlineBurst } from './burst.js';
+import { lastDecisionS, offlineBurst, progressOf, type Progress } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
 import { cpuSnapshot, pidListeningOn, waitUntilQuiet } from './proc.js';
 import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
@@ -407,6 +407,10 @@ async function main(): Promise<void> {
       for (const d of await drafts.find({ _id: { $in: ids } }, { projection: { decidedAt: 1 } }).toArray()) decidedAt.push(d.decidedAt);
     }
     const burstDecidedS = lastDecisionS(burst.startedAtMs, decidedAt, burst.drafts);
+    // Is the gateway's intake or the processing behind the stores' time?
+    const burstAccepted = progressOf(burst.acceptedS, burst.drafts);
+    const burstDecided = progressOf(decidedAt.map((at) => (at.getTime() - burst.startedAtMs) / 1000), burst.drafts);
+    const progressLine = (p: Progress) => (['half', 'most', 'all'] as const).map((k) => `${{ half: '50%', most: '90%', all: 'all' }[k]} ${p[k] === undefined ? 'n/a' : `${fmt(p[k], 1)} s`}`).join(', ');
     const burstChecks = {
       records: after.records - before.records,
       audit: after.audit - before.audit,
@@ -488,6 +492,7 @@ async function main(): Promise<void> {
       `offline burst through @steadfast/client: ${burst.drafts} drafts, ${burst.offices} offices (one client each), ${burst.resubmitted} resubmitted (answer lost, same draftId sent again)`,
       `  all processed in ${fmt(burst.allProcessedS)} s: ${burst.processed}/${burst.drafts}${Object.keys(burst.notProcessed).length ? ` (not processed: ${JSON.stringify(burst.notProcessed)})` : ''}; ${burst.submitRequests} write requests, ${burst.retries} client retries`,
       `  the stores decided the last draft at ${burstDecidedS === undefined ? 'n/a (not every draft decided)' : `${fmt(burstDecidedS)} s`}; the rest is the clients learning it (status queries at most every ${fmt(burst.minStatusIntervalMs / 1000, 0)} s per office)`,
+      `  accepted (the clients hold them queued): ${progressLine(burstAccepted)}; decided (the stores' decidedAt): ${progressLine(burstDecided)}`,
       `  status requests per record ${fmt(burst.statusRequestsPerRecord, 3)} (${burst.statusRequests} requests, ${burst.statusFailures} failed or unanswered${burst.statusFailures > 0 ? ` [${Object.entries(burst.statusFailureKinds).map(([k, n]) => `${k} ${n}`).join(', ')}]` : ''}, ${burst.heldStatusRequests} held, ${fmt(burst.draftsPerStatusRequest)} drafts each; minStatusIntervalMs ${burst.minStatusIntervalMs}, waitSeconds ${burst.waitSeconds})`,
       `  submit p50 ${fmt(burst.submitMs.p50)} ms p99 ${fmt(burst.submitMs.p99)} ms; status requests p50 ${fmt(burst.statusMs.p50)} ms p99 ${fmt(burst.statusMs.p99)} ms (time to answer includes the wait)`,
       `  CPU ms per draft            ${Object.entries(burstCpuPerDraft).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; all but bench ${fmt(cpuTotal(burstCpuPerDraft), 2)} (all ${fmt(burstCpuMsPerS, 0)} CPU ms/s on average until the queue drained)`,
@@ -509,6 +514,8 @@ async function main(): Promise<void> {
       cpuMsPerS: burstCpuMsPerS,
     };
     delete burstSummary.draftIds;
+    delete burstSummary.acceptedS;
+    Object.assign(burstSummary, { accepted: burstAccepted, decided: burstDecided });
     writeFileSync(
       file,
       `${JSON.stringify(
