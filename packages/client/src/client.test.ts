@@ -28,6 +28,10 @@ class ScriptedGateway {
   validToken = 'token-1';
   /** RecordProcessing carries a new lastError on every read (a failing step): each read changes the draft. */
   newErrorEachRead = false;
+  /** How long a write takes to answer (a slow line, a gateway busy with a burst). */
+  writeMs = 2;
+  /** When each write was answered. */
+  readonly answeredWrites: number[] = [];
 
   readonly fetch: typeof fetch = async (_input, init) => {
     const request = JSON.parse(init?.body as string) as { query: string; variables: Record<string, unknown> };
@@ -37,7 +41,9 @@ class ScriptedGateway {
     this.inFlight += 1;
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      const write = op !== 'fetchRecordStatuses' && op !== 'fetchRecordStatus';
+      await new Promise((resolve) => setTimeout(resolve, write ? this.writeMs : 2));
+      if (write) this.answeredWrites.push(Date.now());
       const override = this.overrides.shift();
       if (override === 'network') throw new TypeError('fetch failed');
       if (override) return json(override.status, override.body ?? {}, override.headers);
@@ -219,6 +225,31 @@ describe('SteadfastClient', { timeout: 30_000 }, () => {
     const reads = gateway.calls.filter((c) => c.op === 'fetchRecordStatuses').map((c) => c.at);
     assert.equal(reads.length, 4);
     for (let i = 1; i < reads.length; i++) assert.ok(reads[i]! - reads[i - 1]! >= 395, `${reads[i]! - reads[i - 1]!} ms apart`);
+  });
+
+  test('drafts already accepted are followed while the rest are still being sent, at the pace minStatusIntervalMs allows', async () => {
+    const { gateway, store } = setup();
+    gateway.writeMs = 250;
+    const events: ClientEvent[] = [];
+    const client = new SteadfastClient({
+      url: 'http://gateway.test',
+      token: () => 'token-1',
+      store,
+      fetch: gateway.fetch,
+      waitSeconds: 0,
+      minStatusIntervalMs: 1_500,
+      maxConcurrentRequests: 2,
+      onEvent: (e) => events.push(e),
+    });
+    for (let i = 0; i < 16; i++) await client.submit('createBirthRegistration', birth(undefined, `S${i}`));
+    const started = Date.now();
+    assert.equal((await client.sync({ timeoutMs: 15_000 })).processed, 16);
+    const lastWrite = Math.max(...gateway.answeredWrites);
+    const reads = gateway.calls.filter((c) => c.op === 'fetchRecordStatuses').map((c) => c.at);
+    assert.ok(lastWrite - started >= 1_900, `the sends took a while (${lastWrite - started} ms)`);
+    assert.ok(reads[0]! < lastWrite, 'the first status query went out before the last write was answered');
+    // Paced from when the client asks; one may then wait up to a write's time for a free slot.
+    for (let i = 1; i < reads.length; i++) assert.ok(reads[i]! - reads[i - 1]! >= 1_500 - 260, `status queries ${reads[i]! - reads[i - 1]!} ms apart`);
   });
 
   test('a refused payload ends rejected with the server message, kept', async () => {

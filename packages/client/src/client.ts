@@ -16,7 +16,7 @@ import {
   type StoredDraft,
 } from './drafts.js';
 import { preparePayload, samePayload } from './payloads.js';
-import { Backoff, Limiter, sleep, TokenCache } from './pacing.js';
+import { Backoff, Limiter, sleep, sleepUntil, TokenCache } from './pacing.js';
 import {
   mutationDocument,
   post,
@@ -99,6 +99,8 @@ const STATUS_BATCH = 100;
 const BATCH_RECHECK_MS = 10 * 60_000;
 /** A round of sync that changed nothing lasts at least this long: never a tight loop. */
 const MIN_IDLE_ROUND_MS = 1_000;
+/** While drafts are being sent, how often the client looks for one already queued to follow. */
+const QUEUED_POLL_MS = 250;
 
 export class SteadfastClient {
   private readonly store: DraftStore;
@@ -208,7 +210,7 @@ export class SteadfastClient {
           continue;
         }
         const due = open.filter((d) => d.state === 'pending' && (this.lostAcks.get(d.draftId)?.until ?? 0) <= roundStarted);
-        await Promise.all(due.map((d) => this.send(d.draftId, deadline)));
+        await this.sendAndFollow(due.map((d) => d.draftId), deadline);
         const queued = [...working.values()].filter((d) => d.state === 'queued');
         if (queued.length > 0) {
           const early = this.lastFollowAt + this.minStatusIntervalMs - Date.now();
@@ -236,6 +238,34 @@ export class SteadfastClient {
       this.emit({ type: 'stored', draftId: next.draftId, from: before.state, to: next.state, cause, purged: before.payload !== undefined && next.payload === undefined });
     }
     return next;
+  }
+
+  /**
+   * Sends these drafts and, while they go out, follows the drafts already queued, at the pace
+   * `minStatusIntervalMs` allows (and no more than once a second): the news of the first drafts
+   * of a long upload, or of a gateway slow to accept a burst, does not wait for the last one to
+   * be accepted. The round's own follow comes after, at the same pace.
+   */
+  private async sendAndFollow(draftIds: string[], deadline: number): Promise<void> {
+    let sending = true;
+    const sent = Promise.all(draftIds.map((id) => this.send(id, deadline))).finally(() => {
+      sending = false;
+    });
+    const spacing = Math.max(this.minStatusIntervalMs, MIN_IDLE_ROUND_MS);
+    let lastHere = Number.NEGATIVE_INFINITY;
+    const follow = async () => {
+      while (sending && Date.now() < deadline) {
+        const queued = [...(this.working?.values() ?? [])].filter((d) => d.state === 'queued').map((d) => d.draftId);
+        const early = Math.max(this.lastFollowAt + this.minStatusIntervalMs, lastHere + spacing) - Date.now();
+        if (queued.length === 0 || early > 0) {
+          await sleepUntil(Math.min(queued.length === 0 ? QUEUED_POLL_MS : early, deadline - Date.now()), sent);
+          continue;
+        }
+        this.lastFollowAt = lastHere = Date.now();
+        await this.follow(queued, deadline);
+      }
+    };
+    await Promise.all([sent, follow()]);
   }
 
   /** Sends one pending draft until the gateway answers something other than "try again", or the deadline. */
@@ -328,7 +358,7 @@ export class SteadfastClient {
     const answer = await this.request<StatusesAnswer>(async (token) => {
       const reply: Reply = await post({ url: this.url, query, variables, token, timeoutMs: (waitSeconds + 15) * 1_000, fetch: this.fetch });
       return statusesAnswerOf(reply, field, draftIds);
-    });
+    }, true);
     return answer?.kind === 'transient' ? undefined : answer;
   }
 
@@ -337,8 +367,10 @@ export class SteadfastClient {
    * replaced and the request sent again at once, once. A failure (a token provider that failed
    * included) closes the backoff before the slot is given up, so nothing slips out meanwhile.
    * Undefined when the backoff did not admit it (closed, or another request is probing).
+   * A status query goes `first`: ahead of the writes waiting for a slot (one query asks about up
+   * to a hundred drafts; behind a long upload queue it would learn nothing until the last one).
    */
-  private async request<A extends { kind: string }>(send: (token: string) => Promise<A>): Promise<A | TransientAnswer | undefined> {
+  private async request<A extends { kind: string }>(send: (token: string) => Promise<A>, first = false): Promise<A | TransientAnswer | undefined> {
     return this.limiter.run(async () => {
       const admitted = this.backoff.admit();
       if (!admitted) return undefined;
@@ -367,7 +399,7 @@ export class SteadfastClient {
       }
       this.backoff.succeed();
       return answer;
-    });
+    }, first);
   }
 
   private emit(event: ClientEvent): void {

@@ -5,7 +5,7 @@
  */
 import { retryDelay, type RetryPolicy } from './backoff.js';
 
-/** At most `max` tasks at once; the rest wait their turn in order. */
+/** At most `max` tasks at once; the rest wait their turn in order, those asked `first` ahead of the others. */
 export class Limiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -14,8 +14,8 @@ export class Limiter {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxConcurrentRequests must be a positive integer, got ${String(max).slice(0, 20)}`);
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  async run<T>(task: () => Promise<T>, first = false): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => (first ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
     else this.active += 1;
     try {
       return await task();
@@ -136,4 +136,16 @@ export class TokenCache {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** Waits `ms`, or less if `until` settles first; its timer never outlives it (a process can exit). */
+export function sleepUntil(ms: number, until: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    until.then(done, done);
+  });
 }
