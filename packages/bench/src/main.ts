@@ -354,7 +354,8 @@ async function main(): Promise<void> {
       queueName: `${names.RECORD_QUEUE_NAME}-floor`,
       ratePerS: halfRate,
       durationMs: settings.halfRateMs,
-      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? 32),
+      // The workflow's own default (its environment.ts) unless set for the run.
+      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? 128),
       scriptNames,
     });
     log(`  ${fmt(floor.roundTripsPerJob, 2)} round trips, ${fmt(floor.executedCommandsPerJob, 1)} commands executed per job (idle system ${fmt(floor.idleCommandsPerS, 1)} commands/s)`);
