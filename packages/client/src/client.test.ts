@@ -252,6 +252,15 @@ describe('SteadfastClient', { timeout: 30_000 }, () => {
     for (let i = 1; i < reads.length; i++) assert.ok(reads[i]! - reads[i - 1]! >= 1_500 - 260, `status queries ${reads[i]! - reads[i - 1]!} ms apart`);
   });
 
+  test('a round with nothing to send asks once: an unchanged draft is read about once a second, not twice', async () => {
+    const { gateway, client } = setup();
+    gateway.readsToProcess = 1_000;
+    await client.submit('createBirthRegistration', birth());
+    assert.equal((await client.sync({ timeoutMs: 4_000 })).processed, 0, 'still processing');
+    const reads = gateway.count('fetchRecordStatuses');
+    assert.ok(reads >= 3 && reads <= 6, `${reads} status queries in 4 s`);
+  });
+
   test('a refused payload ends rejected with the server message, kept', async () => {
     const { gateway, client } = setup();
     const draftId = await client.submit('createBirthRegistration', birth());

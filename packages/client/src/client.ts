@@ -247,6 +247,8 @@ export class SteadfastClient {
    * be accepted. The round's own follow comes after, at the same pace.
    */
   private async sendAndFollow(draftIds: string[], deadline: number): Promise<void> {
+    // Nothing to send: the round's own follow is the only one (else two per round).
+    if (draftIds.length === 0) return;
     let sending = true;
     const sent = Promise.all(draftIds.map((id) => this.send(id, deadline))).finally(() => {
       sending = false;
