@@ -211,12 +211,12 @@ export class SteadfastClient {
         }
         const due = open.filter((d) => d.state === 'pending' && (this.lostAcks.get(d.draftId)?.until ?? 0) <= roundStarted);
         await this.sendAndFollow(due.map((d) => d.draftId), deadline);
-        const queued = [...working.values()].filter((d) => d.state === 'queued');
+        const queued = this.queuedIds();
         if (queued.length > 0) {
           const early = this.lastFollowAt + this.minStatusIntervalMs - Date.now();
           if (early > 0) await sleep(Math.min(early, deadline - Date.now()));
           this.lastFollowAt = Date.now();
-          await this.follow(queued.map((d) => d.draftId), deadline);
+          await this.follow(queued, deadline);
         }
         if (this.writes === writesBefore) await sleep(Math.min(MIN_IDLE_ROUND_MS - (Date.now() - roundStarted), deadline - Date.now()));
       }
@@ -257,7 +257,7 @@ export class SteadfastClient {
     let lastHere = Number.NEGATIVE_INFINITY;
     const follow = async () => {
       while (sending && Date.now() < deadline) {
-        const queued = [...(this.working?.values() ?? [])].filter((d) => d.state === 'queued').map((d) => d.draftId);
+        const queued = this.queuedIds();
         const early = Math.max(this.lastFollowAt + this.minStatusIntervalMs, lastHere + spacing) - Date.now();
         if (queued.length === 0 || early > 0) {
           await sleepUntil(Math.min(queued.length === 0 ? QUEUED_POLL_MS : early, deadline - Date.now()), sent);
@@ -268,6 +268,11 @@ export class SteadfastClient {
       }
     };
     await Promise.all([sent, follow()]);
+  }
+
+  /** The running sync's drafts the gateway has and that are not decided yet. */
+  private queuedIds(): string[] {
+    return [...(this.working?.values() ?? [])].filter((d) => d.state === 'queued').map((d) => d.draftId);
   }
 
   /** Sends one pending draft until the gateway answers something other than "try again", or the deadline. */

@@ -85,18 +85,16 @@ interface Line {
 
 const queueKeys = new QueueKeys(QUEUE_PREFIX);
 
+/** A BullMQ list's oldest entry and length: jobs are pushed on the left, so the oldest is at -1. */
+async function listTail(redis: Redis, key: string): Promise<HeadSample> {
+  const [head, length] = await Promise.all([redis.lindex(key, -1), redis.llen(key)]);
+  return { head: head ?? undefined, waiting: length };
+}
+
 function queueLine(queueName: string): Line {
   const wait = queueKeys.toKey(queueName, 'wait');
-  return {
-    kind: 'queue-stalled',
-    name: queueName,
-    label: queueName,
-    // New jobs are pushed on the left and taken from the right: the oldest is at -1.
-    async read(redis) {
-      const [head, waiting] = await Promise.all([redis.lindex(wait, -1), redis.llen(wait)]);
-      return { head: head ?? undefined, waiting };
-    },
-  };
+  // New jobs are pushed on the left and taken from the right.
+  return { kind: 'queue-stalled', name: queueName, label: queueName, read: (redis) => listTail(redis, wait) };
 }
 
 /**
@@ -106,15 +104,7 @@ function queueLine(queueName: string): Line {
  */
 function activeLine(queueName: string): Line {
   const active = queueKeys.toKey(queueName, 'active');
-  return {
-    kind: 'job-hung',
-    name: queueName,
-    label: `${queueName} active`,
-    async read(redis) {
-      const [head, running] = await Promise.all([redis.lindex(active, -1), redis.llen(active)]);
-      return { head: head ?? undefined, waiting: running };
-    },
-  };
+  return { kind: 'job-hung', name: queueName, label: `${queueName} active`, read: (redis) => listTail(redis, active) };
 }
 
 function outboxLine(collection: Collections['records']): Line {
