@@ -1,10 +1,10 @@
 /**
  * The topology drills, short form (`npm run drill` runs them longer): Redis failover under
- * Sentinel, the services scaled out (2 gateways, 3 workflow, 2 events) with one workflow
+ * Sentinel (the primary SIGKILLed; then frozen, silent with its connections open), the services scaled out (2 gateways, 3 workflow, 2 events) with one workflow
  * SIGKILLed, and the whole pipeline on a 3-primary Redis Cluster. Each runs on Redis servers of
  * its own (infrastructure/redis-topology.sh, ports from DRILL_REDIS_PORT_BASE, 26300) and its own
  * names; the shared local stores are never stopped. A test fails when an invariant does not hold
- * or the fault showed something wrong (no promotion, a service that exited, a CROSSSLOT).
+ * or the fault showed something wrong (no promotion, a service that exited, nothing moving while the primary was frozen, a CROSSSLOT).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

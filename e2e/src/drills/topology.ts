@@ -4,6 +4,8 @@
  * - failover: a primary, a replica, three sentinels; the primary SIGKILLed under load. The
  *   services follow the sentinels to the promoted replica by themselves; a submission whose
  *   acknowledgement was lost comes back `RecordUnknown` and the client's resubmission queues it.
+ * - freeze: the same servers; the primary frozen (SIGSTOP) for 40 s instead: its connections stay
+ *   open and silent, and the services must leave it for the promoted replica while it is frozen.
  * - scale-out: two gateways, three workflow and two events processes on one set of stores,
  *   duplicates sent to different gateways, one workflow process SIGKILLed; and the throughput of
  *   that set against one process of each, measured in the same run.
@@ -119,6 +121,19 @@ function grepLogs(dir: string, needle: string): string[] {
  */
 export const LOST_WRITES_MS = 5_000;
 
+/**
+ * How long after `from` the sentinels named the replica the primary (they promote it once the
+ * primary has not answered for 2 s and a quorum agrees); undefined when not within 30 s.
+ */
+async function promotion(from: number): Promise<number | undefined> {
+  while (Date.now() - from < 30_000) {
+    const { stdout } = await run('redis-cli', ['-p', String(SENTINEL.sentinels[0]), 'sentinel', 'get-master-addr-by-name', 'steadfast']).catch(() => ({ stdout: '' }));
+    if (stdout.includes(String(SENTINEL.replica))) return Date.now() - from;
+    await sleep(100);
+  }
+  return undefined;
+}
+
 async function failover(ctx: RunContext): Promise<{ facts: string[]; problems: string[] }> {
   const redisDir = join(ctx.dir, 'redis');
   const pid = Number((await topology('pid', redisDir, String(SENTINEL.primary))).stdout.trim());
@@ -141,16 +156,7 @@ async function failover(ctx: RunContext): Promise<{ facts: string[]; problems: s
     for (const name of workflows) ctx.system.signalService(name, 'SIGCONT');
   }
   ctx.logger.info({ pid, port: SENTINEL.primary, lostWritesMs: LOST_WRITES_MS }, 'Redis primary SIGKILLed with writes its replica never got');
-  // Sentinel promotes the replica once the primary has been down for 2 s and a quorum agrees.
-  let promotedMs: number | undefined;
-  while (Date.now() - killedAt < 30_000) {
-    const { stdout } = await run('redis-cli', ['-p', String(SENTINEL.sentinels[0]), 'sentinel', 'get-master-addr-by-name', 'steadfast']).catch(() => ({ stdout: '' }));
-    if (stdout.includes(String(SENTINEL.replica))) {
-      promotedMs = Date.now() - killedAt;
-      break;
-    }
-    await sleep(100);
-  }
+  const promotedMs = await promotion(killedAt);
   ctx.env['FAILOVER_AT'] = String(killedAt);
   if (promotedMs === undefined) return { facts: [], problems: ['the sentinels did not promote the replica within 30 s'] };
   return {
@@ -159,20 +165,75 @@ async function failover(ctx: RunContext): Promise<{ facts: string[]; problems: s
   };
 }
 
+/**
+ * How long the primary stays frozen: past the promotion (~3 s) and the clients' socket timeout
+ * (REDIS_SOCKET_TIMEOUT_MS, 15 s), with time left to show submissions accepted and records
+ * processed on the promoted replica while the old primary still holds their old connections.
+ */
+export const FROZEN_MS = 40_000;
+
+/**
+ * The primary stops answering without closing a connection (SIGSTOP: as a hung process or a
+ * network cut looks to its clients; the kernel still accepts their bytes). The sentinels promote
+ * the replica; every service must leave the silent primary for it by itself, with no restart.
+ * Thawed after FROZEN_MS, the old primary rejoins as a replica of the new one.
+ */
+async function freeze(ctx: RunContext): Promise<{ facts: string[]; problems: string[] }> {
+  const pid = Number((await topology('pid', join(ctx.dir, 'redis'), String(SENTINEL.primary))).stdout.trim());
+  const frozenAt = Date.now();
+  process.kill(pid, 'SIGSTOP');
+  ctx.logger.info({ pid, port: SENTINEL.primary, frozenMs: FROZEN_MS }, 'Redis primary frozen (SIGSTOP): connections open, no answers');
+  let promotedMs: number | undefined;
+  try {
+    promotedMs = await promotion(frozenAt);
+    await sleep(frozenAt + FROZEN_MS - Date.now());
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  ctx.env['FROZEN_AT'] = String(frozenAt);
+  ctx.env['THAWED_AT'] = String(Date.now());
+  if (promotedMs === undefined) return { facts: [], problems: ['the sentinels did not promote the replica within 30 s of the freeze'] };
+  return { facts: [`replica promoted ${(promotedMs / 1000).toFixed(1)} s after the primary froze; the primary thawed ${FROZEN_MS / 1000} s after it`], problems: [] };
+}
+
+/** What happened while the old primary was frozen: the services must have gone on without it. */
+export function whileFrozen(outcomes: readonly Outcome[], frozenAt: number, thawedAt: number): { facts: string[]; problems: string[] } {
+  const within = (t: number | undefined) => t !== undefined && t > frozenAt && t < thawedAt;
+  const accepted = outcomes.filter((o) => within(o.acceptedAt));
+  // Accepted and processed both within the window: queued on the promoted replica and taken
+  // from it (a record queued before the freeze may be reported processed from MongoDB alone).
+  const done = accepted.filter((o) => within(o.doneAt) && o.final?.__typename === 'RecordProcessed');
+  const firstAccepted = Math.min(...accepted.map((o) => o.acceptedAt ?? Infinity));
+  const refusedAt = outcomes.flatMap((o) => o.refusedAt).filter((t) => t >= frozenAt).sort((a, b) => a - b);
+  const after = (t: number | undefined) => (t === undefined ? '-' : ((t - frozenAt) / 1000).toFixed(1));
+  const facts = [
+    `while the old primary was frozen: ${accepted.length} drafts accepted (the first ${accepted.length ? `${((firstAccepted - frozenAt) / 1000).toFixed(1)} s after the freeze` : 'never'}), ${done.length} of them processed`,
+    `${refusedAt.length} submissions refused (each retried), from ${after(refusedAt[0])} to ${after(refusedAt.at(-1))} s after the freeze`,
+  ];
+  const problems = [
+    ...(accepted.length === 0 ? ['no submission was accepted while the old primary was frozen: the gateways stayed on it'] : []),
+    ...(done.length === 0 ? ['no record was processed while the old primary was frozen: the workers stayed on it'] : []),
+  ];
+  return { facts, problems };
+}
+
 async function killOneWorkflow(ctx: RunContext): Promise<{ facts: string[]; problems: string[] }> {
   const stop = await ctx.system.stopService('workflow-2', 'SIGKILL');
   ctx.logger.info({ instance: 'workflow-2' }, 'one workflow process SIGKILLed (not restarted)');
   return { facts: ['workflow-2 SIGKILLed mid-load and left down; the other two took its jobs'], problems: stop ? [] : ['workflow-2 was not running'] };
 }
 
+/** A primary, its replica and three sentinels (quorum 2, down after 2 s); the services told of the sentinels. */
+async function sentinel(dir: string): Promise<Record<string, string>> {
+  await topology('sentinel', dir, String(SENTINEL.primary), String(SENTINEL.replica), ...SENTINEL.sentinels.map(String), 'steadfast');
+  return { REDIS_SENTINELS: SENTINEL.sentinels.map((p) => `127.0.0.1:${p}`).join(','), REDIS_SENTINEL_NAME: 'steadfast' };
+}
+
 export const TOPOLOGY_DRILLS: readonly Setup[] = [
   {
     name: 'failover',
     description: 'Redis primary + replica + 3 sentinels; the primary SIGKILLed under load, the services follow the promoted replica',
-    redis: async (dir) => {
-      await topology('sentinel', dir, String(SENTINEL.primary), String(SENTINEL.replica), ...SENTINEL.sentinels.map(String), 'steadfast');
-      return { REDIS_SENTINELS: SENTINEL.sentinels.map((p) => `127.0.0.1:${p}`).join(','), REDIS_SENTINEL_NAME: 'steadfast' };
-    },
+    redis: sentinel,
     fault: failover,
     after: (ctx, outcomes) => {
       const from = Number(ctx.env['FAILOVER_AT'] ?? 0);
@@ -187,6 +248,13 @@ export const TOPOLOGY_DRILLS: readonly Setup[] = [
         problems: resubmitted > 0 ? [] : ['no draft was answered RecordUnknown after the failover: the lost writes did not test the resubmission'],
       });
     },
+  },
+  {
+    name: 'freeze',
+    description: 'Redis primary + replica + 3 sentinels; the primary frozen under load (SIGSTOP: no answers, no closed connections), the services leave it for the promoted replica',
+    redis: sentinel,
+    fault: freeze,
+    after: (ctx, outcomes) => Promise.resolve(whileFrozen(outcomes, Number(ctx.env['FROZEN_AT'] ?? 0), Number(ctx.env['THAWED_AT'] ?? 0))),
   },
   {
     name: 'scale-out',

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { ConfigError, readEnv, storeConfigFrom, storeEnvSchema } from './config.js';
-import { clusterOptions, closeQueueConnection, queueBase, queueConnection, redisKey, redisOptions, redisTopology } from './redis-connection.js';
+import {
+  clusterOptions,
+  closeQueueConnection,
+  queueBase,
+  queueConnection,
+  REDIS_SOCKET_TIMEOUT_MS,
+  redisKey,
+  redisOptions,
+  redisTopology,
+  SENTINEL_COMMAND_TIMEOUT_MS,
+} from './redis-connection.js';
 
 const configOf = (env: Record<string, string>) => storeConfigFrom(readEnv(storeEnvSchema, env)).redis;
 
@@ -15,6 +25,14 @@ test('one server by default, by REDIS_HOST and REDIS_PORT', () => {
   assert.equal(options.password, 'pw');
   assert.equal(options.maxRetriesPerRequest, null, 'BullMQ workers need commands that wait for Redis');
   assert.equal(options.sentinels, undefined);
+  assert.equal(options.socketTimeout, REDIS_SOCKET_TIMEOUT_MS, 'a server that stops answering is left, not waited on for ever');
+});
+
+test('a silent server is left after 15 s: above the longest block a connection asks for (BZPOPMIN, XREAD BLOCK: 10 s)', () => {
+  // BullMQ blocks for at most 10 s (Worker's maximumBlockTimeout); the gateway's XREAD for 10 s.
+  // A socket timeout at or below that would cut idle blocking reads every time.
+  assert.ok(REDIS_SOCKET_TIMEOUT_MS >= 10_000 + 5_000, `${REDIS_SOCKET_TIMEOUT_MS} ms leaves a loaded Redis 5 s past a 10 s block`);
+  assert.ok(REDIS_SOCKET_TIMEOUT_MS <= 30_000, 'and the services move to a promoted replica within half a minute');
 });
 
 test('Sentinel: the sentinels, the master name and the sentinel password go to ioredis', () => {
@@ -39,6 +57,8 @@ test('Sentinel: the sentinels, the master name and the sentinel password go to i
   const reconnect = options.reconnectOnError as (error: Error) => boolean;
   assert.equal(reconnect(new Error("READONLY You can't write against a read only replica.")), true, 'a demoted primary sends the client to the new one');
   assert.equal(reconnect(new Error('WRONGTYPE')), false);
+  assert.equal(options.socketTimeout, REDIS_SOCKET_TIMEOUT_MS, 'a frozen primary is left for the one the sentinels promote');
+  assert.equal(options.sentinelCommandTimeout, SENTINEL_COMMAND_TIMEOUT_MS, 'a frozen sentinel is passed over for the next');
 });
 
 test('Sentinel master name defaults to steadfast; no sentinel password unless set', () => {
@@ -58,6 +78,7 @@ test('Cluster: the seed nodes, each node with the credentials and BullMQ retry r
   assert.equal(options.redisOptions?.password, 'pw');
   assert.deepEqual(options.redisOptions?.tls, {});
   assert.equal(options.redisOptions?.maxRetriesPerRequest, null);
+  assert.equal(options.redisOptions?.socketTimeout, REDIS_SOCKET_TIMEOUT_MS);
   assert.equal(options.enableOfflineQueue, false, 'a fail-fast client fails fast on a Cluster too');
 });
 

@@ -28,6 +28,24 @@ export function redisTopology(config: RedisConfig): RedisTopology {
   return 'standalone';
 }
 
+/**
+ * How long a connection with a command pending waits for any byte from Redis before it drops the
+ * socket and connects again (ioredis' `socketTimeout`; the commands still unanswered are sent
+ * again or refused as the connection's retry rule says). A server that stops answering without
+ * closing its connections (a frozen process, a network cut) otherwise holds every client on it
+ * for ever: the kernel goes on accepting bytes or TCP waits ~15 min, and under Sentinel the
+ * services would stay on the old primary after the sentinels promoted its replica (the `freeze`
+ * drill). Above the longest block any Steadfast connection asks for: BullMQ's BZPOPMIN (at most
+ * 10 s) and the gateway's XREAD BLOCK (10 s).
+ */
+export const REDIS_SOCKET_TIMEOUT_MS = 15_000;
+
+/**
+ * How long ioredis waits for a sentinel's answer (which primary is current) before it asks the
+ * next sentinel: a frozen sentinel first in REDIS_SENTINELS must not hold a reconnection.
+ */
+export const SENTINEL_COMMAND_TIMEOUT_MS = 3_000;
+
 /** Options every connection to a Redis node shares: credentials, TLS, BullMQ's retry rule. */
 function nodeOptions(config: RedisConfig): RedisOptions & { retryStrategy: (times: number) => number } {
   return {
@@ -38,6 +56,7 @@ function nodeOptions(config: RedisConfig): RedisOptions & { retryStrategy: (time
     // instead of failing.
     maxRetriesPerRequest: null,
     retryStrategy,
+    socketTimeout: REDIS_SOCKET_TIMEOUT_MS,
   };
 }
 
@@ -54,6 +73,7 @@ export function redisOptions(config: RedisConfig): RedisOptions & { retryStrateg
     ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),
     ...(config.tls ? { enableTLSForSentinelMode: true } : {}),
     sentinelRetryStrategy: retryStrategy,
+    sentinelCommandTimeout: SENTINEL_COMMAND_TIMEOUT_MS,
     // A primary demoted by a failover answers writes with READONLY: reconnect, which asks the
     // sentinels for the new primary. (Not ioredis' `failoverDetector`: its disconnect can race a
     // reconnect in progress and end the client for good, as the failover drill showed.)
