@@ -252,6 +252,38 @@ describe('SteadfastClient', { timeout: 30_000 }, () => {
     for (let i = 1; i < reads.length; i++) assert.ok(reads[i]! - reads[i - 1]! >= 1_500 - 260, `status queries ${reads[i]! - reads[i - 1]!} ms apart`);
   });
 
+  test('a status query the backoff kept back does not use the interval: the office asks once the backoff opens', async () => {
+    const { gateway, store } = setup();
+    gateway.writeMs = 300;
+    let writes = 0;
+    // The third write is lost on the line just as the first accepted drafts are to be followed.
+    const lossy: typeof fetch = async (input, init) => {
+      const status = (init?.body as string).includes('fetchRecordStatus');
+      if (!status && ++writes === 3) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        throw new TypeError('fetch failed');
+      }
+      return gateway.fetch(input, init);
+    };
+    const client = new SteadfastClient({
+      url: 'http://gateway.test',
+      token: () => 'token-1',
+      store,
+      fetch: lossy,
+      retry: { baseMs: 200, capMs: 400 },
+      waitSeconds: 0,
+      minStatusIntervalMs: 6_000,
+      maxConcurrentRequests: 2,
+    });
+    for (let i = 0; i < 8; i++) await client.submit('createBirthRegistration', birth(undefined, `B${i}`));
+    const started = Date.now();
+    assert.equal((await client.sync({ timeoutMs: 20_000 })).processed, 8);
+    const reads = gateway.calls.filter((c) => c.op === 'fetchRecordStatuses').map((c) => c.at - started);
+    // Before: the query kept back at ~600 ms counted as asked, and the first went out 6 s later.
+    assert.ok(reads[0]! < 3_000, `the first status query went out ${reads[0]} ms in`);
+    for (let i = 1; i < reads.length; i++) assert.ok(reads[i]! - reads[i - 1]! >= 6_000 - 310, `status queries ${reads[i]! - reads[i - 1]!} ms apart`);
+  });
+
   test('a round with nothing to send asks once: an unchanged draft is read about once a second, not twice', async () => {
     const { gateway, client } = setup();
     gateway.readsToProcess = 1_000;

@@ -215,8 +215,7 @@ export class SteadfastClient {
         if (queued.length > 0) {
           const early = this.lastFollowAt + this.minStatusIntervalMs - Date.now();
           if (early > 0) await sleep(Math.min(early, deadline - Date.now()));
-          this.lastFollowAt = Date.now();
-          await this.follow(queued, deadline);
+          await this.pacedFollow(queued, deadline);
         }
         if (this.writes === writesBefore) await sleep(Math.min(MIN_IDLE_ROUND_MS - (Date.now() - roundStarted), deadline - Date.now()));
       }
@@ -263,12 +262,31 @@ export class SteadfastClient {
           await sleepUntil(Math.min(queued.length === 0 ? QUEUED_POLL_MS : early, deadline - Date.now()), sent);
           continue;
         }
-        this.lastFollowAt = lastHere = Date.now();
-        await this.follow(queued, deadline);
+        const asking = Date.now();
+        if (await this.pacedFollow(queued, deadline)) lastHere = asking;
+        else await sleepUntil(Math.min(QUEUED_POLL_MS, deadline - Date.now()), sent);
       }
     };
     await Promise.all([sent, follow()]);
   }
+
+  /**
+   * Follows now, as one use of the `minStatusIntervalMs` interval; says whether a status query
+   * went out. One the backoff kept back (closed after a failed write, or another request is its
+   * probe) used nothing: the next chance to ask stays as it was, not a whole interval away (an
+   * office whose write failed just as it meant to ask heard nothing for minStatusIntervalMs).
+   */
+  private async pacedFollow(draftIds: string[], deadline: number): Promise<boolean> {
+    const before = { at: this.lastFollowAt, sent: this.statusRequestsSent };
+    this.lastFollowAt = Date.now();
+    await this.follow(draftIds, deadline);
+    const asked = this.statusRequestsSent > before.sent;
+    if (!asked) this.lastFollowAt = before.at;
+    return asked;
+  }
+
+  /** Status requests sent (admitted by the backoff), answered or not. */
+  private statusRequestsSent = 0;
 
   /** The running sync's drafts the gateway has and that are not decided yet. */
   private queuedIds(): string[] {
@@ -363,6 +381,7 @@ export class SteadfastClient {
     waitSeconds: number,
   ): Promise<StatusesAnswer | undefined> {
     const answer = await this.request<StatusesAnswer>(async (token) => {
+      this.statusRequestsSent += 1;
       const reply: Reply = await post({ url: this.url, query, variables, token, timeoutMs: (waitSeconds + 15) * 1_000, fetch: this.fetch });
       return statusesAnswerOf(reply, field, draftIds);
     }, true);
