@@ -4,12 +4,13 @@
  * idempotency, no retries, no duplicate check: it is favoured, not handicapped.
  */
 import Hapi from '@hapi/hapi';
-import { isDuplicateKey } from '@steadfast/commons';
+import { isDuplicateKey, listenerWithBacklog } from '@steadfast/commons';
 import type { DirectStores } from '../direct-writes.js';
 import { writeOne } from '../direct-writes.js';
 
 export async function createNaiveServer(stores: DirectStores, port: number): Promise<Hapi.Server> {
-  const server = Hapi.server({ host: '127.0.0.1', port, routes: { payload: { maxBytes: 10 * 1024 * 1024 } } });
+  // The services' accept queue (4096, not Node's 511): the same conditions as the system's gateway.
+  const server = Hapi.server({ listener: listenerWithBacklog(), host: '127.0.0.1', port, routes: { payload: { maxBytes: 10 * 1024 * 1024 } } });
   server.route({
     method: 'POST',
     path: '/records',
