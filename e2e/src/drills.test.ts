@@ -1,6 +1,7 @@
 /**
  * The fault drills, short form (`npm run drill` is the full one): a small steady load with
- * duplicate submissions while each store is stopped and started, the workflow and the gateway
+ * duplicate submissions while each store is stopped and started, then frozen for 20 s (SIGSTOP:
+ * a hung server, connections open and silent) and continued, the workflow and the gateway
  * are SIGKILLed, every service is SIGTERMed and restarted as in a deploy, and the country config
  * is slow and failing. Each drill is a test that fails when an invariant does not hold after the
  * system settled, or when the fault itself showed something wrong (a stop that was not graceful).

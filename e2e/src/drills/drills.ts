@@ -5,6 +5,7 @@
  * service SIGTERMed and restarted (a deploy), the country config slow and failing. After each
  * drill: wait until every client has its answer, then read the invariants from the stores.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RecordQueue, redisOptions, storeConfigFrom, storeEnvSchema, type Logger } from '@steadfast/commons';
@@ -94,6 +95,8 @@ export interface Drill {
 
 type Store = 'redis' | 'mongo' | 'minio' | 'elasticsearch';
 
+const STORE_NAMES: Record<Store, string> = { redis: 'Redis', mongo: 'MongoDB (FerretDB)', minio: 'MinIO', elasticsearch: 'Elasticsearch' };
+
 async function outage(ctx: DrillContext, store: Store): Promise<void> {
   const stopped = await infra('stop', store);
   if (stopped.code !== 0) throw new Error(`npm run infra -- stop ${store} failed: ${stopped.stdout}`);
@@ -102,6 +105,31 @@ async function outage(ctx: DrillContext, store: Store): Promise<void> {
   const started = await infra('start', store);
   if (started.code !== 0) throw new Error(`npm run infra -- start ${store} failed: ${started.stdout}`);
   ctx.logger.info({ store }, 'store started');
+}
+
+/**
+ * How long a store is frozen: past every client's own limit on a silent server (Elasticsearch's
+ * request timeout 10 s, Redis' socket timeout 15 s), so requests given up on by the client may
+ * still be carried out by the store when it thaws.
+ */
+export const HANG_MS = 20_000;
+
+/**
+ * The store's process (its whole process group: Elasticsearch runs under `runuser`) stopped with
+ * SIGSTOP for HANG_MS, then continued: a hung server or a network cut, where connections stay
+ * open and nothing answers, rather than the refused connections of a stopped one.
+ */
+async function hang(ctx: DrillContext, store: Store): Promise<void> {
+  const pid = Number(readFileSync(join(process.env['STEADFAST_DATA'] ?? join(REPO_ROOT, '.data'), 'run', `${store}.pid`), 'utf8').trim());
+  const target = -pid; // a process group: infra.sh starts each store as its own group leader
+  process.kill(target, 'SIGSTOP');
+  ctx.logger.info({ store, pid }, 'store frozen (SIGSTOP)');
+  try {
+    await sleep(HANG_MS);
+  } finally {
+    process.kill(target, 'SIGCONT');
+  }
+  ctx.logger.info({ store, pid }, 'store continued (SIGCONT)');
 }
 
 /** SIGKILL, then a restart one second later, twice: what an orchestrator does after a crash. */
@@ -182,6 +210,11 @@ export const DRILLS: readonly Drill[] = [
   { name: 'mongo', description: 'MongoDB (FerretDB) stopped, then started', fault: (ctx) => outage(ctx, 'mongo') },
   { name: 'minio', description: 'MinIO stopped, then started', fault: (ctx) => outage(ctx, 'minio') },
   { name: 'elasticsearch', description: 'Elasticsearch stopped, then started', fault: (ctx) => outage(ctx, 'elasticsearch') },
+  ...(['redis', 'mongo', 'minio', 'elasticsearch'] as const).map((store) => ({
+    name: `${store}-hang`,
+    description: `${STORE_NAMES[store]} frozen for ${HANG_MS / 1000} s (SIGSTOP: connections open, no answers), then continued`,
+    fault: (ctx: DrillContext) => hang(ctx, store),
+  })),
   { name: 'workflow-kill', description: 'the workflow workers SIGKILLed twice, each restarted 1 s later', fault: (ctx) => kill(ctx, 'workflow') },
   { name: 'gateway-kill', description: 'the gateway SIGKILLed twice, each restarted 1 s later', fault: (ctx) => kill(ctx, 'gateway') },
   { name: 'deploy', description: 'every service SIGTERMed and started again in turn (a rolling deploy); each must stop by itself and the workflow finish its active jobs', fault: deploy },
