@@ -1,7 +1,7 @@
 /**
  * The fault drills: the whole system started on its own names, a steady load with duplicate
  * submissions, and one fault per drill in the middle of the load: each store stopped and
- * started, the workflow and the gateway SIGKILLed and restarted (as an orchestrator would), every
+ * started, then each frozen and continued (a hung server), the workflow and the gateway SIGKILLed and restarted (as an orchestrator would), every
  * service SIGTERMed and restarted (a deploy), the country config slow and failing. After each
  * drill: wait until every client has its answer, then read the invariants from the stores.
  */
