@@ -77,12 +77,12 @@ const CLUSTER = [REDIS_BASE + 20, REDIS_BASE + 21, REDIS_BASE + 22];
 /** Settings every topology drill runs with: attempts enough to outlast a failover, demo users. */
 const BASE_ENV = { NODE_ENV: 'development', ...DRILL_TIMINGS };
 
-/** Refusals after `from`: how long from the first to the last, and how many. */
-export function refusalWindow(outcomes: readonly Outcome[], from: number): { ms: number; count: number } {
+/** Refusals after `from`: the first and the last, how long from one to the other, and how many. */
+export function refusalWindow(outcomes: readonly Outcome[], from: number): { first?: number; last?: number; ms: number; count: number } {
   const times = outcomes.flatMap((o) => o.refusedAt).filter((t) => t >= from).sort((a, b) => a - b);
   const first = times[0];
   const last = times.at(-1);
-  return { ms: first === undefined || last === undefined ? 0 : last - first, count: times.length };
+  return { ...(first === undefined ? {} : { first }), ...(last === undefined ? {} : { last }), ms: first === undefined || last === undefined ? 0 : last - first, count: times.length };
 }
 
 /** The throughput loads arrive 3× faster than the drill's rate, to press both sets harder. */
@@ -203,12 +203,12 @@ export function whileFrozen(outcomes: readonly Outcome[], frozenAt: number, thaw
   // Accepted and processed both within the window: queued on the promoted replica and taken
   // from it (a record queued before the freeze may be reported processed from MongoDB alone).
   const done = accepted.filter((o) => within(o.doneAt) && o.final?.__typename === 'RecordProcessed');
-  const firstAccepted = Math.min(...accepted.map((o) => o.acceptedAt ?? Infinity));
-  const refusedAt = outcomes.flatMap((o) => o.refusedAt).filter((t) => t >= frozenAt).sort((a, b) => a - b);
+  const firstAccepted = accepted.length ? Math.min(...accepted.map((o) => o.acceptedAt ?? Infinity)) : undefined;
+  const refused = refusalWindow(outcomes, frozenAt);
   const after = (t: number | undefined) => (t === undefined ? '-' : ((t - frozenAt) / 1000).toFixed(1));
   const facts = [
-    `while the old primary was frozen: ${accepted.length} drafts accepted (the first ${accepted.length ? `${((firstAccepted - frozenAt) / 1000).toFixed(1)} s after the freeze` : 'never'}), ${done.length} of them processed`,
-    `${refusedAt.length} submissions refused (each retried), from ${after(refusedAt[0])} to ${after(refusedAt.at(-1))} s after the freeze`,
+    `while the old primary was frozen: ${accepted.length} drafts accepted (the first ${firstAccepted === undefined ? 'never' : `${after(firstAccepted)} s after the freeze`}), ${done.length} of them processed`,
+    `${refused.count} submissions refused (each retried), from ${after(refused.first)} to ${after(refused.last)} s after the freeze`,
   ];
   const problems = [
     ...(accepted.length === 0 ? ['no submission was accepted while the old primary was frozen: the gateways stayed on it'] : []),
