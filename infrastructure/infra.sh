@@ -21,6 +21,16 @@ running_pid() {
   echo "$pid"
 }
 
+# The pid of a service we started whose process group has a stopped process (SIGSTOP, or a
+# debugger): it holds its port and its clients' connections but answers nothing. A drill that
+# freezes a store (`npm run drill`) continues it itself, but not if the drill is killed first.
+frozen_pid() {
+  local pid
+  pid=$(running_pid "$1") || return 1
+  ps -eo pgid=,stat= | awk -v g="$pid" '$1 == g && $2 ~ /^T/ { found = 1 } END { exit !found }' || return 1
+  echo "$pid"
+}
+
 port_of() {
   case $1 in
     redis) echo "$REDIS_PORT" ;; mongo) echo "$MONGO_PORT" ;;
@@ -132,6 +142,13 @@ launch_elasticsearch() {
 start_service() {
   local name=$1 port
   port=$(port_of "$name")
+  if pid=$(frozen_pid "$name"); then
+    warn "$name (pid $pid) was stopped (SIGSTOP) and answered nothing; continuing it (SIGCONT)"
+    kill -CONT -- "-$pid" 2>/dev/null || kill -CONT "$pid"
+    wait_for 30 "$name" "ready_$name" || die "$name did not answer after SIGCONT" "read $LOG_DIR/$name.log"
+    ok "$name ready on 127.0.0.1:$port (pid $pid)"
+    return 0
+  fi
   if pid=$(running_pid "$name"); then
     ok "$name already running (pid $pid, port $port)"
     return 0
@@ -179,7 +196,11 @@ status() {
     local port state pid
     port=$(port_of "$s")
     pid=$(running_pid "$s" || echo -)
-    if "ready_$s"; then state=up; else
+    # A stopped process accepts connections and never answers: not asked (redis-cli would wait for ever).
+    if frozen_pid "$s" >/dev/null; then
+      state=frozen
+      down=1
+    elif "ready_$s"; then state=up; else
       state=down
       down=1
     fi

@@ -15,7 +15,7 @@ import {
   storeEnvSchema,
 } from '@steadfast/commons';
 import type { System } from '@steadfast/launcher';
-import { eventually, infra, startSystem } from './support.js';
+import { eventually, infra, startSystem, storePid } from './support.js';
 
 const stores = storeConfigFrom(readEnv(storeEnvSchema));
 const unique = `e2e-${randomUUID().slice(0, 8)}`;
@@ -123,6 +123,25 @@ describe('stop and start each store; its data survives', () => {
     await minio.removeObject(unique, 'r-1/kept.txt');
     await minio.removeBucket(unique);
   });
+});
+
+test('a frozen store (SIGSTOP: connections accepted, nothing answered) is named by status and continued by start', async () => {
+  const pid = storePid('redis');
+  const redis = createRedis(stores.redis);
+  process.kill(-pid, 'SIGSTOP');
+  try {
+    // Asked with redis-cli, a frozen Redis held `status` for ever.
+    const status = await infra('status');
+    assert.match(status.stdout, /^redis\s+frozen\s/m, status.stdout);
+    assert.notEqual(status.code, 0, 'status exits non-zero while a store is not answering');
+    const started = await infra('start', 'redis');
+    assert.equal(started.code, 0, started.stdout);
+    assert.equal(await redis.ping(), 'PONG');
+    assert.match((await infra('status')).stdout, /^redis\s+up\s/m);
+  } finally {
+    process.kill(-pid, 'SIGCONT');
+    redis.disconnect();
+  }
 });
 
 test('an unknown service is refused with the list of known ones', async () => {

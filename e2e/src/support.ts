@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
 
 /** `npm run infra -- <args>`, exactly as an operator types it. */
+/** The pid of a store `npm run infra` started: the leader of the store's own process group. */
+export function storePid(store: 'redis' | 'mongo' | 'minio' | 'elasticsearch'): number {
+  return Number(readFileSync(join(process.env['STEADFAST_DATA'] ?? join(REPO_ROOT, '.data'), 'run', `${store}.pid`), 'utf8').trim());
+}
+
 export async function infra(...args: string[]): Promise<{ code: number; stdout: string }> {
   try {
     const { stdout } = await run('npm', ['run', '--silent', 'infra', '--', ...args], {

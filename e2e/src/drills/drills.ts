@@ -5,13 +5,12 @@
  * service SIGTERMed and restarted (a deploy), the country config slow and failing. After each
  * drill: wait until every client has its answer, then read the invariants from the stores.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RecordQueue, redisOptions, storeConfigFrom, storeEnvSchema, type Logger } from '@steadfast/commons';
 import { SERVICES, System, type StopResult } from '@steadfast/launcher';
 import { isolatedStores, storesOf } from '../client.js';
-import { E2E_PORTS, REPO_ROOT, TEST_SYSTEM_ENV, infra } from '../support.js';
+import { E2E_PORTS, REPO_ROOT, TEST_SYSTEM_ENV, infra, storePid } from '../support.js';
 import { checkInvariants, failures, minus, type Invariants } from './invariants.js';
 import { Load, type Outcome } from './load.js';
 
@@ -120,7 +119,7 @@ export const HANG_MS = 20_000;
  * open and nothing answers, rather than the refused connections of a stopped one.
  */
 async function hang(ctx: DrillContext, store: Store): Promise<void> {
-  const pid = Number(readFileSync(join(process.env['STEADFAST_DATA'] ?? join(REPO_ROOT, '.data'), 'run', `${store}.pid`), 'utf8').trim());
+  const pid = storePid(store);
   const target = -pid; // a process group: infra.sh starts each store as its own group leader
   process.kill(target, 'SIGSTOP');
   ctx.logger.info({ store, pid }, 'store frozen (SIGSTOP)');
