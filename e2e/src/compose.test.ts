@@ -48,6 +48,7 @@ const DEPLOYMENT_ENV = {
   AUTH_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\n…',
   AUTH_INTERNAL_SECRET: 'x'.repeat(40),
   COUNTRY_CONFIG_SECRET: 'y'.repeat(40),
+  JOB_SEAL_SECRET: 'w'.repeat(40),
   ADMIN_COOKIE_PASSWORD: 'z'.repeat(40),
 };
 
@@ -120,7 +121,7 @@ test('Redis has a password, AOF and noeviction; every service has the password a
   for (const flag of ['--requirepass', '--appendonly yes', '--maxmemory-policy noeviction']) assert.ok(redis.includes(flag), `redis ${flag}`);
   for (const name of imageServices) {
     const env = compose.services[name]?.environment ?? {};
-    for (const variable of ['REDIS_PASSWORD', 'AUTH_PRIVATE_KEY', 'AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET', 'ADMIN_COOKIE_PASSWORD', 'GATEWAY_TRUSTED_PROXIES', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY']) {
+    for (const variable of ['REDIS_PASSWORD', 'AUTH_PRIVATE_KEY', 'AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET', 'JOB_SEAL_SECRET', 'ADMIN_COOKIE_PASSWORD', 'GATEWAY_TRUSTED_PROXIES', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY']) {
       assert.ok(env[variable], `${name} has ${variable}`);
     }
     assert.equal(env['NODE_ENV'], 'production');

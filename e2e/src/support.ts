@@ -56,6 +56,7 @@ export const TEST_SYSTEM_ENV = {
   AUTH_SEED_DEMO_USERS: 'true',
   AUTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
   COUNTRY_CONFIG_SECRET: randomBytes(32).toString('base64url'),
+  JOB_SEAL_SECRET: randomBytes(32).toString('base64url'),
 } as const;
 
 export function startSystem(env: Record<string, string> = {}): System {

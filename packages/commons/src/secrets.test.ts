@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { ConfigError, readEnv, storeEnvSchema } from './config.js';
-import { DEVELOPMENT_SECRETS, productionProblems, requireInProduction, secretFields, secretOf } from './secrets.js';
+import { DEVELOPMENT_SECRETS, optionalSecretOf, productionProblems, requireInProduction, secretFields, secretOf } from './secrets.js';
 
 const schema = storeEnvSchema
   .extend(secretFields('AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET'))
@@ -54,4 +54,13 @@ test('development and test need nothing and use the public defaults', () => {
     assert.equal(secretOf(env, 'COUNTRY_CONFIG_SECRET'), DEVELOPMENT_SECRETS.COUNTRY_CONFIG_SECRET);
     assert.deepEqual(productionProblems(env, { secrets: ['AUTH_INTERNAL_SECRET'], minio: true }), []);
   }
+});
+
+test('an optional secret: unset in production means none; set, it is used; its development default is refused', () => {
+  const optional = storeEnvSchema.extend(secretFields('JOB_SEAL_SECRET')).superRefine(requireInProduction({ optionalSecrets: ['JOB_SEAL_SECRET'], minio: true }));
+  const production = { MINIO_ACCESS_KEY: good.MINIO_ACCESS_KEY, MINIO_SECRET_KEY: good.MINIO_SECRET_KEY };
+  assert.equal(optionalSecretOf(readEnv(optional, production), 'JOB_SEAL_SECRET'), undefined);
+  assert.equal(optionalSecretOf(readEnv(optional, { ...production, JOB_SEAL_SECRET: 'd'.repeat(40) }), 'JOB_SEAL_SECRET'), 'd'.repeat(40));
+  assert.throws(() => readEnv(optional, { ...production, JOB_SEAL_SECRET: DEVELOPMENT_SECRETS.JOB_SEAL_SECRET }), /JOB_SEAL_SECRET: the development default is refused/);
+  assert.equal(optionalSecretOf(readEnv(optional, { NODE_ENV: 'test' }), 'JOB_SEAL_SECRET'), DEVELOPMENT_SECRETS.JOB_SEAL_SECRET);
 });

@@ -7,6 +7,8 @@
  * - `AUTH_INTERNAL_SECRET`: the workflow's credential at auth's `POST /internal/tokens`.
  * - `COUNTRY_CONFIG_SECRET`: the country config's credential at the workflow's confirm/reject
  *   callbacks.
+ * - `JOB_SEAL_SECRET`: the key of the gateway's seal on a record job (queue/job-seal.ts). Optional
+ *   in production: without it jobs are not sealed, and the workflow checks every job's files.
  */
 import { z } from 'zod';
 import type { NodeEnv } from './config.js';
@@ -15,6 +17,7 @@ import type { NodeEnv } from './config.js';
 export const DEVELOPMENT_SECRETS = {
   AUTH_INTERNAL_SECRET: 'steadfast-development-only-auth-internal-secret',
   COUNTRY_CONFIG_SECRET: 'steadfast-development-only-country-config-secret',
+  JOB_SEAL_SECRET: 'steadfast-development-only-job-seal-secret',
 } as const;
 
 export type ServiceSecret = keyof typeof DEVELOPMENT_SECRETS;
@@ -35,6 +38,8 @@ const MINIO_DEVELOPMENT_KEY = 'minioadmin';
 export interface ProductionNeeds {
   /** Shared secrets the service uses. */
   secrets?: readonly ServiceSecret[];
+  /** Shared secrets it uses when they are set: never the development default in production. */
+  optionalSecrets?: readonly ServiceSecret[];
   /** The service talks to MinIO: its keys must not be the local development ones. */
   minio?: boolean;
   /** Further variables that must be set in production, with what they must hold. */
@@ -52,6 +57,9 @@ export function productionProblems(env: Record<string, unknown> & { NODE_ENV: No
     const value = env[name];
     if (value === undefined) problems.push({ variable: name, problem: `required in production (a shared secret of at least ${SECRET_MIN_LENGTH} characters)` });
     else if (value === DEVELOPMENT_SECRETS[name]) problems.push({ variable: name, problem: 'the development default is refused in production; set a secret of your own' });
+  }
+  for (const name of needs.optionalSecrets ?? []) {
+    if (env[name] === DEVELOPMENT_SECRETS[name]) problems.push({ variable: name, problem: 'the development default is refused in production; set a secret of your own, or none' });
   }
   if (needs.minio) {
     for (const name of ['MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY']) {
@@ -81,4 +89,11 @@ export function secretOf(env: Partial<Record<ServiceSecret, string | undefined>>
   // readEnv's production check has refused this already; this guards a caller that skipped it.
   if (env.NODE_ENV === 'production') throw new Error(`${name} is required in production`);
   return DEVELOPMENT_SECRETS[name];
+}
+
+/** An optional secret's value: the environment's, else the public default outside production, else none. */
+export function optionalSecretOf(env: Partial<Record<ServiceSecret, string | undefined>> & { NODE_ENV: NodeEnv }, name: ServiceSecret): string | undefined {
+  const value = env[name];
+  if (value !== undefined) return value;
+  return env.NODE_ENV === 'production' ? undefined : DEVELOPMENT_SECRETS[name];
 }

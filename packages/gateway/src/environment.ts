@@ -1,7 +1,8 @@
-import { envBoolean, envPort, eventEnvSchema, queueEnvSchema, readEnv, requireInProduction, storeEnvSchema } from '@steadfast/commons';
+import { envBoolean, envPort, eventEnvSchema, queueEnvSchema, readEnv, requireInProduction, secretFields, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
-export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(eventEnvSchema.shape).extend({
+// JOB_SEAL_SECRET: the key of its seal on the record jobs it queues (commons queue/job-seal.ts).
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(eventEnvSchema.shape).extend(secretFields('JOB_SEAL_SECRET')).extend({
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: envPort.default(7070),
   /** The internal auth service: login is proxied there, token keys are read from it. */
@@ -74,7 +75,7 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
    * request's own Host.
    */
   ADMIN_PUBLIC_ORIGIN: z.url().optional(),
-}).superRefine(requireInProduction({ minio: true }));
+}).superRefine(requireInProduction({ minio: true, optionalSecrets: ['JOB_SEAL_SECRET'] }));
 
 export type Environment = z.infer<typeof environmentSchema>;
 

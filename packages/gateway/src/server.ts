@@ -22,6 +22,7 @@ import {
   initSentry,
   alertChannels,
   openStores,
+  optionalSecretOf,
   RecordQueue,
   recordInputSchemas,
   recordInputsSdlFor,
@@ -112,6 +113,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     buckets: { staging: stores.minio.stagingBucket, attachments: stores.minio.bucket },
     ensureBucket: bucketsEnsured(minio),
     logger,
+    jobSealSecret: optionalSecretOf(env, 'JOB_SEAL_SECRET'),
   });
   const status = new StatusReader(db, queue, logger);
   const longPolls = new Counter({

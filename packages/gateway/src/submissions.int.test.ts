@@ -23,6 +23,7 @@ import {
   RecordQueue,
   releaseDraft,
   sampleBirth,
+  sealHolds,
   stagingKeyFor,
   storeConfigFrom,
   storeEnvSchema,
@@ -81,8 +82,11 @@ after(async () => {
   await Promise.all([stores.mongo.close(), unreachable.close(), stores.redis.quit()]);
 });
 
-function submissions(mongo: 'up' | 'down'): Submissions {
+const SEAL_SECRET = 'a-job-seal-secret-for-this-test-only-0123456789';
+
+function submissions(mongo: 'up' | 'down', jobSealSecret?: string): Submissions {
   return new Submissions({
+    ...(jobSealSecret !== undefined ? { jobSealSecret } : {}),
     redis: stores.redis,
     queue,
     db: collections((mongo === 'up' ? stores.mongo : unreachable).db(config.mongo.dbName)),
@@ -183,6 +187,32 @@ test('a repeat of a completed draft while MongoDB is down is answered from its j
   assert.deepEqual(await placed(draftId), objects, "the record's object is left as it was");
   assert.equal(await stores.redis.exists(draftClaimKey(draftId)), 0, 'the claim of a decided draft is released');
   assert.equal((await queue.getJob(draftId))?.attemptsMade, 1, 'the job did not run again');
+});
+
+test('with JOB_SEAL_SECRET a job with uploads is sealed (placed or staged), one without is not; without the secret none is', async () => {
+  const placedOne = birth();
+  await submissions('up', SEAL_SECRET).submit(placedOne);
+  const job = await queue.getJob(placedOne.draftId);
+  assert.equal(job?.data.placed, true);
+  assert.equal(sealHolds(SEAL_SECRET, job.data), true, 'a placed create is sealed');
+  assert.equal(sealHolds(`${SEAL_SECRET}x`, job.data), false);
+
+  const correctionId = randomUUID();
+  const stagedOne: Submission = { operation: 'request-correction', recordId: randomUUID(), draftId: correctionId, details: sampleCorrection(correctionId), user: { userId: 'user-1', scopes: ['validate'] }, correlationId: randomUUID() };
+  await submissions('up', SEAL_SECRET).submit(stagedOne);
+  const staged = await queue.getJob(stagedOne.draftId);
+  assert.ok(staged && staged.data.attachments.length > 0 && staged.data.placed === undefined);
+  assert.equal(sealHolds(SEAL_SECRET, staged.data), true, 'a staged upload is sealed too');
+
+  const bare = birth();
+  delete (bare.details as { attachments?: unknown }).attachments;
+  await submissions('up', SEAL_SECRET).submit(bare);
+  assert.equal((await queue.getJob(bare.draftId))?.data.seal, undefined, 'no uploads: nothing to seal');
+
+  const unsealed = birth();
+  await submissions('up').submit(unsealed);
+  assert.equal((await queue.getJob(unsealed.draftId))?.data.seal, undefined, 'no secret: no seal');
+  for (const draftId of [placedOne.draftId, stagedOne.draftId, bare.draftId, unsealed.draftId]) await completed(draftId);
 });
 
 test("a correction's upload is staged while MongoDB is asked; a repeat after it was decided removes what it staged", async () => {

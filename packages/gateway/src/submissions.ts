@@ -11,6 +11,7 @@ import {
   addPendingWork,
   claimDraftAndLook,
   fingerprint,
+  jobSeal,
   recordIdFor,
   recordKeyFor,
   releaseDraft,
@@ -93,6 +94,8 @@ export interface SubmissionDeps {
   logger: Logger;
   /** Counts submissions by operation and outcome (queued, repeat, reused, unavailable). */
   count?: (operation: Operation, outcome: string) => void;
+  /** Seals each job's uploads for the workflow (JOB_SEAL_SECRET; commons queue/job-seal.ts); unset: unsealed. */
+  jobSealSecret?: string;
 }
 
 export class Submissions {
@@ -207,6 +210,8 @@ export class Submissions {
       ...(undecided ? { undecided: true as const } : {}),
       ...(placed && refs.length > 0 ? { placed: true as const } : {}),
     };
+    // Only uploads are sealed: a job without any has nothing for the workflow to read.
+    if (this.deps.jobSealSecret !== undefined && refs.length > 0) data.seal = jobSeal(this.deps.jobSealSecret, data);
     await this.store('the queue (Redis)', async () => {
       if (submission.recordId) {
         await addPendingWork(this.deps.redis, submission.recordId, submission.draftId, acceptedAt.getTime());

@@ -46,6 +46,8 @@ export interface WorkflowDeps {
   inputs?: RecordInputOptions;
   /** The workflow's credential at auth's `/internal/tokens` (AUTH_INTERNAL_SECRET). */
   authSecret: string;
+  /** The key of the gateway's seal on jobs (JOB_SEAL_SECRET); unset: every job's files are read. */
+  jobSealSecret?: string;
 }
 
 export interface StepContext {

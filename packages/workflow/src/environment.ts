@@ -2,7 +2,7 @@ import { envPort, queueEnvSchema, readEnv, recordInputEnvShape, requireInProduct
 import { z } from 'zod';
 
 // The attachment limits are the gateway's too: the worker checks every job with them again.
-export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(recordInputEnvShape).extend(secretFields('AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET')).extend({
+export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).extend(recordInputEnvShape).extend(secretFields('AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET', 'JOB_SEAL_SECRET')).extend({
   WORKFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   WORKFLOW_PORT: envPort.default(7072),
   /**
@@ -57,8 +57,9 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   /** An upload no job holds is removed after this long even when its draft was never decided. */
   STAGING_MAX_AGE_HOURS: z.coerce.number().min(0).default(24),
 }).superRefine(
-  // AUTH_INTERNAL_SECRET: its credential at auth; COUNTRY_CONFIG_SECRET: the country's at its callbacks.
-  requireInProduction({ secrets: ['AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET'], minio: true }),
+  // AUTH_INTERNAL_SECRET: its credential at auth; COUNTRY_CONFIG_SECRET: the country's at its
+  // callbacks; JOB_SEAL_SECRET (optional): the gateway's seal on the jobs (commons queue/job-seal.ts).
+  requireInProduction({ secrets: ['AUTH_INTERNAL_SECRET', 'COUNTRY_CONFIG_SECRET'], optionalSecrets: ['JOB_SEAL_SECRET'], minio: true }),
 ).refine((env) => env.NOTIFICATION_ADAPTER !== 'file' || env.NOTIFICATION_FILE, {
   path: ['NOTIFICATION_FILE'],
   message: 'required when NOTIFICATION_ADAPTER is file',

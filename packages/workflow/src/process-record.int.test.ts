@@ -15,6 +15,7 @@ import {
   sampleCorrection,
   storeConfigFrom,
   candidatesOf,
+  jobSeal,
   pairIdOf,
   type RecordJob,
   type RecordJobData,
@@ -365,6 +366,36 @@ test("a rejected placed create takes its object with it; a job copying a process
   assert.equal((await process(started(forged, 2))).outcome, 'processed', 'a later start answers from the decided draft');
   assert.equal((await minio.statObject(buckets.attachments, key)).size, data.attachments[0]!.size, "the record's object stays");
   assert.deepEqual((await footprint(data)).objects, [key]);
+});
+
+test("a job the gateway sealed is not read again; one whose seal does not hold (another key, a fact changed since) is, and is refused", async () => {
+  const secret = workflow.deps.jobSealSecret;
+  assert.ok(secret, 'the test environment seals with the development key');
+  const { minio } = workflow.deps;
+  const reads = mock.method(minio, 'getPartialObject');
+  try {
+    const { data } = await placedJob();
+    assert.equal((await createRecordProcessor(workflow.deps)(started({ ...data, seal: jobSeal(secret, data) }, 1))).outcome, 'processed');
+    assert.equal(reads.mock.callCount(), 0, 'a sealed job: its file is not read');
+
+    // An SVG declared as a PNG, sealed under a key that is not the workflow's: read, refused.
+    const details = sampleBirth(randomUUID());
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    const ref = { index: 0, type: 'BIRTH_NOTIFICATION', subject: 'CHILD', contentType: 'image/png', size: svg.length, sha256: createHash('sha256').update(svg).digest('hex') };
+    await minio.putObject(workflow.deps.buckets.staging, stagingKeyFor(details.registration.draftId, ref), svg, svg.length);
+    const forged = declarationJob({ ...details, attachments: undefined }, [ref]);
+    delete forged.details['attachments'];
+    await expectInvalidJob({ ...forged, seal: jobSeal(`${secret}-not-it`, forged) }, /staged attachment 0 is not a PNG image/);
+    assert.equal(reads.mock.callCount(), 1);
+
+    // A sealed job whose size was changed after the seal: read, refused.
+    const other = await stagedJob();
+    const resized = { ...other, seal: jobSeal(secret, other), attachments: [{ ...other.attachments[0]!, size: 70 }] };
+    await expectInvalidJob(resized, /staged attachment 0 is 69 bytes, the job says 70/);
+    assert.equal(reads.mock.callCount(), 2);
+  } finally {
+    reads.mock.restore();
+  }
 });
 
 test('a placed create whose object is missing fails to be retried, and writes nothing', async () => {

@@ -11,6 +11,7 @@ import {
   recordInputSchemas,
   RecordJobData,
   releaseDraft,
+  sealHolds,
   removePendingWork,
   type DraftOutcome,
   processedView,
@@ -144,7 +145,9 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
       const checked = checkJob(data, schemas);
       if (!checked.ok) throw new InvalidJob(checked.reason);
       data = { ...data, details: checked.details };
-      const staged = await stagedContentProblem(deps, data);
+      // Sealed by a gateway, which checked each file before writing it: not read again.
+      const sealed = deps.jobSealSecret !== undefined && sealHolds(deps.jobSealSecret, data);
+      const staged = sealed ? undefined : await stagedContentProblem(deps, data);
       if (staged !== undefined) throw new InvalidJob(`invalid job: ${staged}`);
       const record = data.operation === 'create' ? await createRecord(deps, data) : await applyCorrection(deps, data);
       const ctx: StepContext = { deps, job, data, log: log.child({ recordId: record._id }), record };

@@ -22,6 +22,7 @@ import {
   registerServiceCredential,
   retryPolicyFrom,
   secretOf,
+  optionalSecretOf,
   storeConfigFrom,
   repeatEvery,
   initSentry,
@@ -63,6 +64,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
   const db = collections(mongo.db(stores.mongo.dbName));
   const search = new SearchIndex(es, stores.elasticsearch.index, stores.elasticsearch.refreshInterval);
   const metrics = workflowMetrics(registry);
+  const sealSecret = optionalSecretOf(env, 'JOB_SEAL_SECRET');
   const deps: WorkflowDeps = {
     db,
     minio,
@@ -83,6 +85,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     urls: { auth: env.AUTH_URL, countryConfig: env.COUNTRY_CONFIG_URL },
     inputs: recordInputOptionsFrom(env),
     authSecret: secretOf(env, 'AUTH_INTERNAL_SECRET'),
+    ...(sealSecret !== undefined ? { jobSealSecret: sealSecret } : {}),
     duplicateCap: env.DUPLICATE_CANDIDATE_CAP,
   };
   const outcomes = new Outcomes(deps, connection, `record-outcome-${env.RECORD_QUEUE_NAME}`);

@@ -102,6 +102,11 @@ export const RecordJobData = z.object({
    * draft is rejected, or decided by another payload, and never while the record lists them.
    */
   placed: z.literal(true).optional(),
+  /**
+   * The gateway's HMAC over the uploads it checked (job-seal.ts, `JOB_SEAL_SECRET`): where it
+   * holds, the workflow does not read the files' first bytes again.
+   */
+  seal: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type RecordJobData = z.infer<typeof RecordJobData>;
 
