@@ -19,6 +19,9 @@ import {
   eventJobId,
   eventQueueName,
   eventsOfJob,
+  eventId,
+  hintOutbox,
+  outboxCopyKey,
   openStores,
   outboxHintKey,
   OutboxRelay,
@@ -189,6 +192,52 @@ test('a relay round goes out as one job per partition, in sequence per record, a
     for (const job of jobs) await channel.publish(job.events);
     const after = (await Promise.all(channel.queues.map((q) => jobsOf(q)))).flat();
     assert.deepEqual(after.map((j) => j.id).sort(), jobs.map((j) => j.id).sort(), 'the same jobs, none added');
+  } finally {
+    for (const queue of channel.queues) await queue.obliterate({ force: true });
+    await channel.close();
+    await stores.mongo.db(dbName).dropDatabase();
+  }
+});
+
+test('aggregates hinted with a copy of their outbox are relayed without a read; those changed since are read, and no event is lost', async () => {
+  const dbName = `${env.MONGO_DB}_copies`;
+  const own = collections(stores.mongo.db(dbName));
+  const prefix = `${env.EVENT_QUEUE_PREFIX}-copies`;
+  const channel = new EventChannel({ prefix, partitions: 4, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000, batchMax: 100 }, stores.redis);
+  const source = own.records as unknown as Collection<OutboxDocument>;
+  const reads: number[] = [];
+  const relay = new OutboxRelay([{ collection: source, hinted: true }], channel, stores.redis, createLogger('relay', { level: 'silent' }), {
+    pollMs: 50,
+    sweepMs: 60_000,
+    batch: 200,
+    onBatch: (op, size) => {
+      if (op === 'find-outboxes') reads.push(size);
+    },
+  });
+  const inserted = async (prefixOf: string, n: number) => {
+    const records = Array.from({ length: n }, (_, i) => newRecord(`${prefixOf}-${id}-${i}`, 'u-1', i));
+    await own.records.insertMany(records);
+    for (const record of records) await hintOutbox(stores.redis, own.records, record._id, undefined, { version: 1, events: record.outbox! });
+    return records.map((r) => r._id);
+  };
+  const published = async () => new Set((await Promise.all(channel.queues.map((q) => jobsOf(q)))).flat().flatMap((j) => j.events.map((e) => e.id)));
+  try {
+    const fresh = await inserted('fresh', 20);
+    assert.equal(await relay.round(), 20);
+    assert.deepEqual(reads, [], 'no record read: each was relayed from its copy');
+    assert.equal(await own.records.countDocuments({ outboxPending: true }), 0, 'every outbox cleared');
+
+    // Three change after their hint (a second event, version 2): their copies are stale.
+    const later = await inserted('later', 10);
+    for (const recordId of later.slice(0, 3)) await renameChild(own, stores.redis, recordId, 'Second');
+    await relay.round();
+    assert.ok(reads.length > 0, 'the round with stale copies read the records');
+    assert.equal(await own.records.countDocuments({ outboxPending: true }), 0, 'every outbox cleared');
+    assert.equal(await stores.redis.zcard(outboxHintKey(own.records)), 0, 'every hint taken');
+    assert.equal(await stores.redis.hlen(outboxCopyKey(own.records)), 0, 'every copy used');
+    const events = await published();
+    for (const recordId of [...fresh, ...later]) assert.ok(events.has(eventId('record', recordId, 1)), `${recordId} created`);
+    for (const recordId of later.slice(0, 3)) assert.ok(events.has(eventId('record', recordId, 2)), `${recordId} renamed`);
   } finally {
     for (const queue of channel.queues) await queue.obliterate({ force: true });
     await channel.close();

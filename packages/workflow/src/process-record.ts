@@ -18,6 +18,7 @@ import {
   type RecordJob,
   type RecordJobProgress,
   type RecordJobResult,
+  type RecordDocument,
   type Step,
 } from '@steadfast/commons';
 import { UnrecoverableError } from 'bullmq';
@@ -180,7 +181,7 @@ export function createRecordProcessor(deps: WorkflowDeps): (job: RecordJob) => P
         }
         ctx.log.debug({ steps: todo.map(({ name }) => name), ms: Math.round(seconds * 1000) }, 'stage done');
       }
-      await settle(deps, data, data.operation === 'create' ? record._id : undefined);
+      await settle(deps, data, data.operation === 'create' ? ctx.record : undefined);
       deps.metrics?.jobs.inc({ outcome: 'processed' });
       ctx.log.info({ trackingId: ctx.record.trackingId, status: ctx.record.status }, 'record processed');
       // The record as the steps left it (each step that changes it keeps ctx.record current).
@@ -241,11 +242,15 @@ async function writeOutcome(deps: WorkflowDeps, data: RecordJobData, outcome: Dr
  * release are one write to Redis, and the relay takes the record's events of the whole job (its
  * creation, the flags of the last checkpoint) in one round. A hint lost with a job that stopped
  * before this is found by the relay's sweep of `outboxPending` (RELAY_SWEEP_MS), as any lost hint.
+ * A record this job left at version 1 (as inserted, or as read) had no change after its insert:
+ * its outbox as this job holds it is all the document can hold at that version, so the hint
+ * carries it and the relay need not read the record (commons events/relay.ts).
  */
-async function settle(deps: WorkflowDeps, data: RecordJobData, created?: string): Promise<void> {
+async function settle(deps: WorkflowDeps, data: RecordJobData, created?: RecordDocument): Promise<void> {
+  const copy = created?.version === 1 && created.outbox !== undefined ? { version: 1, events: created.outbox } : undefined;
   await Promise.all([
     releaseDraft(deps.redis, data.draftId),
-    created === undefined ? undefined : hintOutbox(deps.redis, deps.db.records, created, deps.logger),
+    created === undefined ? undefined : hintOutbox(deps.redis, deps.db.records, created._id, deps.logger, copy),
   ]);
   if (data.recordId) await removePendingWork(deps.redis, data.recordId, data.draftId);
 }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Collection } from 'mongodb';
 import { createLogger } from '../logger.js';
 import type { EventChannel } from './channel.js';
-import { OutboxRelay, type OutboxDocument } from './relay.js';
+import { copiesOf, OutboxRelay, type OutboxDocument } from './relay.js';
 
 /** A source with nothing pending that counts the sweeps' queries. */
 function emptySource() {
@@ -40,4 +40,27 @@ test('the unhinted sweep interval can be shortened', async () => {
   const relay = relayOf(collection, 0);
   for (let i = 0; i < 5; i++) await relay.round();
   assert.equal(source.queries, 5);
+});
+
+test('a copy is used only when it parses and holds events of its own aggregate up to its version', () => {
+  const event = (aggregateId: string, sequence: number) => ({
+    id: `record:${aggregateId}:${sequence}`,
+    source: 'workflow',
+    aggregate: 'record',
+    type: 'record.created',
+    aggregateId,
+    sequence,
+    data: {},
+    occurredAt: '2026-12-06T00:00:00.000Z',
+  });
+  const copy = (version: number, events: unknown[]) => JSON.stringify({ version, events });
+  const docs = copiesOf(
+    ['a', 'b', 'c', 'd', 'e', 'f'],
+    [copy(1, [event('a', 1)]), null, copy(1, [event('x', 1)]), copy(1, [event('d', 2)]), 'not json', copy(2, [{ ...event('f', 1), extra: true }])],
+  );
+  assert.deepEqual(
+    docs.map((d) => ({ _id: d._id, version: d.version, sequences: d.outbox?.map((e) => e.sequence), pending: d.outboxPending })),
+    [{ _id: 'a', version: 1, sequences: [1], pending: true }],
+    'b: none; c: another aggregate; d: past its version; e: not JSON; f: not an event',
+  );
 });
