@@ -33,6 +33,7 @@ import {
   type Collections,
   type DomainEvent,
   type OutboxDocument,
+  type RelayOptions,
   type StoreClients,
 } from '@steadfast/commons';
 import { SearchIndex, toSearchDocument } from '@steadfast/records';
@@ -148,18 +149,26 @@ async function jobsOf(queue: Queue): Promise<Array<{ id: string; events: DomainE
   );
 }
 
-test('a relay round goes out as one job per partition, in sequence per record, and the same round published again adds nothing', async () => {
-  // A relay of its own, not started, on a database and queues of its own: its rounds are ours.
-  const dbName = `${env.MONGO_DB}_relay`;
+/**
+ * A relay of its own, not started, on a database and queues of its own (`name`): its rounds are
+ * the test's. `onBatch` sees its MongoDB batches.
+ */
+function ownRelay(name: string, onBatch?: RelayOptions['onBatch']) {
+  const dbName = `${env.MONGO_DB}_${name}`;
   const own = collections(stores.mongo.db(dbName));
-  const prefix = `${env.EVENT_QUEUE_PREFIX}-relay`;
-  const channel = new EventChannel({ prefix, partitions: 4, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000, batchMax: 100 }, stores.redis);
+  const channel = new EventChannel({ prefix: `${env.EVENT_QUEUE_PREFIX}-${name}`, partitions: 4, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000, batchMax: 100 }, stores.redis);
   const source = own.records as unknown as Collection<OutboxDocument>;
   const relay = new OutboxRelay([{ collection: source, hinted: true }], channel, stores.redis, createLogger('relay', { level: 'silent' }), {
     pollMs: 50,
     sweepMs: 60_000,
     batch: 200,
+    ...(onBatch ? { onBatch } : {}),
   });
+  return { dbName, own, channel, relay };
+}
+
+test('a relay round goes out as one job per partition, in sequence per record, and the same round published again adds nothing', async () => {
+  const { dbName, own, channel, relay } = ownRelay('relay');
   try {
     const ids = Array.from({ length: 150 }, (_, i) => `rr-${id}-${i}`);
     for (let i = 0; i < ids.length; i += 50) await own.records.insertMany(ids.slice(i, i + 50).map((recordId, k) => newRecord(recordId, 'u-1', i + k)));
@@ -200,19 +209,9 @@ test('a relay round goes out as one job per partition, in sequence per record, a
 });
 
 test('aggregates hinted with a copy of their outbox are relayed without a read; those changed since are read, and no event is lost', async () => {
-  const dbName = `${env.MONGO_DB}_copies`;
-  const own = collections(stores.mongo.db(dbName));
-  const prefix = `${env.EVENT_QUEUE_PREFIX}-copies`;
-  const channel = new EventChannel({ prefix, partitions: 4, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000, batchMax: 100 }, stores.redis);
-  const source = own.records as unknown as Collection<OutboxDocument>;
   const reads: number[] = [];
-  const relay = new OutboxRelay([{ collection: source, hinted: true }], channel, stores.redis, createLogger('relay', { level: 'silent' }), {
-    pollMs: 50,
-    sweepMs: 60_000,
-    batch: 200,
-    onBatch: (op, size) => {
-      if (op === 'find-outboxes') reads.push(size);
-    },
+  const { dbName, own, channel, relay } = ownRelay('copies', (op, size) => {
+    if (op === 'find-outboxes') reads.push(size);
   });
   const inserted = async (prefixOf: string, n: number) => {
     const records = Array.from({ length: n }, (_, i) => newRecord(`${prefixOf}-${id}-${i}`, 'u-1', i));
