@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import {
   queueBase,
   collections,
@@ -213,10 +213,10 @@ test('aggregates hinted with a copy of their outbox are relayed without a read; 
   const { dbName, own, channel, relay } = ownRelay('copies', (op, size) => {
     if (op === 'find-outboxes') reads.push(size);
   });
-  const inserted = async (prefixOf: string, n: number) => {
+  const inserted = async (prefixOf: string, n: number, { hint = true } = {}) => {
     const records = Array.from({ length: n }, (_, i) => newRecord(`${prefixOf}-${id}-${i}`, 'u-1', i));
     await own.records.insertMany(records);
-    for (const record of records) await hintOutbox(stores.redis, own.records, record._id, undefined, { version: 1, events: record.outbox! });
+    if (hint) for (const record of records) await hintOutbox(stores.redis, own.records, record._id, undefined, { version: 1, events: record.outbox! });
     return records.map((r) => r._id);
   };
   const published = async () => new Set((await Promise.all(channel.queues.map((q) => jobsOf(q)))).flat().flatMap((j) => j.events.map((e) => e.id)));
@@ -234,8 +234,28 @@ test('aggregates hinted with a copy of their outbox are relayed without a read; 
     assert.equal(await own.records.countDocuments({ outboxPending: true }), 0, 'every outbox cleared');
     assert.equal(await stores.redis.zcard(outboxHintKey(own.records)), 0, 'every hint taken');
     assert.equal(await stores.redis.hlen(outboxCopyKey(own.records)), 0, 'every copy used');
+
+    // A record hinted by another writer first (no copy), whose creator's hint and copy arrive
+    // while the relay reads it: the copy does not outlive the hint.
+    const [raced] = await inserted('raced', 1, { hint: false });
+    await stores.redis.zadd(outboxHintKey(own.records), 0, raced!);
+    const hmget = stores.redis.hmget.bind(stores.redis);
+    const racing = mock.method(stores.redis, 'hmget', async (...args: Parameters<typeof hmget>) => {
+      const answer = await hmget(...args);
+      const record = await own.records.findOne({ _id: raced! });
+      await hintOutbox(stores.redis, own.records, raced!, undefined, { version: 1, events: record!.outbox ?? [] });
+      return answer;
+    });
+    try {
+      await relay.round();
+    } finally {
+      racing.mock.restore();
+    }
+    assert.equal(await stores.redis.zcard(outboxHintKey(own.records)), 0, 'the hint taken');
+    assert.equal(await stores.redis.hlen(outboxCopyKey(own.records)), 0, 'its copy with it');
+
     const events = await published();
-    for (const recordId of [...fresh, ...later]) assert.ok(events.has(eventId('record', recordId, 1)), `${recordId} created`);
+    for (const recordId of [...fresh, ...later, raced!]) assert.ok(events.has(eventId('record', recordId, 1)), `${recordId} created`);
     for (const recordId of later.slice(0, 3)) assert.ok(events.has(eventId('record', recordId, 2)), `${recordId} renamed`);
   } finally {
     for (const queue of channel.queues) await queue.obliterate({ force: true });

@@ -277,9 +277,13 @@ export class OutboxRelay {
       published += relayed.published;
       const pending = new Set(relayed.pending);
       const done = chunk.filter((id) => !pending.has(id));
-      // A copy is used once: relayed, or found stale and the aggregate read instead.
-      if (used.length > 0) await this.redis.hdel(copyKey, ...used);
       if (done.length > 0) await this.redis.zrem(key, ...done);
+      // A copy is used once (relayed, or found stale and the aggregate read instead), and none
+      // outlives its hint: one its writer left while this chunk was relayed from a read (another
+      // writer's hint came first) joined a hint removed just now. Removed after the hints: a copy
+      // written after the ZREM came with its hint back (ZADD NX), and loses only the copy here.
+      const drop = [...new Set([...used, ...done])];
+      if (drop.length > 0) await this.redis.hdel(copyKey, ...drop);
       this.stats.aggregates += done.length;
     }
     return published;
