@@ -84,11 +84,10 @@ export const requireInProduction =
 
 /** A secret's value: the environment's, else (development and test only) the public default. */
 export function secretOf(env: Partial<Record<ServiceSecret, string | undefined>> & { NODE_ENV: NodeEnv }, name: ServiceSecret): string {
-  const value = env[name];
-  if (value !== undefined) return value;
+  const value = optionalSecretOf(env, name);
   // readEnv's production check has refused this already; this guards a caller that skipped it.
-  if (env.NODE_ENV === 'production') throw new Error(`${name} is required in production`);
-  return DEVELOPMENT_SECRETS[name];
+  if (value === undefined) throw new Error(`${name} is required in production`);
+  return value;
 }
 
 /** An optional secret's value: the environment's, else the public default outside production, else none. */

@@ -260,12 +260,10 @@ export class OutboxRelay {
     const ids = await this.redis.zrange(key, 0, this.options.batch - 1);
     for (const chunk of chunks(ids, MAX_IDS_PER_FIND)) {
       let relayed: Relayed;
-      let used: string[];
       try {
         const copies = copiesOf(chunk, await this.redis.hmget(copyKey, ...chunk));
-        used = copies.map((c) => c._id);
         const fromCopies = await this.relayDocs(source, copies, { readOnMiss: false });
-        const fromCopy = new Set(used);
+        const fromCopy = new Set(copies.map((c) => c._id));
         const missed = new Set(fromCopies.pending);
         const read = chunk.filter((id) => !fromCopy.has(id) || missed.has(id));
         const fromReads = await this.relayMany(source, read);
@@ -278,12 +276,11 @@ export class OutboxRelay {
       const pending = new Set(relayed.pending);
       const done = chunk.filter((id) => !pending.has(id));
       if (done.length > 0) await this.redis.zrem(key, ...done);
-      // A copy is used once (relayed, or found stale and the aggregate read instead), and none
-      // outlives its hint: one its writer left while this chunk was relayed from a read (another
-      // writer's hint came first) joined a hint removed just now. Removed after the hints: a copy
-      // written after the ZREM came with its hint back (ZADD NX), and loses only the copy here.
-      const drop = [...new Set([...used, ...done])];
-      if (drop.length > 0) await this.redis.hdel(copyKey, ...drop);
+      // Every copy of the chunk goes, after the hints: one was used (relayed, or found stale and
+      // the aggregate read instead), or its writer left it while the aggregate was read (another
+      // writer's hint came first), or it came with a hint still pending, whose next round reads.
+      // A copy written after the ZREM came with its hint back (ZADD NX), and loses only the copy.
+      await this.redis.hdel(copyKey, ...chunk);
       this.stats.aggregates += done.length;
     }
     return published;
