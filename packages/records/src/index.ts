@@ -4,6 +4,7 @@
  * record's changes and the copies of users on records are applied here.
  */
 export * from './search-index.js';
+export * from './duplicate-keys.js';
 export * from './actors.js';
 export * from './change.js';
 export * from './rebuild.js';

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { createElasticsearch, sampleBirth, storeConfigFrom, type RecordDocument } from '@steadfast/commons';
 import { readEnv, storeEnvSchema } from '@steadfast/commons';
-import { SEARCH_MAPPINGS, SEARCH_REFRESH_INTERVAL, SearchIndex, SearchMappingConflict, toSearchDocument, type SearchDocument } from './search-index.js';
+import { KEYED_TOKEN_MAX } from './duplicate-keys.js';
+import { SEARCH_INDEX_META, SEARCH_MAPPINGS, SEARCH_REFRESH_INTERVAL, SearchIndex, SearchMappingConflict, toSearchDocument, type SearchDocument } from './search-index.js';
 
 const id = randomBytes(4).toString('hex');
 const stores = storeConfigFrom(readEnv(storeEnvSchema, process.env));
@@ -81,7 +82,22 @@ test('a new alias gets its first index with the current mapping', async () => {
   const mapping = await es.indices.getMapping({ index: alias });
   assert.deepEqual(Object.keys(mapping), [`${alias}-v1`]);
   assert.ok(Object.values(mapping)[0]?.mappings.properties?.['actors']);
+  assert.deepEqual(Object.values(mapping)[0]?.mappings._meta, SEARCH_INDEX_META, 'every document in it has its duplicate keys');
 });
+
+/** The client, with the searches of each `_msearch` it sends kept. */
+function spying(): { client: typeof es; searches: unknown[] } {
+  const searches: unknown[] = [];
+  const client = Object.create(es) as typeof es;
+  const msearch = (request: { searches?: unknown[] }) => {
+    searches.push(...(request.searches ?? []).filter((_, i) => i % 2 === 1));
+    return es.msearch(request as Parameters<typeof es.msearch>[0]);
+  };
+  client.msearch = msearch as unknown as typeof es.msearch;
+  return { client, searches };
+}
+
+const fuzzy = (search: unknown): boolean => JSON.stringify(search).includes('"fuzziness"');
 
 test("the index takes the refresh interval it is given, at creation and at every start after", async () => {
   const alias = `${prefix}-refresh`;
@@ -119,7 +135,8 @@ function birthRecord(recordId: string, child: { firstNames: string; familyName: 
 }
 
 test('the duplicate search: alike names of the same event within three days, the best match first and the newest among equals; another event or a date outside the window never', async () => {
-  const search = new SearchIndex(es, `${prefix}-dups`);
+  const { client, searches } = spying();
+  const search = new SearchIndex(client, `${prefix}-dups`);
   await search.ensure();
   const ada = { firstNames: 'Ada', familyName: 'Lovelace' };
   const me = birthRecord('me', ada, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z');
@@ -127,16 +144,59 @@ test('the duplicate search: alike names of the same event within three days, the
     birthRecord('exact-old', ada, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z'),
     birthRecord('exact-new', ada, 'Byron', '2026-03-11', '2026-03-11T12:00:00Z'),
     birthRecord('typo', { firstNames: 'Ada', familyName: 'Lovelase' }, 'Byron', '2026-03-10', '2026-03-11T18:00:00Z'),
+    birthRecord('two-typos', { firstNames: 'Adda', familyName: 'Lovelase' }, 'Byron', '2026-03-10', '2026-03-11T19:00:00Z'),
     birthRecord('late', ada, 'Byron', '2026-03-14', '2026-03-11T00:00:00Z'),
     birthRecord('other-name', { firstNames: 'Grace', familyName: 'Hopper' }, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z'),
+    birthRecord('near-miss', { firstNames: 'Ada', familyName: 'Lovelace' }, 'Bryne', '2026-03-10', '2026-03-11T00:00:00Z'),
     birthRecord('other-event', ada, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z', 'death'),
   ];
   for (const record of [me, ...others]) await search.write(toSearchDocument(record), { visible: true });
 
   const found = await search.findDuplicates(me, 20);
-  assert.deepEqual(found.candidates.map((c) => c.recordId), ['exact-new', 'exact-old', 'typo']);
-  assert.equal(found.total, 3);
+  assert.deepEqual(found.candidates.map((c) => c.recordId), ['exact-new', 'exact-old', 'typo', 'two-typos']);
+  assert.equal(found.total, 4);
   const [many] = await search.findDuplicatesMany([{ record: me, limit: 2 }]);
   assert.ok(many?.ok);
-  assert.deepEqual([many.value.candidates.map((c) => c.recordId), many.value.total], [['exact-new', 'exact-old'], 3]);
+  assert.deepEqual([many.value.candidates.map((c) => c.recordId), many.value.total], [['exact-new', 'exact-old'], 4]);
+  assert.equal(searches.length, 2);
+  assert.ok(!searches.some(fuzzy), 'asked by keys, no fuzzy query');
+
+  // A name token too long for keys is asked with the fuzzy query, and finds its typo all the same.
+  const long = 'Wolfeschlegelsteinhausen';
+  assert.ok(long.length > KEYED_TOKEN_MAX);
+  const lengthy = birthRecord('lengthy', { firstNames: 'Hubert', familyName: long }, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z');
+  await search.write(toSearchDocument(birthRecord('lengthy-typo', { firstNames: 'Hubert', familyName: `${long}n` }, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z')), { visible: true });
+  assert.deepEqual((await search.findDuplicates(lengthy, 20)).candidates.map((c) => c.recordId), ['lengthy-typo']);
+  assert.ok(fuzzy(searches.at(-1)));
+});
+
+test('the duplicate search on an index an earlier release made (documents without keys) uses the fuzzy query until the index is rebuilt', async () => {
+  const alias = `${prefix}-unkeyed`;
+  const earlier: MappingProperties = { ...SEARCH_MAPPINGS.properties };
+  delete earlier['duplicateKeys'];
+  await olderIndex(alias, earlier);
+  const ada = { firstNames: 'Ada', familyName: 'Lovelace' };
+  const old = [birthRecord('old-twin', ada, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z'), birthRecord('old-typo', { ...ada, familyName: 'Lovelase' }, 'Byron', '2026-03-11', '2026-03-11T01:00:00Z')];
+  // Written as the earlier release wrote them: no keys.
+  for (const record of old) {
+    const { duplicateKeys: _, ...unkeyed } = toSearchDocument(record);
+    await es.index({ index: alias, id: record._id, document: unkeyed, refresh: true });
+  }
+  const { client, searches } = spying();
+  const search = new SearchIndex(client, alias);
+  await search.ensure();
+  const me = birthRecord('me', ada, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z');
+  await search.write(toSearchDocument(me), { visible: true });
+  assert.deepEqual((await search.findDuplicates(me, 20)).candidates.map((c) => c.recordId), ['old-twin', 'old-typo']);
+  assert.equal(searches.length, 1);
+  assert.ok(fuzzy(searches[0]), 'the fuzzy query: the keys would miss the old documents');
+
+  // Rebuilt (an index made by this release, every document written again): asked by keys.
+  await search.createIndex(`${alias}-v2`);
+  await es.indices.updateAliases({ actions: [{ remove: { index: `${alias}-v1`, alias } }, { add: { index: `${alias}-v2`, alias, is_write_index: true } }] });
+  for (const record of [...old, me]) await search.write(toSearchDocument(record), { visible: true });
+  await search.ensure();
+  assert.deepEqual((await search.findDuplicates(me, 20)).candidates.map((c) => c.recordId), ['old-twin', 'old-typo']);
+  assert.equal(searches.length, 2);
+  assert.ok(!fuzzy(searches[1]));
 });

@@ -7,6 +7,7 @@
  * Elasticsearch (409), so a slow or repeated write can never overwrite a newer one.
  */
 import { itemFailed, itemOk, recordStateOf, type ElasticsearchClient, type EventType, type ItemResult, type RecordDocument, type RecordState } from '@steadfast/commons';
+import { duplicateKeysOf, keyable, nameEdits, nameTokens, queryKeys, type ComparedNames, type DuplicateKeys } from './duplicate-keys.js';
 
 // The client's request and answer types, taken from the client this module is given.
 type BulkResponse = Awaited<ReturnType<ElasticsearchClient['bulk']>>;
@@ -40,6 +41,11 @@ export interface SearchDocument {
    * mean rewriting each matched record; they are read from the pairs (`candidatesOf`).
    */
   hasPotentialDuplicates: boolean;
+  /**
+   * The names' deletion keys, made from `subject` and `related` whenever the document is (so a
+   * document always carries the keys of its names): what the duplicate search asks for.
+   */
+  duplicateKeys?: DuplicateKeys;
   /** Copies of the name and office of each user who acted (auth's directory owns them). */
   actors: SearchActor[];
   createdAt: string;
@@ -75,6 +81,9 @@ export function toSearchDocument(record: RecordDocument): SearchDocument {
   return applyChanges(undefined, record._id, recordStateOf(record), record.version);
 }
 
+/** `toSearchDocument` without the duplicate keys (for reading its fields, not for writing it). */
+const searchFieldsOf = (record: RecordDocument): SearchDocument => fold(undefined, record._id, recordStateOf(record), record.version);
+
 /**
  * The search document after a change: `changes` are the record fields the change set (a record
  * event's data), `prev` the document before it. Folding a record's events in order gives the
@@ -86,6 +95,13 @@ export function applyChanges(
   changes: Partial<RecordState>,
   version: number,
 ): SearchDocument {
+  const doc = fold(prev, recordId, changes, version);
+  // The keys follow the names, which only a change of the details moves.
+  if (changes.data !== undefined || !doc.duplicateKeys) doc.duplicateKeys = duplicateKeysOf(doc);
+  return doc;
+}
+
+function fold(prev: SearchDocument | undefined, recordId: string, changes: Partial<RecordState>, version: number): SearchDocument {
   const doc = { ...(prev ?? { recordId, actors: [], hasPotentialDuplicates: false }) } as SearchDocument;
   // A document written by a release that copied the candidate list: the list is not kept.
   delete (doc as { duplicates?: unknown }).duplicates;
@@ -136,6 +152,18 @@ const personMapping = {
   },
 } as const;
 
+/** A document as written: with the keys of its names, whoever made it (`applyChanges` makes them). */
+const withKeys = (doc: SearchDocument): SearchDocument => (doc.duplicateKeys ? doc : { ...doc, duplicateKeys: duplicateKeysOf(doc) });
+
+/** Keys only looked up: no doc values, no norms. */
+const keyMapping = { type: 'keyword', doc_values: false } as const;
+
+/**
+ * What an index made by this release says of itself: every document in it was written with its
+ * duplicate keys (an index made by an earlier release holds documents without them).
+ */
+export const SEARCH_INDEX_META = { duplicateKeys: 1 } as const;
+
 /** The search document mapping: strict, so a field nobody mapped is an error, not a guess. */
 export const SEARCH_MAPPINGS = {
   dynamic: 'strict',
@@ -152,6 +180,7 @@ export const SEARCH_MAPPINGS = {
     country: { type: 'keyword' },
     district: { type: 'keyword' },
     hasPotentialDuplicates: { type: 'boolean' },
+    duplicateKeys: { properties: { family: keyMapping, first: keyMapping, related: keyMapping } },
     actors: {
       properties: {
         userId: { type: 'keyword' },
@@ -203,6 +232,8 @@ export class SearchIndex {
     readonly refreshInterval: string = SEARCH_REFRESH_INTERVAL,
   ) {}
 
+  private keyedIndex: Promise<boolean> | undefined;
+
   /**
    * Creates `<alias>-v1` with the alias unless the alias (or an index of that name) exists. An
    * existing index gets the current mapping: a release that adds a field to the search document
@@ -210,6 +241,7 @@ export class SearchIndex {
    * Added fields are merged in place; a changed one cannot be, and needs a rebuild.
    */
   async ensure(): Promise<void> {
+    this.keyedIndex = undefined;
     if (await this.es.indices.exists({ index: this.alias })) return this.updateMapping();
     try {
       await this.createIndex(`${this.alias}-v1`, { withAlias: true });
@@ -236,8 +268,27 @@ export class SearchIndex {
       index: name,
       ...(withAlias ? { aliases: { [this.alias]: { is_write_index: true } } } : {}),
       settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: this.refreshInterval },
-      mappings: SEARCH_MAPPINGS,
+      mappings: { ...SEARCH_MAPPINGS, _meta: SEARCH_INDEX_META },
     });
+  }
+
+  /**
+   * Whether every document behind the alias carries its duplicate keys: the index was made by
+   * this release (its mapping's `_meta`). An index made by an earlier one is searched with the
+   * fuzzy query until `npm run search:rebuild` replaces it. Read once (again after `ensure`).
+   */
+  private keyed(): Promise<boolean> {
+    this.keyedIndex ??= this.es.indices.getMapping({ index: this.alias }).then(
+      (mappings) => {
+        const indices = Object.values(mappings);
+        return indices.length > 0 && indices.every((m) => (m.mappings._meta as { duplicateKeys?: number } | undefined)?.duplicateKeys === SEARCH_INDEX_META.duplicateKeys);
+      },
+      (error: unknown) => {
+        this.keyedIndex = undefined;
+        throw error;
+      },
+    );
+    return this.keyedIndex;
   }
 
   /**
@@ -255,7 +306,7 @@ export class SearchIndex {
       await this.es.index({
         index: this.alias,
         id: doc.recordId,
-        document: doc,
+        document: withKeys(doc),
         version: doc.version,
         version_type: 'external',
         // With the index deleted, a write must fail (and be retried), not create a stray index.
@@ -288,7 +339,7 @@ export class SearchIndex {
       response = await this.es.bulk({
         operations: items.flatMap(({ doc }) => [
           { index: { _index: this.alias, _id: doc.recordId, version: doc.version, version_type: 'external' as const } },
-          doc,
+          withKeys(doc),
         ]),
         // With the index deleted, a write must fail (and be retried), not create a stray index.
         require_alias: true,
@@ -325,22 +376,23 @@ export class SearchIndex {
   }
 
   /**
-   * Other records of the same event with similar names (fuzzy) and an event date within three
-   * days: the candidates a registrar must look at. One bounded query: at most `limit` hits (the
-   * best matches; among equals the newest, since a record submitted twice is usually submitted
-   * again soon), each with its search document's flag, and how many matched in all (counted by
-   * Elasticsearch up to its default of 10,000).
+   * Other records of the same event with alike names (`nameEdits`) and an event date within three
+   * days: the candidates a registrar must look at. One bounded query: at most `limit` candidates
+   * (the best matches, the fewest edits; among equals the newest, since a record submitted twice
+   * is usually submitted again soon), each with its search document's flag, and how many matched
+   * in all.
    */
   async findDuplicates(record: RecordDocument, limit: number): Promise<DuplicateSearch> {
-    const query = duplicateQuery(record, limit);
-    if (!query) return { candidates: [], total: 0 };
-    return duplicateSearchOf(await this.es.search({ index: this.alias, ...query }));
+    const [found] = await this.findDuplicatesMany([{ record, limit }]);
+    if (found?.ok) return found.value;
+    throw found?.error instanceof Error ? found.error : new Error('the duplicate search failed', { cause: found?.error });
   }
 
   /** `findDuplicates` for many records in one `_msearch` request; each item answers or fails on its own. */
   async findDuplicatesMany(items: ReadonlyArray<{ record: RecordDocument; limit: number }>): Promise<Array<ItemResult<DuplicateSearch>>> {
-    const queries = items.map(({ record, limit }) => duplicateQuery(record, limit));
-    const searches = queries.flatMap((query) => (query ? [{ index: this.alias }, query] : []));
+    const keyed = items.length > 0 && (await this.keyed());
+    const queries = items.map(({ record, limit }) => duplicateQuery(record, limit, keyed));
+    const searches = queries.flatMap((query) => (query ? [{ index: this.alias }, query.body] : []));
     const responses = searches.length > 0 ? (await this.es.msearch({ searches: searches as MsearchRequestItem[] })).responses : [];
     let next = 0;
     return queries.map((query): ItemResult<DuplicateSearch> => {
@@ -348,7 +400,7 @@ export class SearchIndex {
       const response = responses[next++];
       if (!response) return itemFailed(new Error('the duplicate search answered fewer searches than it was sent'));
       if ('error' in response) return itemFailed(searchItemError(response.status, response.error));
-      return itemOk(duplicateSearchOf(response));
+      return itemOk(query.answer(response));
     });
   }
 
@@ -378,37 +430,102 @@ export function isErrorType(error: unknown, type: string): boolean {
   return body?.error?.type === type;
 }
 
-/** The duplicate search of a record, or undefined when it has no names to compare. */
-function duplicateQuery(record: RecordDocument, limit: number) {
-  const doc = toSearchDocument(record);
+/**
+ * How many of the newest records sharing keys with a record are compared, for each candidate the
+ * check may pair: beyond `limit` times this, more alike records are counted, not compared.
+ */
+export const DUPLICATE_COMPARED_PER_CANDIDATE = 10;
+
+const withinThreeDays = (doc: SearchDocument): object[] => [
+  { term: { event: doc.event } },
+  ...(doc.eventDate ? [{ range: { eventDate: { gte: `${doc.eventDate}||-3d`, lte: `${doc.eventDate}||+3d` } } }] : []),
+];
+
+/**
+ * The duplicate search of a record, or undefined when it has no names to compare: the search and
+ * how to read its answer. With keys (an index of this release, no name token too long for them),
+ * the names are matched exactly on keys and the edits counted here; otherwise with
+ * Elasticsearch's fuzzy query and its score.
+ */
+function duplicateQuery(record: RecordDocument, limit: number, keyed: boolean) {
+  const doc = searchFieldsOf(record);
   if (!doc.subject.familyName || !doc.subject.firstNames) return undefined;
+  return keyed && keyable(doc) ? keyedDuplicateQuery(doc, limit) : fuzzyDuplicateQuery(doc, limit);
+}
+
+function keyedDuplicateQuery(doc: SearchDocument, limit: number) {
+  const keysOf = (name: string | undefined) => [...new Set(nameTokens(name).flatMap(queryKeys))];
+  // The event, the window and the keys only narrow: filter context, not scored, cacheable.
+  const filter: object[] = [
+    ...withinThreeDays(doc),
+    { terms: { 'duplicateKeys.family': keysOf(doc.subject.familyName) } },
+    // Every first name must match one of the candidate's: a clause each.
+    ...nameTokens(doc.subject.firstNames).map((token) => ({ terms: { 'duplicateKeys.first': queryKeys(token) } })),
+  ];
+  const related = keysOf(doc.related.familyName);
+  if (related.length > 0) filter.push({ terms: { 'duplicateKeys.related': related } });
+  return {
+    body: {
+      size: limit * DUPLICATE_COMPARED_PER_CANDIDATE,
+      _source: ['subject.firstNames', 'subject.familyName', 'related.familyName'],
+      docvalue_fields: ['hasPotentialDuplicates'],
+      sort: [{ createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
+      query: { bool: { filter, must_not: [{ ids: { values: [doc.recordId] } }] } },
+    },
+    answer: (response: Pick<SearchResponse, 'hits'>) => rankByEdits(doc, response, limit),
+  };
+}
+
+/** The candidates a keyed search found: the alike ones, the fewest edits first, the newest among equals. */
+function rankByEdits(doc: SearchDocument, response: Pick<SearchResponse, 'hits'>, limit: number): DuplicateSearch {
+  const hits = response.hits.hits;
+  const alike = hits.flatMap((hit, order) => {
+    const edits = hit._id && hit._source ? nameEdits(doc, namesOf(hit._source)) : undefined;
+    return edits === undefined ? [] : [{ recordId: hit._id!, flagged: flagOf(hit), edits, order }];
+  });
+  // The hits come newest first: among equal edits, their order.
+  alike.sort((a, b) => a.edits - b.edits || a.order - b.order);
+  // Records beyond the compared ones share keys with this one: counted as matches, not compared.
+  const beyond = Math.max(0, totalOf(response.hits.total, hits.length) - hits.length);
+  return { candidates: alike.slice(0, limit).map(({ recordId, flagged }) => ({ recordId, flagged })), total: alike.length + beyond };
+}
+
+function namesOf(source: unknown): ComparedNames {
+  const s = source as { subject?: ComparedNames['subject']; related?: ComparedNames['related'] };
+  return { subject: s.subject ?? {}, related: s.related ?? {} };
+}
+
+function fuzzyDuplicateQuery(doc: SearchDocument, limit: number) {
   const must: object[] = [
     { match: { 'subject.familyName': { query: doc.subject.familyName, fuzziness: 'AUTO' } } },
     { match: { 'subject.firstNames': { query: doc.subject.firstNames, fuzziness: 'AUTO', operator: 'and' } } },
   ];
-  // The event and the date window only narrow: in filter context they are not scored (in `must`
-  // they added the same constant to every hit, so the order is the same) and can be cached.
-  const filter: object[] = [{ term: { event: doc.event } }];
-  if (doc.eventDate) filter.push({ range: { eventDate: { gte: `${doc.eventDate}||-3d`, lte: `${doc.eventDate}||+3d` } } });
   if (doc.related.familyName) {
     must.push({ match: { 'related.familyName': { query: doc.related.familyName, fuzziness: 'AUTO' } } });
   }
   return {
-    size: limit,
-    // The flag from doc values: no stored document is loaded per hit.
-    _source: false,
-    docvalue_fields: ['hasPotentialDuplicates'],
-    sort: [{ _score: { order: 'desc' as const } }, { createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
-    query: { bool: { must, filter, must_not: [{ ids: { values: [record._id] } }] } },
+    body: {
+      size: limit,
+      // The flag from doc values: no stored document is loaded per hit.
+      _source: false,
+      docvalue_fields: ['hasPotentialDuplicates'],
+      sort: [{ _score: { order: 'desc' as const } }, { createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
+      // The event and the date window only narrow: in filter context they are not scored.
+      query: { bool: { must, filter: withinThreeDays(doc), must_not: [{ ids: { values: [doc.recordId] } }] } },
+    },
+    answer: duplicateSearchOf,
   };
 }
+
+type Hit = SearchResponse['hits']['hits'][number];
+const flagOf = (hit: Hit): boolean => (hit.fields?.['hasPotentialDuplicates'] as unknown[] | undefined)?.[0] === true;
+const totalOf = (total: SearchResponse['hits']['total'], fallback: number): number => (typeof total === 'number' ? total : (total?.value ?? fallback));
 
 function duplicateSearchOf(response: Pick<SearchResponse, 'hits'>): DuplicateSearch {
   const candidates = response.hits.hits
     .filter((hit): hit is typeof hit & { _id: string } => !!hit._id)
-    .map((hit) => ({ recordId: hit._id, flagged: (hit.fields?.['hasPotentialDuplicates'] as unknown[] | undefined)?.[0] === true }));
-  const total = response.hits.total;
-  return { candidates, total: typeof total === 'number' ? total : (total?.value ?? candidates.length) };
+    .map((hit) => ({ recordId: hit._id, flagged: flagOf(hit) }));
+  return { candidates, total: totalOf(response.hits.total, candidates.length) };
 }
 
 /**
