@@ -41,8 +41,22 @@ export function searchProjection(search: SearchIndex, onBatch?: BatchMetric): Pr
     handles: isRecordEvent,
     async applyMany(events) {
       const ids = [...new Set(events.map((e) => e.aggregateId))];
-      const state = await search.getVersionedMany(ids);
+      // The versions first: most events are there already (the workflow wrote the document), and
+      // a document is read only where one of the batch's events follows it.
+      const versions = await search.versionsMany(ids);
       onBatch?.('elasticsearch', 'mget', ids.length);
+      const follows = ids.filter((id) => {
+        const version = versions.get(id) ?? 0;
+        return version > 0 && events.some((e) => e.aggregateId === id && e.sequence === version + 1);
+      });
+      const docs = await search.getVersionedMany(follows);
+      if (follows.length > 0) onBatch?.('elasticsearch', 'mget-documents', follows.length);
+      const state = new Map<string, { doc?: SearchDocument; version: number }>();
+      for (const id of ids) {
+        // A document gone between the two reads is treated as absent: its events wait for it.
+        const version = follows.includes(id) ? 0 : (versions.get(id) ?? 0);
+        state.set(id, docs.get(id) ?? { version });
+      }
       const outcomes: EventOutcome[] = [];
       // Each record's documents of this batch, one per event applied, in sequence order.
       const written = new Map<string, Array<{ index: number; doc: SearchDocument }>>();

@@ -277,7 +277,7 @@ export class SearchIndex {
    * this release (its mapping's `_meta`). An index made by an earlier one is searched with the
    * fuzzy query until `npm run search:rebuild` replaces it. Read once (again after `ensure`).
    */
-  private keyed(): Promise<boolean> {
+  keyedDuplicateSearch(): Promise<boolean> {
     this.keyedIndex ??= this.es.indices.getMapping({ index: this.alias }).then(
       (mappings) => {
         const indices = Object.values(mappings);
@@ -370,6 +370,18 @@ export class SearchIndex {
     return found;
   }
 
+  /** The versions of many records' documents in one `_mget`, in real time, without the documents. */
+  async versionsMany(recordIds: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    if (recordIds.length === 0) return found;
+    const response = await this.es.mget({ index: this.alias, ids: [...new Set(recordIds)], _source: false });
+    for (const doc of response.docs) {
+      if ('error' in doc) throw new Error(`search document ${doc._id} not read: ${doc.error.type}`);
+      if (doc.found) found.set(doc._id, doc._version ?? 0);
+    }
+    return found;
+  }
+
   async get(recordId: string): Promise<SearchDocument | undefined> {
     const response = await this.es.get<SearchDocument>({ index: this.alias, id: recordId }, { ignore: [404] });
     return response.found ? response._source : undefined;
@@ -390,7 +402,7 @@ export class SearchIndex {
 
   /** `findDuplicates` for many records in one `_msearch` request; each item answers or fails on its own. */
   async findDuplicatesMany(items: ReadonlyArray<{ record: RecordDocument; limit: number }>): Promise<Array<ItemResult<DuplicateSearch>>> {
-    const keyed = items.length > 0 && (await this.keyed());
+    const keyed = items.length > 0 && (await this.keyedDuplicateSearch());
     const queries = items.map(({ record, limit }) => duplicateQuery(record, limit, keyed));
     const searches = queries.flatMap((query) => (query ? [{ index: this.alias }, query.body] : []));
     const responses = searches.length > 0 ? (await this.es.msearch({ searches: searches as MsearchRequestItem[] })).responses : [];
