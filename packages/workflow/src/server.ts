@@ -98,6 +98,9 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     await ensureBucket(minio, stores.minio.bucket);
     await ensureBucket(minio, stores.minio.stagingBucket);
     await search.ensure();
+    if (!(await search.keyedDuplicateSearch())) {
+      logger.warn({ alias: search.alias }, 'search index made by an earlier release (documents without duplicate keys): duplicate checks use the fuzzy query, ~4 ms more Elasticsearch CPU each, until npm run search:rebuild');
+    }
   });
   const channels = alertChannels({ sentry: env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined, webhookUrl: env.ALERT_WEBHOOK_URL });
   const alerter = new Alerter(db, deps.queue, channels, logger);
