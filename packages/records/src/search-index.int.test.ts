@@ -168,6 +168,14 @@ test('the duplicate search: alike names of the same event within three days, the
   await search.write(toSearchDocument(birthRecord('lengthy-typo', { firstNames: 'Hubert', familyName: `${long}n` }, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z')), { visible: true });
   assert.deepEqual((await search.findDuplicates(lengthy, 20)).candidates.map((c) => c.recordId), ['lengthy-typo']);
   assert.ok(fuzzy(searches.at(-1)));
+
+  // A document written without keys into this index (an earlier release still running during a
+  // rolling upgrade) is compared all the same.
+  const { duplicateKeys: _, ...unkeyed } = toSearchDocument(birthRecord('unkeyed', { firstNames: 'Ada', familyName: 'Lovelac' }, 'Byron', '2026-03-10', '2026-03-11T20:00:00Z'));
+  await es.index({ index: `${prefix}-dups`, id: 'unkeyed', document: unkeyed, refresh: true });
+  const again = await search.findDuplicates(me, 20);
+  assert.deepEqual(again.candidates.map((c) => c.recordId), ['exact-new', 'exact-old', 'unkeyed', 'typo', 'two-typos']);
+  assert.ok(!fuzzy(searches.at(-1)));
 });
 
 test('the duplicate search on an index an earlier release made (documents without keys) uses the fuzzy query until the index is rebuilt', async () => {

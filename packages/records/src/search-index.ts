@@ -467,15 +467,20 @@ function duplicateQuery(record: RecordDocument, limit: number, keyed: boolean) {
 
 function keyedDuplicateQuery(doc: SearchDocument, limit: number) {
   const keysOf = (name: string | undefined) => [...new Set(nameTokens(name).flatMap(queryKeys))];
-  // The event, the window and the keys only narrow: filter context, not scored, cacheable.
-  const filter: object[] = [
-    ...withinThreeDays(doc),
+  const keys: object[] = [
     { terms: { 'duplicateKeys.family': keysOf(doc.subject.familyName) } },
     // Every first name must match one of the candidate's: a clause each.
     ...nameTokens(doc.subject.firstNames).map((token) => ({ terms: { 'duplicateKeys.first': queryKeys(token) } })),
   ];
   const related = keysOf(doc.related.familyName);
-  if (related.length > 0) filter.push({ terms: { 'duplicateKeys.related': related } });
+  if (related.length > 0) keys.push({ terms: { 'duplicateKeys.related': related } });
+  // The event, the window and the keys only narrow: filter context, not scored, cacheable. A
+  // document without family keys (written by an earlier release during a rolling upgrade, or
+  // with only a name too long for keys) is compared too: the keys cannot say it is not alike.
+  const filter: object[] = [
+    ...withinThreeDays(doc),
+    { bool: { should: [{ bool: { filter: keys } }, { bool: { must_not: [{ exists: { field: 'duplicateKeys.family' } }] } }], minimum_should_match: 1 } },
+  ];
   return {
     body: {
       size: limit * DUPLICATE_COMPARED_PER_CANDIDATE,
