@@ -55,6 +55,9 @@ export function hostPortList(name: string) {
   });
 }
 
+/** A refresh interval as `ES_REFRESH_INTERVAL` takes it: a whole number of ms or s. */
+const REFRESH_INTERVAL = /^([1-9]\d*)(ms|s)$/;
+
 /** The environment variables naming the four stores, with the local development defaults. */
 export const storeEnvSchema = z.object({
   /** production refuses unsafe settings that development only warns about. */
@@ -101,8 +104,14 @@ export const storeEnvSchema = z.object({
    * every start). The search step waits for it, so it is latency against Elasticsearch's CPU:
    * each refresh writes a segment, 250ms cost ~22 ms of CPU per record at 10/s, 500ms ~15, 1s ~11.
    */
-  ES_REFRESH_INTERVAL: z.string().regex(/^[1-9]\d*(ms|s)$/, 'a duration such as 500ms or 1s').default('500ms'),
+  ES_REFRESH_INTERVAL: z.string().regex(REFRESH_INTERVAL, 'a duration such as 500ms or 1s').default('500ms'),
 });
+
+/** The milliseconds of a refresh interval as `ES_REFRESH_INTERVAL` takes it, or undefined for any other form. */
+export function refreshIntervalMs(value: string): number | undefined {
+  const match = REFRESH_INTERVAL.exec(value);
+  return match ? Number(match[1]) * (match[2] === 's' ? 1000 : 1) : undefined;
+}
 
 export type StoreEnv = z.infer<typeof storeEnvSchema>;
 

@@ -45,18 +45,13 @@ export function searchProjection(search: SearchIndex, onBatch?: BatchMetric): Pr
       // a document is read only where one of the batch's events follows it.
       const versions = await search.versionsMany(ids);
       onBatch?.('elasticsearch', 'mget', ids.length);
-      const follows = ids.filter((id) => {
-        const version = versions.get(id) ?? 0;
-        return version > 0 && events.some((e) => e.aggregateId === id && e.sequence === version + 1);
-      });
-      const docs = await search.getVersionedMany(follows);
-      if (follows.length > 0) onBatch?.('elasticsearch', 'mget-documents', follows.length);
-      const state = new Map<string, { doc?: SearchDocument; version: number }>();
-      for (const id of ids) {
-        // A document gone between the two reads is treated as absent: its events wait for it.
-        const version = follows.includes(id) ? 0 : (versions.get(id) ?? 0);
-        state.set(id, docs.get(id) ?? { version });
-      }
+      const follows = new Set(events.filter((e) => (versions.get(e.aggregateId) ?? 0) + 1 === e.sequence && e.sequence > 1).map((e) => e.aggregateId));
+      const docs = await search.getVersionedMany([...follows]);
+      if (follows.size > 0) onBatch?.('elasticsearch', 'mget-documents', follows.size);
+      // A document gone between the two reads is treated as absent: its events wait for it.
+      const state = new Map<string, { doc?: SearchDocument; version: number }>(
+        ids.map((id) => [id, docs.get(id) ?? { version: follows.has(id) ? 0 : (versions.get(id) ?? 0) }]),
+      );
       const outcomes: EventOutcome[] = [];
       // Each record's documents of this batch, one per event applied, in sequence order.
       const written = new Map<string, Array<{ index: number; doc: SearchDocument }>>();

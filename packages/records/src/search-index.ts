@@ -361,25 +361,23 @@ export class SearchIndex {
   /** `getVersioned` for many records in one `_mget`, in real time: those found, by record id. */
   async getVersionedMany(recordIds: readonly string[]): Promise<Map<string, { doc: SearchDocument; version: number }>> {
     const found = new Map<string, { doc: SearchDocument; version: number }>();
-    if (recordIds.length === 0) return found;
-    const response = await this.es.mget<SearchDocument>({ index: this.alias, ids: [...new Set(recordIds)] });
-    for (const doc of response.docs) {
-      if ('error' in doc) throw new Error(`search document ${doc._id} not read: ${doc.error.type}`);
-      if (doc.found && doc._source) found.set(doc._id, { doc: doc._source, version: doc._version ?? 0 });
-    }
+    for (const doc of await this.mgetFound(recordIds, true)) if (doc._source) found.set(doc._id, { doc: doc._source, version: doc._version ?? 0 });
     return found;
   }
 
   /** The versions of many records' documents in one `_mget`, in real time, without the documents. */
   async versionsMany(recordIds: readonly string[]): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    if (recordIds.length === 0) return found;
-    const response = await this.es.mget({ index: this.alias, ids: [...new Set(recordIds)], _source: false });
-    for (const doc of response.docs) {
+    return new Map((await this.mgetFound(recordIds, false)).map((doc) => [doc._id, doc._version ?? 0]));
+  }
+
+  /** The documents found of these records, read in real time (with their source or not). */
+  private async mgetFound(recordIds: readonly string[], source: boolean) {
+    if (recordIds.length === 0) return [];
+    const response = await this.es.mget<SearchDocument>({ index: this.alias, ids: [...new Set(recordIds)], ...(source ? {} : { _source: false }) });
+    return response.docs.flatMap((doc) => {
       if ('error' in doc) throw new Error(`search document ${doc._id} not read: ${doc.error.type}`);
-      if (doc.found) found.set(doc._id, doc._version ?? 0);
-    }
-    return found;
+      return doc.found ? [doc] : [];
+    });
   }
 
   async get(recordId: string): Promise<SearchDocument | undefined> {

@@ -24,6 +24,7 @@ import {
   type InsertOutcome,
   type MinioClient,
   type RecordDocument,
+  refreshIntervalMs,
 } from '@steadfast/commons';
 import type { DuplicateSearch, SearchIndex } from '@steadfast/records';
 
@@ -61,10 +62,8 @@ export interface WorkflowBatches {
  * 1.3 ms less Elasticsearch CPU per record). Never less than the other calls' wait.
  */
 export function searchBatchWaitMs(refreshInterval: string, maxWaitMs: number): number {
-  const match = /^(\d+)(ms|s)$/.exec(refreshInterval.trim());
-  if (!match) return maxWaitMs;
-  const intervalMs = Number(match[1]) * (match[2] === 's' ? 1000 : 1);
-  return Math.max(maxWaitMs, Math.min(100, Math.floor(intervalMs / 10)));
+  const intervalMs = refreshIntervalMs(refreshInterval);
+  return intervalMs === undefined ? maxWaitMs : Math.max(maxWaitMs, Math.min(100, Math.floor(intervalMs / 10)));
 }
 
 export function workflowBatches(
