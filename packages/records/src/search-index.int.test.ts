@@ -208,3 +208,52 @@ test('the duplicate search on an index an earlier release made (documents withou
   assert.equal(searches.length, 2);
   assert.ok(!fuzzy(searches[1]));
 });
+
+test('a running workflow takes up a rebuild once its mode is old, without a restart; a failed read of the mapping keeps the last answer', async () => {
+  const alias = `${prefix}-remode`;
+  const earlier: MappingProperties = { ...SEARCH_MAPPINGS.properties };
+  delete earlier['duplicateKeys'];
+  await olderIndex(alias, earlier);
+  const { client, searches } = spying();
+  let mappingReads = 0;
+  let mappingDown = false;
+  const indices = Object.create(es.indices) as typeof es.indices;
+  indices.getMapping = ((request: Parameters<typeof es.indices.getMapping>[0]) => {
+    mappingReads += 1;
+    return mappingDown ? Promise.reject(new Error('mapping not read')) : es.indices.getMapping(request);
+  }) as typeof es.indices.getMapping;
+  Object.defineProperty(client, 'indices', { value: indices });
+  const ada = { firstNames: 'Ada', familyName: 'Lovelace' };
+  const me = birthRecord('remode-me', ada, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z');
+
+  // The default: read once, kept a minute.
+  const kept = new SearchIndex(client, alias);
+  assert.equal(await kept.keyedDuplicateSearch(), false);
+  assert.equal(await kept.keyedDuplicateSearch(), false);
+  assert.equal(mappingReads, 1);
+
+  // Its mode read again at every search (kept 0 ms): the rebuild below is the only change.
+  const search = new SearchIndex(client, alias, SEARCH_REFRESH_INTERVAL, 0);
+  await search.ensure();
+  await search.write(toSearchDocument(me), { visible: true });
+  await search.findDuplicates(me, 20);
+  assert.ok(fuzzy(searches.at(-1)), 'an earlier release\'s index: fuzzy');
+
+  // Rebuilt by another process (npm run search:rebuild), this instance not restarted.
+  const rebuild = new SearchIndex(es, alias);
+  await rebuild.createIndex(`${alias}-v2`);
+  await rebuild.write(toSearchDocument(me), { visible: true });
+  await es.indices.updateAliases({ actions: [{ remove: { index: `${alias}-v1`, alias } }, { add: { index: `${alias}-v2`, alias, is_write_index: true } }] });
+  await search.findDuplicates(me, 20);
+  assert.ok(!fuzzy(searches.at(-1)), 'the rebuilt index: asked by keys');
+
+  // The mapping unreadable for a moment: the last answer holds and the search goes on.
+  mappingDown = true;
+  const before = mappingReads;
+  await search.findDuplicates(me, 20);
+  assert.ok(mappingReads > before, 'read again');
+  assert.ok(!fuzzy(searches.at(-1)), 'the last answer kept');
+  // Never read, a failure fails the search (nothing to fall back on).
+  await assert.rejects(new SearchIndex(client, alias, SEARCH_REFRESH_INTERVAL, 0).keyedDuplicateSearch(), /mapping not read/);
+  mappingDown = false;
+});

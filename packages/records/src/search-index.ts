@@ -223,6 +223,9 @@ export class SearchMappingConflict extends Error {
   }
 }
 
+/** How long the search index's duplicate-search mode is kept before its mapping is read again. */
+export const KEYED_MODE_TTL_MS = 60_000;
+
 export class SearchIndex {
   constructor(
     private readonly es: ElasticsearchClient,
@@ -230,9 +233,12 @@ export class SearchIndex {
     readonly alias: string,
     /** The index's refresh_interval (`ES_REFRESH_INTERVAL`). */
     readonly refreshInterval: string = SEARCH_REFRESH_INTERVAL,
+    /** How long `keyedDuplicateSearch`'s answer is kept before the mapping is read again. */
+    private readonly keyedModeTtlMs: number = KEYED_MODE_TTL_MS,
   ) {}
 
-  private keyedIndex: Promise<boolean> | undefined;
+  /** The last answer of `keyedDuplicateSearch` and when it was asked. */
+  private keyedIndex: { mode: Promise<boolean>; askedAt: number } | undefined;
 
   /**
    * Creates `<alias>-v1` with the alias unless the alias (or an index of that name) exists. An
@@ -275,20 +281,32 @@ export class SearchIndex {
   /**
    * Whether every document behind the alias carries its duplicate keys: the index was made by
    * this release (its mapping's `_meta`). An index made by an earlier one is searched with the
-   * fuzzy query until `npm run search:rebuild` replaces it. Read once (again after `ensure`).
+   * fuzzy query until `npm run search:rebuild` replaces it. Kept for `keyedModeTtlMs` (a minute),
+   * then read again: a rebuild run beside a running workflow is taken up without a restart. A
+   * read again that fails keeps the last answer (and is tried again at the next call); the
+   * first read's failure fails the search.
    */
   keyedDuplicateSearch(): Promise<boolean> {
-    this.keyedIndex ??= this.es.indices.getMapping({ index: this.alias }).then(
+    const now = Date.now();
+    const last = this.keyedIndex;
+    if (last && now - last.askedAt < this.keyedModeTtlMs) return last.mode;
+    const mode = this.es.indices.getMapping({ index: this.alias }).then(
       (mappings) => {
         const indices = Object.values(mappings);
         return indices.length > 0 && indices.every((m) => (m.mappings._meta as { duplicateKeys?: number } | undefined)?.duplicateKeys === SEARCH_INDEX_META.duplicateKeys);
       },
       (error: unknown) => {
-        this.keyedIndex = undefined;
-        throw error;
+        const current = this.keyedIndex?.mode === mode;
+        if (!last) {
+          if (current) this.keyedIndex = undefined;
+          throw error;
+        }
+        if (current) this.keyedIndex = { mode: last.mode, askedAt: 0 };
+        return last.mode;
       },
     );
-    return this.keyedIndex;
+    this.keyedIndex = { mode, askedAt: now };
+    return mode;
   }
 
   /**

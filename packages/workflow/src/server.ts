@@ -99,7 +99,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
     await ensureBucket(minio, stores.minio.stagingBucket);
     await search.ensure();
     if (!(await search.keyedDuplicateSearch())) {
-      logger.warn({ alias: search.alias }, 'search index made by an earlier release (documents without duplicate keys): duplicate checks use the fuzzy query, ~4 ms more Elasticsearch CPU each, until npm run search:rebuild');
+      logger.warn({ alias: search.alias }, 'search index made by an earlier release (documents without duplicate keys): duplicate checks use the fuzzy query, ~4 ms more Elasticsearch CPU each, until npm run search:rebuild (taken up within a minute, no restart)');
     }
   });
   const channels = alertChannels({ sentry: env.SENTRY_DSN ? await initSentry(env.SENTRY_DSN, env.NODE_ENV) : undefined, webhookUrl: env.ALERT_WEBHOOK_URL });
