@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { insertBatcher, recordIdFor, sampleBirth, STEPS, type AuditEntry, type RecordJob, type RecordJobData, type RecordJobResult } from '@steadfast/commons';
+import { createElasticsearch, insertBatcher, recordIdFor, sampleBirth, STEPS, storeConfigFrom, type AuditEntry, type RecordJob, type RecordJobData, type RecordJobResult } from '@steadfast/commons';
+import { SearchIndex } from '@steadfast/records';
+import { workflowBatches } from './batches.js';
 import { createRecordProcessor } from './process-record.js';
 import type { Workflow } from './server.js';
 import { declarationJob, isolatedEnvironment, workflowPerFile } from './testing.js';
@@ -117,5 +119,34 @@ test("50 concurrent jobs share their store requests; an item the store refuses f
     assert.equal(await db.records.countDocuments({ draftId: data.draftId }), 1);
     assert.equal(await db.audit.countDocuments({ draftId: data.draftId }), 1);
     assert.ok(await search.get(recordIdFor(data.draftId)));
+  }
+});
+
+test("a duplicate flag's search write does not wait for the refresh a new record's write waits for", async () => {
+  const process = createRecordProcessor(workflow.deps);
+  const [first, second] = await Promise.all([stagedJob(), stagedJob()]);
+  for (const data of [first, second]) await process(asJob(data));
+  const [a, b] = await Promise.all([first, second].map((d) => workflow.deps.db.records.findOne({ _id: recordIdFor(d.draftId) })));
+  // A scratch index under the run's name whose next refresh is 30 s away (dropped with the run's).
+  const es = createElasticsearch(storeConfigFrom(env).elasticsearch);
+  const search = new SearchIndex(es, `${env.ES_INDEX}-flags`, '30s');
+  try {
+    await search.ensure();
+    await search.projectMany([{ record: b! }]);
+    const batches = workflowBatches(workflow.deps.db, search, { minio: workflow.deps.minio, bucket: workflow.deps.buckets.staging }, { maxSize: 64, maxWaitMs: 5 });
+    let visibleDone = false;
+    // A new record's document, made visible: its bulk waits for the refresh.
+    const visible = batches.project.add({ record: a!, visible: true }).then(() => (visibleDone = true));
+    // Meanwhile a check flags b (a later version of a document already visible).
+    assert.equal(await batches.reproject.add({ record: { ...b!, hasPotentialDuplicates: true, version: b!.version + 1 } }), true);
+    assert.equal(visibleDone, false, 'the new record still waits for the refresh; the flag did not');
+    assert.equal((await search.get(b!._id))?.hasPotentialDuplicates, true, 'the flag is written (read in real time)');
+    // Released by a refresh (asked until the bulk, sent after its batch's wait, has seen one).
+    while (!visibleDone) {
+      await es.indices.refresh({ index: search.alias });
+      await Promise.race([visible, sleep(100)]);
+    }
+  } finally {
+    await es.close();
   }
 });

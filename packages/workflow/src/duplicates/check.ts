@@ -84,7 +84,7 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
       const written = await flagDuplicates(deps, me._id, plan, { correlationId, first: ctx.record, marks });
       if (!written) return false;
       ctx.record = written;
-      await deps.batches.project.add({ record: written });
+      await deps.batches.reproject.add({ record: written });
       return true;
     };
   }
@@ -102,7 +102,7 @@ export async function checkDuplicates(ctx: StepContext): Promise<void> {
       const mine = storedNow.has(pairId) || (await deps.db.duplicatePairs.findOne({ _id: pairId }, { projection: { foundBy: 1 } }))?.foundBy === me._id;
       if (!mine) return false;
       const written = await flagDuplicates(deps, id, 'flag', { correlationId });
-      if (written) await deps.batches.project.add({ record: written });
+      if (written) await deps.batches.reproject.add({ record: written });
       return !!written;
     }),
   );
