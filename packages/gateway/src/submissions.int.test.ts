@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import {
   collections,
   createLogger,
@@ -154,6 +154,29 @@ test("a new create's upload is placed at its record's key, nothing staged; a rep
   );
   assert.deepEqual(await placed(draftId), [key]);
   assert.deepEqual(await staged(draftId), []);
+});
+
+test("new drafts submitted together are looked up in MongoDB together, and a decided one among them is still answered from its outcome", async () => {
+  const accepting = submissions('up');
+  const decided = birth();
+  await accepting.submit(decided);
+  await completed(decided.draftId);
+  await queue.queue.remove(decided.draftId); // MongoDB alone knows its outcome
+  const fresh = Array.from({ length: 20 }, () => birth());
+  const db = collections(stores.mongo.db(config.mongo.dbName));
+  const finds = mock.method(db.drafts.constructor.prototype as { find: (...args: unknown[]) => unknown }, 'find');
+  try {
+    const answers = await Promise.all([...fresh, { ...decided, correlationId: randomUUID() }].map((s) => accepting.submit(s)));
+    assert.deepEqual(answers.at(-1), { draftId: decided.draftId, recordId: recordIdFor(decided.draftId) }, 'the decided draft: its outcome');
+    for (const [i, s] of fresh.entries()) {
+      assert.deepEqual(answers[i], { draftId: s.draftId });
+      assert.equal((await queue.getJob(s.draftId))?.data.undecided, true, 'queued as looked up and undecided');
+    }
+    const draftFinds = finds.mock.calls.filter((call) => (call.this as { collectionName?: string }).collectionName === 'drafts');
+    assert.ok(draftFinds.length >= 1 && draftFinds.length < 21 / 2, `21 look-ups in ${draftFinds.length} requests`);
+  } finally {
+    finds.mock.restore();
+  }
 });
 
 test('a create queued while MongoDB is down is placed at the same keys as one queued with MongoDB up', async () => {

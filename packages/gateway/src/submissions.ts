@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import {
   addPendingWork,
   claimDraftAndLook,
+  findByIdBatcher,
   fingerprint,
   jobSeal,
   recordIdFor,
@@ -17,8 +18,10 @@ import {
   releaseDraft,
   stagingKeyFor,
   type AttachmentRef,
+  type Batcher,
   type ClaimAndJob,
   type Collections,
+  type DraftDocument,
   type EventType,
   type Logger,
   type MinioClient,
@@ -98,8 +101,20 @@ export interface SubmissionDeps {
   jobSealSecret?: string;
 }
 
+/**
+ * How long a new submission's look-up of its draft's outcome waits for other submissions' (one
+ * `find` with `$in`, at most 100 ids). Each new draft is looked up once, and one by one they were
+ * MongoDB's most frequent command (~1 per record); FerretDB spends ~0.6 ms of CPU on a command
+ * besides what it reads. The wait is added to the accept latency of a new draft.
+ */
+export const DRAFT_LOOKUP_WAIT_MS = 10;
+
 export class Submissions {
-  constructor(private readonly deps: SubmissionDeps) {}
+  private readonly draftLookups: Batcher<string, DraftDocument | undefined>;
+
+  constructor(private readonly deps: SubmissionDeps) {
+    this.draftLookups = findByIdBatcher(deps.db.drafts, { maxSize: 100, maxWaitMs: DRAFT_LOOKUP_WAIT_MS });
+  }
 
   async submit(submission: Submission): Promise<Accepted> {
     try {
@@ -263,7 +278,7 @@ export class Submissions {
   /** The draft's outcome, null when it has none, 'unknown' when MongoDB cannot be asked. */
   private async decided(draftId: string, log: Logger) {
     try {
-      return await this.deps.db.drafts.findOne({ _id: draftId });
+      return (await this.draftLookups.add(draftId)) ?? null;
     } catch (error) {
       // MongoDB down must not stop intake: the workflow checks again before writing anything.
       log.warn({ err: (error as Error).message }, 'could not look up the draft in MongoDB; queueing');
