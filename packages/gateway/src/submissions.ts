@@ -12,6 +12,7 @@ import {
   claimDraftAndLook,
   findByIdBatcher,
   fingerprint,
+  MAX_IDS_PER_FIND,
   jobSeal,
   recordIdFor,
   recordKeyFor,
@@ -115,7 +116,7 @@ export class Submissions {
   private readonly draftLookups: Batcher<string, DraftDocument | undefined>;
 
   constructor(private readonly deps: SubmissionDeps) {
-    this.draftLookups = findByIdBatcher(deps.db.drafts, { maxSize: 100, maxWaitMs: DRAFT_LOOKUP_WAIT_MS });
+    this.draftLookups = findByIdBatcher(deps.db.drafts, { maxSize: MAX_IDS_PER_FIND, maxWaitMs: DRAFT_LOOKUP_WAIT_MS });
   }
 
   async submit(submission: Submission): Promise<Accepted> {
