@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Collection } from 'mongodb';
 import { createLogger } from '../logger.js';
 import type { EventChannel } from './channel.js';
-import { copiesOf, OutboxRelay, type OutboxDocument } from './relay.js';
+import { clearOps, copiesOf, OutboxRelay, type OutboxDocument } from './relay.js';
 
 /** A source with nothing pending that counts the sweeps' queries. */
 function emptySource() {
@@ -63,4 +63,21 @@ test('a copy is used only when it parses and holds events of its own aggregate u
     [{ _id: 'a', version: 1, sequences: [1], pending: true }],
     'b: none; c: another aggregate; d: past its version; e: not JSON; f: not an event',
   );
+});
+
+test('the clears are one updateMany per version read, each document at its own version', () => {
+  const ops = clearOps([
+    { _id: 'a', version: 1 },
+    { _id: 'b', version: 2 },
+    { _id: 'c', version: 1 },
+  ]);
+  assert.deepEqual(
+    ops.map((op) => (op as { updateMany: { filter: unknown } }).updateMany.filter),
+    [
+      { _id: { $in: ['a', 'c'] }, version: 1 },
+      { _id: { $in: ['b'] }, version: 2 },
+    ],
+  );
+  for (const op of ops) assert.deepEqual((op as { updateMany: { update: unknown } }).updateMany.update, { $set: { outbox: [] }, $unset: { outboxPending: '' } });
+  assert.deepEqual(clearOps([]), []);
 });
