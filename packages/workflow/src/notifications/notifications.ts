@@ -9,9 +9,10 @@
  * commit's window (WORKFLOW_BATCH_MAX / WORKFLOW_BATCH_WAIT_MS) go to the queue as ONE job
  * listing them, and each caller returns only once Redis acknowledged that job. A job claims its
  * notifications with one unordered insertMany, sends them (NOTIFICATION_SEND_CONCURRENCY at a
- * time), and records the outcomes with one bulkWrite; when some sends failed the job fails and
- * its retry sends only those (the others are skipped by their claims). The decisions are pure
- * functions in batch.ts; a job queued before batches (one notification) is still delivered.
+ * time), and records the outcomes with one bulkWrite (one updateMany for every one sent); when
+ * some sends failed the job fails and its retry sends only those (the others are skipped by
+ * their claims). The decisions are pure functions in batch.ts; a job queued before batches (one
+ * notification) is still delivered.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -197,18 +198,22 @@ export class Notifications {
     }
 
     const writes: Array<AnyBulkWriteOperation<NotificationDocument>> = [];
+    const sent: string[] = [];
     await forEachBounded(toSend, this.settings.sendConcurrency, async (i) => {
       const n = notifications[i]!;
       try {
         await this.adapter.send(n);
         outcomes[i] = 'sent';
-        writes.push({ updateOne: { filter: { _id: n.id }, update: { $set: { status: 'sent', sentAt: new Date() } } } });
+        sent.push(n.id);
       } catch (error) {
         const message = ((error as Error).message ?? String(error)).slice(0, 500);
         outcomes[i] = { failed: message };
         writes.push({ updateOne: { filter: { _id: n.id }, update: { $set: { status: 'failed', error: message } } } });
       }
     });
+    // The sent ones in one statement: FerretDB's CPU per outcome 0.52 -> 0.33 ms (scratch test,
+    // 36 at a time); `sentAt` is when the job's sends were done.
+    if (sent.length > 0) writes.unshift({ updateMany: { filter: { _id: { $in: sent } }, update: { $set: { status: 'sent', sentAt: new Date() } } } });
     await this.writeOutcomes(writes);
     const summary = summarize(outcomes);
     if (summary.sent + summary.failed > 0) this.logger.info({ jobId: job.id, ...summary }, 'notifications delivered');
