@@ -213,6 +213,7 @@ test('aggregates hinted with a copy of their outbox are relayed without a read; 
   const { dbName, own, channel, relay } = ownRelay('copies', (op, size) => {
     if (op === 'find-outboxes') reads.push(size);
   });
+  const readCount = () => reads.reduce((n, size) => n + size, 0);
   const inserted = async (prefixOf: string, n: number, { hint = true } = {}) => {
     const records = Array.from({ length: n }, (_, i) => newRecord(`${prefixOf}-${id}-${i}`, 'u-1', i));
     await own.records.insertMany(records);
@@ -232,10 +233,24 @@ test('aggregates hinted with a copy of their outbox are relayed without a read; 
     await relay.round();
     // Their later writes' hints dropped their stale copies: only those three are read, not the
     // chunk (a clear by a stale copy misses, and a miss reads every copy of its chunk).
-    assert.equal(reads.reduce((n, size) => n + size, 0), 3, 'the three changed records read, and only they');
+    assert.equal(readCount(), 3, 'the three changed records read, and only they');
     assert.equal(await own.records.countDocuments({ outboxPending: true }), 0, 'every outbox cleared');
     assert.equal(await stores.redis.zcard(outboxHintKey(own.records)), 0, 'every hint taken');
     assert.equal(await stores.redis.hlen(outboxCopyKey(own.records)), 0, 'every copy used');
+
+    // Three changed by another writer before their creator's hint and copy arrive (a near-twin
+    // flagged while its creator's job still runs): those late copies are refused, and only the
+    // three are read.
+    reads.length = 0;
+    const lateRecords = Array.from({ length: 10 }, (_, i) => newRecord(`late-${id}-${i}`, 'u-1', i));
+    await own.records.insertMany(lateRecords);
+    const late = lateRecords.map((r) => r._id);
+    for (const recordId of late.slice(0, 3)) await renameChild(own, stores.redis, recordId, 'Second');
+    for (const record of lateRecords) await hintOutbox(stores.redis, own.records, record._id, undefined, { version: 1, events: record.outbox! });
+    assert.equal(await stores.redis.hlen(outboxCopyKey(own.records)), 7, 'the changed records\' late copies refused');
+    await relay.round();
+    assert.equal(readCount(), 3, 'the three changed records read, and only they');
+    assert.equal(await own.records.countDocuments({ outboxPending: true }), 0, 'every outbox cleared');
 
     // A record hinted by another writer first (no copy), whose creator's hint and copy arrive
     // while the relay reads it: the copy does not outlive the hint.
@@ -258,7 +273,8 @@ test('aggregates hinted with a copy of their outbox are relayed without a read; 
 
     const events = await published();
     for (const recordId of [...fresh, ...later, raced!]) assert.ok(events.has(eventId('record', recordId, 1)), `${recordId} created`);
-    for (const recordId of later.slice(0, 3)) assert.ok(events.has(eventId('record', recordId, 2)), `${recordId} renamed`);
+    for (const recordId of late) assert.ok(events.has(eventId('record', recordId, 1)), `${recordId} created`);
+    for (const recordId of [...later.slice(0, 3), ...late.slice(0, 3)]) assert.ok(events.has(eventId('record', recordId, 2)), `${recordId} renamed`);
   } finally {
     for (const queue of channel.queues) await queue.obliterate({ force: true });
     await channel.close();

@@ -26,6 +26,7 @@
  * clear that misses (the aggregate changed since) sends the aggregate the usual way in the same
  * round, so its later events are published after the copy's and none is lost.
  */
+import { createHash } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Filter, UpdateFilter } from 'mongodb';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
@@ -54,9 +55,29 @@ export const OutboxCopy = z.object({ version: z.number().int().positive(), event
 export type OutboxCopy = z.infer<typeof OutboxCopy>;
 
 /**
+ * Where a writer that moved an aggregate's version without leaving a copy says so, for a while
+ * (STALE_COPY_MS): a copy of an earlier version that arrives later (its creator settling after
+ * another writer changed the record, as a near-twin's flag often does) is refused, so the relay
+ * reads that one aggregate instead of clearing by the stale copy, missing, and reading its whole
+ * chunk again (a miss does not say which clear missed). An optimisation only: a copy written
+ * after the mark expired is caught by the compare-and-set as before.
+ */
+export const outboxStaleKey = (collection: Pick<Collection, 'dbName' | 'collectionName'>, id: string): string =>
+  redisKey('outbox-stale', `${collection.dbName}.${collection.collectionName}:${id}`);
+export const STALE_COPY_MS = 60_000;
+
+/** The copy unless a later writer's mark says it is stale, and the hint, in one step. */
+const HINT_WITH_COPY = `
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+return 1
+`;
+const HINT_WITH_COPY_SHA = createHash('sha1').update(HINT_WITH_COPY).digest('hex');
+
+/**
  * Tells the relay where new events are. Best effort: the sweep finds what a lost hint hides.
  * `copy`: the whole outbox at the version written (see above); the hint and the copy are one
- * transaction (the hint never visible without its copy, which would only cost the usual read).
+ * step (the hint never visible without its copy, which would only cost the usual read).
  */
 export async function hintOutbox(
   redis: Redis,
@@ -67,17 +88,25 @@ export async function hintOutbox(
 ): Promise<void> {
   try {
     if (copy === undefined) {
-      // A copy left by an earlier writer is stale now (this write moved the version): dropped
-      // with the hint, so the relay reads this aggregate alone instead of clearing by the copy,
-      // missing, and reading every aggregate of its chunk again.
-      const results = await redis.multi().hdel(outboxCopyKey(collection), id).zadd(outboxHintKey(collection), 'NX', Date.now(), id).exec();
+      // A copy left by an earlier writer is stale now (this write moved the version): dropped,
+      // and one still to come refused for a while (outboxStaleKey).
+      const results = await redis
+        .multi()
+        .hdel(outboxCopyKey(collection), id)
+        .set(outboxStaleKey(collection, id), '1', 'PX', STALE_COPY_MS)
+        .zadd(outboxHintKey(collection), 'NX', Date.now(), id)
+        .exec();
       const failed = results?.find(([error]) => error)?.[0];
       if (failed) throw failed;
       return;
     }
-    const results = await redis.multi().hset(outboxCopyKey(collection), id, JSON.stringify(copy)).zadd(outboxHintKey(collection), 'NX', Date.now(), id).exec();
-    const failed = results?.find(([error]) => error)?.[0];
-    if (failed) throw failed;
+    const args = [3, outboxCopyKey(collection), outboxHintKey(collection), outboxStaleKey(collection, id), id, JSON.stringify(copy), Date.now()] as const;
+    try {
+      await redis.evalsha(HINT_WITH_COPY_SHA, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      await redis.eval(HINT_WITH_COPY, ...args);
+    }
   } catch (error) {
     logger?.warn({ err: (error as Error).message, id }, 'outbox hint not written; the relay sweep will find the events');
   }
@@ -116,7 +145,7 @@ export function clearOps(clears: ReadonlyArray<{ _id: string; version: number }>
     else byVersion.set(version, [_id]);
   }
   return [...byVersion].map(([version, ids]) => ({
-    updateMany: { filter: { _id: { $in: ids }, version } as Filter<OutboxDocument>, update: CLEAR },
+    updateMany: { filter: { _id: { $in: ids }, version }, update: CLEAR },
   }));
 }
 
@@ -229,7 +258,7 @@ export class OutboxRelay {
       matched = 0;
       for (const { _id, version } of clears) {
         try {
-          matched += (await source.updateOne({ _id, version } as Filter<OutboxDocument>, CLEAR)).matchedCount;
+          matched += (await source.updateOne({ _id, version }, CLEAR)).matchedCount;
         } catch (own) {
           this.logger.warn({ source: source.collectionName, id: _id, err: errorLine((own as Error).message) }, 'outbox not cleared; will retry');
         }
