@@ -138,7 +138,9 @@ export class Notifications {
     this.enqueued = new Batcher((items) => this.addBatch(items), options('redis', 'add-notifications', this.settings.maxWaitMs));
     // A job hands over all its claims (and then all its outcomes) in one turn: no wait needed.
     this.claims = insertBatcher(this.sent, options('mongodb', 'insert-notifications', 0));
-    this.outcomes = bulkWriteBatcher(this.sent, options('mongodb', 'write-notifications', 0));
+    // Its statements cover many documents each (updateMany): the batch size reported is the
+    // documents a call writes (`writeOutcomes`), as for the other writes.
+    this.outcomes = bulkWriteBatcher(this.sent, { maxSize: this.settings.maxSize, maxWaitMs: 0 });
   }
 
   /**
@@ -266,6 +268,7 @@ export class Notifications {
     let left = [...writes];
     for (const delay of [...OUTCOME_WRITE_DELAYS_MS, undefined]) {
       if (left.length === 0) return;
+      this.settings.batchSize?.observe({ store: 'mongodb', op: 'write-notifications' }, left.reduce((n, w) => n + documentsOf(w), 0));
       const results = await Promise.allSettled(left.map((w) => this.outcomes.add(w)));
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ write: left[i]!, error: r.reason as Error }] : []));
       if (failed.length === 0) return;
@@ -329,6 +332,11 @@ export class Notifications {
     await this.worker?.close();
     await this.queue.close();
   }
+}
+
+/** How many notifications an outcome statement records (an updateMany lists them by id). */
+function documentsOf(write: AnyBulkWriteOperation<NotificationDocument>): number {
+  return 'updateMany' in write ? (write.updateMany.filter as { _id: { $in: readonly string[] } })._id.$in.length : 1;
 }
 
 /** Runs `work` over the items, at most `limit` at once. */
