@@ -134,3 +134,46 @@ test('matchById: each id its document or undefined, repeats included, in the ord
   assert.deepEqual(matchById(['a', 'c', 'b', 'a'], docs), [itemOk(docs[1]), itemOk(undefined), itemOk(docs[0]), itemOk(docs[1])]);
 });
 
+
+test('in-flight bound: items due while a call is out wait for it, then go out together at once', async () => {
+  const calls: number[][] = [];
+  const answers: Array<() => void> = [];
+  const batcher = new Batcher<number, number>(
+    (items) => {
+      calls.push([...items]);
+      return new Promise((resolve) => answers.push(() => resolve(items.map((n) => itemOk(n)))));
+    },
+    { maxSize: 100, maxWaitMs: 0, maxInFlight: 1 },
+  );
+  const first = batcher.add(1);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(calls, [[1]], 'the first goes out on the next turn');
+  const later = [2, 3, 4].map((n) => batcher.add(n));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(calls, [[1]], 'the others wait while the first call is out');
+  answers[0]!();
+  assert.equal(await first, 1);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(calls, [[1], [2, 3, 4]], 'they go out together once it settled');
+  answers[1]!();
+  assert.deepEqual(await Promise.all(later), [2, 3, 4]);
+  assert.equal(batcher.pending, 0);
+});
+
+test('in-flight bound: a failed call frees its place too', async () => {
+  let call = 0;
+  const batcher = new Batcher<number, number>(
+    async (items) => {
+      call += 1;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (call === 1) throw new Error('store down');
+      return items.map((n) => itemOk(n));
+    },
+    { maxSize: 100, maxWaitMs: 0, maxInFlight: 1 },
+  );
+  const first = batcher.add(1);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const second = batcher.add(2);
+  await assert.rejects(first, /store down/);
+  assert.equal(await second, 2);
+});

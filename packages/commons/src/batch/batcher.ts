@@ -21,6 +21,12 @@ export interface BatchOptions {
   maxWaitMs: number;
   /** Called with the size of every batch sent (a metric). */
   onFlush?: (size: number) => void;
+  /**
+   * At most this many calls at once (unset: no bound). A batch due while that many are out waits
+   * for one of them to settle, gathering whatever else comes meanwhile, and goes out then: under
+   * load the batches grow by themselves, with no timer added at a quiet moment.
+   */
+  maxInFlight?: number;
 }
 
 /** The store call: given the items, their results in the same order (one per item). */
@@ -47,6 +53,7 @@ export function settleEach<R>(count: number, outcome: { results: ReadonlyArray<I
 export class Batcher<I, R> {
   private waiting: Array<Waiting<I, R>> = [];
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
 
   constructor(
     private readonly call: BatchCall<I, R>,
@@ -73,17 +80,26 @@ export class Batcher<I, R> {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // As many calls out as allowed: what waits goes when one of them settles (`settled`).
+    if (this.options.maxInFlight !== undefined && this.inFlight >= this.options.maxInFlight) return;
     const batch = this.waiting.splice(0, this.options.maxSize);
     // More than one batch's worth (added in the same turn): the rest go out next.
     if (this.waiting.length > 0) this.timer = setTimeout(() => this.flush(), 0);
     if (batch.length === 0) return;
     this.options.onFlush?.(batch.length);
     const items = batch.map((w) => w.item);
+    this.inFlight += 1;
     // A call that throws instead of rejecting fails its items the same way.
     new Promise<ReadonlyArray<ItemResult<R>>>((resolve) => resolve(this.call(items))).then(
-      (results) => deliver(batch, settleEach(batch.length, { results })),
-      (error: unknown) => deliver(batch, settleEach(batch.length, { error })),
+      (results) => this.settled(batch, settleEach(batch.length, { results })),
+      (error: unknown) => this.settled(batch, settleEach(batch.length, { error })),
     );
+  }
+
+  private settled(batch: ReadonlyArray<Waiting<I, R>>, results: ReadonlyArray<ItemResult<R>>): void {
+    this.inFlight -= 1;
+    deliver(batch, results);
+    if (this.options.maxInFlight !== undefined && this.waiting.length > 0) this.flush();
   }
 }
 
