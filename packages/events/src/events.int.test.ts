@@ -33,6 +33,7 @@ import {
   type Collections,
   type DomainEvent,
   type OutboxDocument,
+  type RecordDocument,
   type RelayOptions,
   type StoreClients,
 } from '@steadfast/commons';
@@ -153,12 +154,12 @@ async function jobsOf(queue: Queue): Promise<Array<{ id: string; events: DomainE
  * A relay of its own, not started, on a database and queues of its own (`name`): its rounds are
  * the test's. `onBatch` sees its MongoDB batches.
  */
-function ownRelay(name: string, onBatch?: RelayOptions['onBatch']) {
+function ownRelay(name: string, onBatch?: RelayOptions['onBatch'], writtenAt?: string) {
   const dbName = `${env.MONGO_DB}_${name}`;
   const own = collections(stores.mongo.db(dbName));
   const channel = new EventChannel({ prefix: `${env.EVENT_QUEUE_PREFIX}-${name}`, partitions: 4, attempts: 3, backoffMs: 100, backoffMaxMs: 1_000, batchMax: 100 }, stores.redis);
   const source = own.records as unknown as Collection<OutboxDocument>;
-  const relay = new OutboxRelay([{ collection: source, hinted: true }], channel, stores.redis, createLogger('relay', { level: 'silent' }), {
+  const relay = new OutboxRelay([{ collection: source, hinted: true, ...(writtenAt ? { writtenAt } : {}) }], channel, stores.redis, createLogger('relay', { level: 'silent' }), {
     pollMs: 50,
     sweepMs: 60_000,
     batch: 200,
@@ -318,6 +319,23 @@ test('events published twice change nothing, and a job of one event from before 
     assert.equal(await queue.getJobState(eventJobId(event)), 'completed');
   } finally {
     await channel.close();
+  }
+});
+
+test('the sweep leaves a record written within its interval to its writer\'s hint, and takes an older one', async () => {
+  const { dbName, own, channel, relay } = ownRelay('grace', undefined, 'updatedAt');
+  try {
+    const young = newRecord(`young-${id}`, 'u-1', 1);
+    const old = { ...newRecord(`old-${id}`, 'u-1', 2), updatedAt: new Date(Date.now() - 10 * 60_000) };
+    const { updatedAt: _unused, ...undated } = newRecord(`undated-${id}`, 'u-1', 3);
+    await own.records.insertMany([young, old, undated as RecordDocument]);
+    await relay.round();
+    const pending = await own.records.find({ outboxPending: true }, { projection: { _id: 1 } }).toArray();
+    assert.deepEqual(pending.map((d) => d._id), [young._id], 'the young record left to its hint; the old and the undated one swept');
+  } finally {
+    for (const queue of channel.queues) await queue.obliterate({ force: true });
+    await channel.close();
+    await stores.mongo.db(dbName).dropDatabase();
   }
 });
 

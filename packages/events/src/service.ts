@@ -122,7 +122,7 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
       : channel;
     // Records (the workflow's) and users (auth's): the relay only ever touches their outbox.
     const sources = [
-      { collection: db.records as unknown as Collection<OutboxDocument>, hinted: true },
+      { collection: db.records as unknown as Collection<OutboxDocument>, hinted: true, writtenAt: 'updatedAt' },
       { collection: mongoDb.collection<OutboxDocument>('users'), hinted: false },
     ];
     relay = new OutboxRelay(sources, sink, redis, logger.child({ role: 'relay', direct }), {

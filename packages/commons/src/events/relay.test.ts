@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Collection } from 'mongodb';
 import { createLogger } from '../logger.js';
 import type { EventChannel } from './channel.js';
-import { clearOps, copiesOf, OutboxRelay, type OutboxDocument } from './relay.js';
+import { clearOps, copiesOf, OutboxRelay, sweepFilter, type OutboxDocument } from './relay.js';
 
 /** A source with nothing pending that counts the sweeps' queries. */
 function emptySource() {
@@ -80,4 +80,13 @@ test('the clears are one updateMany per version read, each document at its own v
   );
   for (const op of ops) assert.deepEqual((op as { updateMany: { update: unknown } }).updateMany.update, { $set: { outbox: [] }, $unset: { outboxPending: '' } });
   assert.deepEqual(clearOps([]), []);
+});
+
+test('a sweep takes every pending document, or on a source with writtenAt those written before its grace', () => {
+  assert.deepEqual(sweepFilter(undefined, 5_000), { outboxPending: true });
+  const now = Date.parse('2026-12-06T12:00:00.000Z');
+  assert.deepEqual(sweepFilter('updatedAt', 5_000, now), {
+    outboxPending: true,
+    updatedAt: { $not: { $gte: new Date('2026-12-06T11:59:55.000Z') } },
+  });
 });
