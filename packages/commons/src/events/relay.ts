@@ -209,7 +209,7 @@ export interface OutboxSource {
 export function sweepFilter(writtenAt: string | undefined, graceMs: number, now = Date.now()): Filter<OutboxDocument> {
   if (writtenAt === undefined) return { outboxPending: true };
   // `$not` also takes a document without the field: never left pending for want of it.
-  return { outboxPending: true, [writtenAt]: { $not: { $gte: new Date(now - graceMs) } } } as Filter<OutboxDocument>;
+  return { outboxPending: true, [writtenAt]: { $not: { $gte: new Date(now - graceMs) } } };
 }
 
 export interface RelayStats {
