@@ -26,12 +26,12 @@
  * clear that misses (the aggregate changed since) sends the aggregate the usual way in the same
  * round, so its later events are published after the copy's and none is lost.
  */
-import { createHash } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Filter, UpdateFilter } from 'mongodb';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { errorLine } from '../alerts.js';
 import { redisKey } from '../redis-connection.js';
+import { redisScript } from '../redis-script.js';
 import type { EventSink } from './direct.js';
 import { chunks, MAX_IDS_PER_FIND, writeErrorsOf } from '../batch/mongo.js';
 import { z } from 'zod';
@@ -67,12 +67,11 @@ export const outboxStaleKey = (collection: Pick<Collection, 'dbName' | 'collecti
 export const STALE_COPY_MS = 60_000;
 
 /** The copy unless a later writer's mark says it is stale, and the hint, in one step. */
-const HINT_WITH_COPY = `
+const HINT_WITH_COPY = redisScript(`
 if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
 return 1
-`;
-const HINT_WITH_COPY_SHA = createHash('sha1').update(HINT_WITH_COPY).digest('hex');
+`);
 
 /**
  * Tells the relay where new events are. Best effort: the sweep finds what a lost hint hides.
@@ -100,13 +99,7 @@ export async function hintOutbox(
       if (failed) throw failed;
       return;
     }
-    const args = [3, outboxCopyKey(collection), outboxHintKey(collection), outboxStaleKey(collection, id), id, JSON.stringify(copy), Date.now()] as const;
-    try {
-      await redis.evalsha(HINT_WITH_COPY_SHA, ...args);
-    } catch (error) {
-      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      await redis.eval(HINT_WITH_COPY, ...args);
-    }
+    await HINT_WITH_COPY.run(redis, [outboxCopyKey(collection), outboxHintKey(collection), outboxStaleKey(collection, id)], [id, JSON.stringify(copy), Date.now()]);
   } catch (error) {
     logger?.warn({ err: (error as Error).message, id }, 'outbox hint not written; the relay sweep will find the events');
   }

@@ -4,9 +4,9 @@
  * written the outcome to MongoDB (which keeps it for as long as the record). The claim is one
  * atomic `SET NX GET`, so two gateways racing with different payloads cannot both win.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKey } from '../redis-connection.js';
+import { redisScript } from '../redis-script.js';
 
 export type ClaimResult = 'new' | 'same' | 'reused';
 
@@ -55,17 +55,10 @@ if redis.call('ZSCORE', KEYS[3], ARGV[2]) then state = 'completed'
 elseif redis.call('ZSCORE', KEYS[4], ARGV[2]) then state = 'failed' end
 return {'same', fields[1], fields[2] or '', fields[3] or '', state}
 `;
-const CLAIM_AND_LOOK_SHA = createHash('sha1').update(CLAIM_AND_LOOK).digest('hex');
+const CLAIM_AND_LOOK_SCRIPT = redisScript(CLAIM_AND_LOOK);
 
 export async function claimDraftAndLook(redis: Redis, draftId: string, fingerprint: string, keys: DraftJobKeys): Promise<ClaimAndJob> {
-  const args = [4, draftClaimKey(draftId), keys.job, keys.completed, keys.failed, fingerprint, draftId] as const;
-  let reply: string[];
-  try {
-    reply = (await redis.evalsha(CLAIM_AND_LOOK_SHA, ...args)) as string[];
-  } catch (error) {
-    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-    reply = (await redis.eval(CLAIM_AND_LOOK, ...args)) as string[];
-  }
+  const reply = (await CLAIM_AND_LOOK_SCRIPT.run(redis, [draftClaimKey(draftId), keys.job, keys.completed, keys.failed], [fingerprint, draftId])) as string[];
   const [claim, data, finishedOn, returnvalue, state] = reply;
   if (claim !== 'same') return { claim: claim === 'new' ? 'new' : 'reused' };
   if (data === undefined) return { claim, job: null };
