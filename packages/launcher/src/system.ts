@@ -3,7 +3,7 @@
  * by the e2e tests and drills, which also kill and restart single services through it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,15 +84,21 @@ export class System {
     const main = fileURLToPath(new URL('./main.js', import.meta.resolve(spec.packageName)));
     const logs = this.options.logs ?? 'inherit';
     const env = { ...this.env, ...instanceEnv(spec, instance, this.env) };
-    const child = spawn(process.execPath, ['--enable-source-maps', main], {
-      env,
-      stdio: logs === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-    });
+    // A log file is the child's own stdout and stderr (opened for appending): its lines go
+    // straight to the file, not through this process (which relayed every byte, ~850 a record).
+    let file: number | undefined;
     if (logs !== 'inherit') {
       mkdirSync(logs.dir, { recursive: true });
-      const file = createWriteStream(join(logs.dir, `${name}.log`), { flags: 'a' });
-      child.stdout?.pipe(file);
-      child.stderr?.pipe(file);
+      file = openSync(join(logs.dir, `${name}.log`), 'a');
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ['--enable-source-maps', main], {
+        env,
+        stdio: file === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', file, file],
+      });
+    } finally {
+      if (file !== undefined) closeSync(file);
     }
     const nice = spec.background ? backgroundNice(this.env) : 0;
     if (nice > 0 && child.pid !== undefined) {
