@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sampleBirth } from '@steadfast/commons';
+import { request } from 'undici';
 
 const SUBMIT = `mutation($details: BirthRegistrationInput!) { createBirthRegistration(details: $details) { draftId } }`;
 const STATUS = `query($draftId: ID!, $waitSeconds: Int) { fetchRecordStatus(draftId: $draftId, waitSeconds: $waitSeconds) { __typename } }`;
@@ -65,26 +66,32 @@ export class GatewayClient {
   constructor(readonly baseUrl: string) {}
 
   async login(username = 'field.agent', password = 'test'): Promise<void> {
-    const response = await fetch(`${this.baseUrl}/auth/authenticate`, {
+    const { statusCode, body } = await request(`${this.baseUrl}/auth/authenticate`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username, password }),
     });
-    if (response.status !== 200) throw new Error(`login of ${username}: HTTP ${response.status}`);
-    this.token = ((await response.json()) as { token: string }).token;
+    const answer = (await body.json()) as { token: string };
+    if (statusCode !== 200) throw new Error(`login of ${username}: HTTP ${statusCode}`);
+    this.token = answer.token;
   }
 
+  /**
+   * One GraphQL request. By undici's `request`, not `fetch`: the load generator shares the two
+   * cores with what it measures, and `fetch` (web streams, a Response per request) costs five
+   * times its CPU: 0.26 ms a request against 0.05 in a loop against a local HTTP server.
+   */
   private async gql(query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const response = await fetch(`${this.baseUrl}/graphql`, {
+    const { statusCode, body } = await request(`${this.baseUrl}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string }> };
-    if (!body.data || body.errors?.length) {
-      throw new Error(`HTTP ${response.status}: ${body.errors?.map((e) => e.message).join('; ') ?? 'no data'}`);
+    const answer = (await body.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string }> };
+    if (!answer.data || answer.errors?.length) {
+      throw new Error(`HTTP ${statusCode}: ${answer.errors?.map((e) => e.message).join('; ') ?? 'no data'}`);
     }
-    return body.data;
+    return answer.data;
   }
 
   /** Submits a birth with its one small attachment (a 69-byte PNG); throws unless accepted. */

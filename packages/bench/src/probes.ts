@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sampleBirth, type Population } from '@steadfast/commons';
+import { request } from 'undici';
 import type { Backoff, GatewayClient } from './client.js';
 import { runOpenLoop } from './open-loop.js';
 import { summarize, type Summary } from './stats.js';
@@ -97,14 +98,15 @@ export async function naiveRun(url: string, rate: number, durationMs: number): P
     fire: async (_i, intendedAt) => {
       const draftId = randomUUID();
       try {
-        const response = await fetch(`${url}/records`, {
+        // undici's `request`, as the system's client (client.ts `gql`).
+        const { statusCode, body } = await request(`${url}/records`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ draftId, details: sampleBirth(draftId) }),
           signal: AbortSignal.timeout(30_000),
         });
-        await response.arrayBuffer();
-        if (response.status !== 201) throw new Error(`HTTP ${response.status}`);
+        await body.dump();
+        if (statusCode !== 201) throw new Error(`HTTP ${statusCode}`);
         latency.push(performance.now() - intendedAt);
       } catch (error) {
         errors++;

@@ -53,7 +53,9 @@ export class Steadfast {
   readonly gatewayUrl: string;
   readonly proxies = new Map<string, CountingProxy>();
   readonly pids = new Map<string, number>();
-  private readonly systems = new Map<string, System>();
+  /** Each service's launcher, one for each way it reaches Redis (through its proxy, or not). */
+  private readonly systems = new Map<string, { counted: System; direct: System }>();
+  private counting = false;
 
   constructor(private readonly options: SteadfastOptions) {
     this.gatewayUrl = `http://127.0.0.1:${options.portBase}`;
@@ -65,8 +67,18 @@ export class Steadfast {
     return { workflow: `http://127.0.0.1:${base + 2}/metrics`, events: `http://127.0.0.1:${base + 6}/metrics` };
   }
 
-  /** Starts the proxies, then the services in the launcher's order. */
-  async start(scriptNames: ReadonlyMap<string, string>): Promise<void> {
+  /** Whether the services reach Redis through their counting proxies (`countRedis`). */
+  get countingRedis(): boolean {
+    return this.counting;
+  }
+
+  /**
+   * Starts the proxies, then the services in the launcher's order, reaching Redis directly
+   * unless `countRedis`: a proxy relays every byte through the bench's own process (about a
+   * quarter of its CPU in a profile), which shares the two cores with what it measures, so the
+   * proxies are in the path only for the steps that report Redis round trips.
+   */
+  async start(scriptNames: ReadonlyMap<string, string>, options: { countRedis?: boolean } = {}): Promise<void> {
     const base = this.options.portBase;
     const ports = {
       GATEWAY_PORT: String(base),
@@ -80,8 +92,7 @@ export class Steadfast {
       const proxy = new CountingProxy(this.options.redis, scriptNames);
       const port = await proxy.listen(base + 10 + i);
       this.proxies.set(spec.name, proxy);
-      this.systems.set(
-        spec.name,
+      const system = (redisPort: number) =>
         new System({
           env: {
             ...ports,
@@ -98,27 +109,43 @@ export class Steadfast {
             ...this.options.names,
             ...this.options.env,
             REDIS_HOST: '127.0.0.1',
-            REDIS_PORT: String(port),
+            REDIS_PORT: String(redisPort),
           },
           logs: { dir: join(this.options.logsDir) },
           onUnexpectedExit: (service, code, signal) => {
             console.error(`bench: ${service} exited unexpectedly (code ${code}, signal ${signal})`);
           },
-        }),
-      );
+        });
+      this.systems.set(spec.name, { counted: system(port), direct: system(this.options.redis.port) });
     }
+    this.counting = options.countRedis ?? false;
     for (const spec of SERVICES) await this.startService(spec.name);
   }
 
+  /**
+   * Restarts every service reaching Redis through its proxy (`countRedis`) or not; nothing is
+   * lost (the queue and the stores keep their state; the bench drains before switching).
+   */
+  async restart(options: { countRedis: boolean }): Promise<void> {
+    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name);
+    this.counting = options.countRedis;
+    for (const spec of SERVICES) await this.startService(spec.name);
+  }
+
+  private system(name: string): System {
+    const systems = this.systems.get(name);
+    if (!systems) throw new Error(`unknown service ${name}`);
+    return this.counting ? systems.counted : systems.direct;
+  }
+
   async startService(name: string): Promise<void> {
-    const system = this.systems.get(name);
-    if (!system) throw new Error(`unknown service ${name}`);
-    const running = await system.startService(name);
+    const running = await this.system(name).startService(name);
     if (running.child.pid !== undefined) this.pids.set(name, running.child.pid);
   }
 
   async stopService(name: string): Promise<void> {
-    await this.systems.get(name)?.stopService(name);
+    if (!this.systems.has(name)) return;
+    await this.system(name).stopService(name);
     this.pids.delete(name);
   }
 
