@@ -76,7 +76,7 @@ const settings = {
    * After the services restart (behind their Redis proxies for the cost step, then without):
    * a run at the step's rate, not measured, so fresh processes compile their hot paths first.
    */
-  warmUpMs: 10_000,
+  warmUpMs: 30_000,
   memoryJobs: Number(argValue('--memory-jobs') ?? (quick ? 200 : 2_000)),
   burst: Number(argValue('--burst') ?? (quick ? 1_000 : 10_000)),
   offices: Number(argValue('--offices') ?? (quick ? 100 : 500)),
