@@ -15,7 +15,7 @@
  * still wakes it. While Redis is down the QueueEvents reconnects by itself; a wait then
  * simply ends at its timeout with whatever the status is (or the usual unavailable error).
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, getMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueKeys } from 'bullmq';
 import { ProcessedRecordView, QUEUE_PREFIX, type Logger, type RecordJobResult, type Redis } from '@steadfast/commons';
@@ -59,8 +59,13 @@ export class LongPoll {
     admitted?: Promise<unknown>,
   ): Promise<RecordStatus[]> {
     const waiters = new Map<string, Waiter>();
+    const unique = new Set(draftIds);
+    // Each draft's wait listens to the request's signal: a batch is up to MAX_STATUS_BATCH
+    // listeners on one signal, which Node would take for a leak past 10 (a warning and its stack
+    // written to stderr for every such request; ~1,000 in a full run's burst).
+    if (signal && unique.size > 1) setMaxListeners(getMaxListeners(signal) + unique.size, signal);
     try {
-      for (const draftId of new Set(draftIds)) {
+      for (const draftId of unique) {
         const waiter = this.waiters.register(draftId, waitMs, signal);
         if (!waiter) {
           this.count(this.waiters.closed ? 'stopping' : 'full');
