@@ -33,8 +33,8 @@ test('a batch status held on one request signal is not taken for a listener leak
   try {
     const inFlight = (draftId: string): RecordStatus => ({ __typename: 'RecordProcessing', draftId, attempts: 1, step: 'queued', lastError: null });
     const reader = {
-      unlessInFlight: async (draftId: string) => inFlight(draftId),
-      status: async (draftId: string) => inFlight(draftId),
+      unlessInFlight: (draftId: string) => Promise.resolve(inFlight(draftId)),
+      status: (draftId: string) => Promise.resolve(inFlight(draftId)),
     };
     const longPoll = new LongPoll(reader, new StatusWaiters(1_000));
     const draftIds = Array.from({ length: 40 }, (_, i) => `draft-${i}`);
