@@ -424,7 +424,7 @@ export class SearchIndex {
     const responses = searches.length > 0 ? (await this.es.msearch({ searches: searches as MsearchRequestItem[] })).responses : [];
     let next = 0;
     return queries.map((query): ItemResult<DuplicateSearch> => {
-      if (!query) return itemOk({ candidates: [], total: 0 });
+      if (!query) return itemOk({ candidates: [], total: 0, read: 0 });
       const response = responses[next++];
       if (!response) return itemFailed(new Error('the duplicate search answered fewer searches than it was sent'));
       if ('error' in response) return itemFailed(searchItemError(response.status, response.error));
@@ -451,6 +451,12 @@ export interface DuplicateSearch {
   candidates: Array<{ recordId: string; flagged: boolean }>;
   /** Every match, the ones beyond the limit included. */
   total: number;
+  /**
+   * The documents the search read to answer: at most `limit` × DUPLICATE_COMPARED_PER_CANDIDATE
+   * by keys (each compared here), `limit` fuzzy. The work of a check, bounded whatever the number
+   * of similar records.
+   */
+  read: number;
 }
 
 export function isErrorType(error: unknown, type: string): boolean {
@@ -520,7 +526,7 @@ function rankByEdits(doc: SearchDocument, response: Pick<SearchResponse, 'hits'>
   alike.sort((a, b) => a.edits - b.edits || a.order - b.order);
   // Records beyond the compared ones share keys with this one: counted as matches, not compared.
   const beyond = Math.max(0, totalOf(response.hits.total, hits.length) - hits.length);
-  return { candidates: alike.slice(0, limit).map(({ recordId, flagged }) => ({ recordId, flagged })), total: alike.length + beyond };
+  return { candidates: alike.slice(0, limit).map(({ recordId, flagged }) => ({ recordId, flagged })), total: alike.length + beyond, read: hits.length };
 }
 
 function namesOf(source: unknown): ComparedNames {
@@ -558,7 +564,7 @@ function duplicateSearchOf(response: Pick<SearchResponse, 'hits'>): DuplicateSea
   const candidates = response.hits.hits
     .filter((hit): hit is typeof hit & { _id: string } => !!hit._id)
     .map((hit) => ({ recordId: hit._id, flagged: flagOf(hit) }));
-  return { candidates, total: totalOf(response.hits.total, candidates.length) };
+  return { candidates, total: totalOf(response.hits.total, candidates.length), read: response.hits.hits.length };
 }
 
 /**

@@ -15,7 +15,7 @@ export interface DuplicatePlan {
   overflow: number;
 }
 
-export function planDuplicates(found: DuplicateSearch, cap: number): DuplicatePlan {
+export function planDuplicates(found: Pick<DuplicateSearch, 'candidates' | 'total'>, cap: number): DuplicatePlan {
   const kept = found.candidates.slice(0, cap);
   return {
     pair: kept.map((c) => c.recordId),
