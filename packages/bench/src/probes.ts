@@ -98,7 +98,7 @@ export async function naiveRun(url: string, rate: number, durationMs: number): P
     fire: async (_i, intendedAt) => {
       const draftId = randomUUID();
       try {
-        // undici's `request`, as the system's client (client.ts `gql`).
+        // undici's `request`, as the system's client (client.ts `postJson`).
         const { statusCode, body } = await request(`${url}/records`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },

@@ -67,11 +67,6 @@ export class Steadfast {
     return { workflow: `http://127.0.0.1:${base + 2}/metrics`, events: `http://127.0.0.1:${base + 6}/metrics` };
   }
 
-  /** Whether the services reach Redis through their counting proxies (`countRedis`). */
-  get countingRedis(): boolean {
-    return this.counting;
-  }
-
   /**
    * Starts the proxies, then the services in the launcher's order, reaching Redis directly
    * unless `countRedis`: a proxy relays every byte through the bench's own process (about a
@@ -127,9 +122,14 @@ export class Steadfast {
    * lost (the queue and the stores keep their state; the bench drains before switching).
    */
   async restart(options: { countRedis: boolean }): Promise<void> {
-    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name);
+    await this.stopServices();
     this.counting = options.countRedis;
     for (const spec of SERVICES) await this.startService(spec.name);
+  }
+
+  /** Every service, in the launcher's order reversed. */
+  private async stopServices(): Promise<void> {
+    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name);
   }
 
   private system(name: string): System {
@@ -154,7 +154,7 @@ export class Steadfast {
   }
 
   async stop(): Promise<void> {
-    for (const spec of [...SERVICES].reverse()) await this.stopService(spec.name);
+    await this.stopServices();
     for (const proxy of this.proxies.values()) await proxy.close();
   }
 }

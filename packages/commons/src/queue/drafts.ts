@@ -44,7 +44,7 @@ export interface ClaimAndJob {
  * round trip rather than three (claim, job hash, job state). Every key carries the
  * `{steadfast}` hash tag, so the script runs on one node of a cluster too.
  */
-const CLAIM_AND_LOOK = `
+const CLAIM_AND_LOOK = redisScript(`
 local previous = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET')
 if not previous then return {'new'} end
 if previous ~= ARGV[1] then return {'reused'} end
@@ -54,11 +54,10 @@ local state = 'in-flight'
 if redis.call('ZSCORE', KEYS[3], ARGV[2]) then state = 'completed'
 elseif redis.call('ZSCORE', KEYS[4], ARGV[2]) then state = 'failed' end
 return {'same', fields[1], fields[2] or '', fields[3] or '', state}
-`;
-const CLAIM_AND_LOOK_SCRIPT = redisScript(CLAIM_AND_LOOK);
+`);
 
 export async function claimDraftAndLook(redis: Redis, draftId: string, fingerprint: string, keys: DraftJobKeys): Promise<ClaimAndJob> {
-  const reply = (await CLAIM_AND_LOOK_SCRIPT.run(redis, [draftClaimKey(draftId), keys.job, keys.completed, keys.failed], [fingerprint, draftId])) as string[];
+  const reply = (await CLAIM_AND_LOOK.run(redis, [draftClaimKey(draftId), keys.job, keys.completed, keys.failed], [fingerprint, draftId])) as string[];
   const [claim, data, finishedOn, returnvalue, state] = reply;
   if (claim !== 'same') return { claim: claim === 'new' ? 'new' : 'reused' };
   if (data === undefined) return { claim, job: null };
