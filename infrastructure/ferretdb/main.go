@@ -2,9 +2,9 @@
 //
 // Why a wrapper: `go install .../cmd/ferretdb` builds a binary that panics at start because the
 // generated build/version files are absent from the module; the embeddable package does not
-// need them. Flags are kept minimal: listen address and data directory. Clients connect through
-// a proxy that makes single-document writes atomic (see serialize.go); FerretDB itself listens
-// on a Unix socket in the data directory.
+// need them. Flags are kept minimal: listen address and data directory. Single-document writes
+// are made atomic by patch 0007 (one write command at a time), which replaced a proxy in front of
+// FerretDB that did the same at the cost of two more sockets a command.
 package main
 
 import (
@@ -12,12 +12,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	_ "net/http/pprof" // served only with -pprof
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -54,10 +52,8 @@ func main() {
 		}()
 	}
 
-	socket := filepath.Join(*dataDir, "ferretdb.sock")
-	_ = os.Remove(socket) // left by a killed run
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: socket},
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dataDir + "/",
@@ -69,23 +65,6 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-
-	l, err := net.Listen("tcp", *listen)
-	if err != nil {
-		logger.Error("cannot listen", "address", *listen, "error", err)
-		os.Exit(1)
-	}
-	proxy := &serializer{backend: socket, logger: logger}
-	go func() {
-		if err := proxy.serve(l); err != nil && ctx.Err() == nil {
-			logger.Error("proxy stopped", "error", err)
-			stop()
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
 
 	logger.Warn("FerretDB listening", "tcp", *listen, "data", *dataDir)
 	if err := f.Run(ctx); err != nil {
