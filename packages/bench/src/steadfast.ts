@@ -62,9 +62,13 @@ export class Steadfast {
   }
 
   /** The `/metrics` of the services that batch their store writes (ports as `start` gives them). */
-  get metricsUrls(): Record<'workflow' | 'events', string> {
+  get metricsUrls(): Record<'gateway' | 'workflow' | 'events', string> {
     const base = this.options.portBase;
-    return { workflow: `http://127.0.0.1:${base + 2}/metrics`, events: `http://127.0.0.1:${base + 6}/metrics` };
+    return {
+      gateway: `http://127.0.0.1:${base + 4}/metrics`,
+      workflow: `http://127.0.0.1:${base + 2}/metrics`,
+      events: `http://127.0.0.1:${base + 6}/metrics`,
+    };
   }
 
   /**

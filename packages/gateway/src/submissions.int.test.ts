@@ -31,7 +31,7 @@ import {
   type RecordJobResult,
   type StoreClients,
 } from '@steadfast/commons';
-import { Submissions, type Submission } from './submissions.js';
+import { Submissions, type Submission, type SubmissionDeps } from './submissions.js';
 
 const id = randomBytes(4).toString('hex');
 const env = readEnv(storeEnvSchema, {
@@ -84,9 +84,10 @@ after(async () => {
 
 const SEAL_SECRET = 'a-job-seal-secret-for-this-test-only-0123456789';
 
-function submissions(mongo: 'up' | 'down', jobSealSecret?: string): Submissions {
+function submissions(mongo: 'up' | 'down', jobSealSecret?: string, onBatch?: SubmissionDeps['onBatch']): Submissions {
   return new Submissions({
     ...(jobSealSecret !== undefined ? { jobSealSecret } : {}),
+    ...(onBatch ? { onBatch } : {}),
     redis: stores.redis,
     queue,
     db: collections((mongo === 'up' ? stores.mongo : unreachable).db(config.mongo.dbName)),
@@ -157,9 +158,16 @@ test("a new create's upload is placed at its record's key, nothing staged; a rep
 });
 
 test("new drafts submitted together are looked up in MongoDB together, and a decided one among them is still answered from its outcome", async () => {
-  const accepting = submissions('up');
+  const batches: string[] = [];
+  const sizes: number[] = [];
+  const accepting = submissions('up', undefined, (store, op, size) => {
+    batches.push(`${store} ${op}`);
+    sizes.push(size);
+  });
   const decided = birth();
   await accepting.submit(decided);
+  batches.length = 0;
+  sizes.length = 0;
   await completed(decided.draftId);
   await queue.queue.remove(decided.draftId); // MongoDB alone knows its outcome
   const fresh = Array.from({ length: 20 }, () => birth());
@@ -174,6 +182,10 @@ test("new drafts submitted together are looked up in MongoDB together, and a dec
     }
     const draftFinds = finds.mock.calls.filter((call) => (call.this as { collectionName?: string }).collectionName === 'drafts');
     assert.ok(draftFinds.length >= 1 && draftFinds.length < 21 / 2, `21 look-ups in ${draftFinds.length} requests`);
+    // Each request is reported as a batch (the bench's batch sizes, steadfast_batch_size), with its drafts.
+    assert.deepEqual(new Set(batches), new Set(['mongodb find-drafts']));
+    assert.equal(sizes.length, draftFinds.length, 'one batch reported per find');
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 21, 'every look-up in a reported batch');
   } finally {
     finds.mock.restore();
   }

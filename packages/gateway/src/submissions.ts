@@ -100,6 +100,8 @@ export interface SubmissionDeps {
   count?: (operation: Operation, outcome: string) => void;
   /** Seals each job's uploads for the workflow (JOB_SEAL_SECRET; commons queue/job-seal.ts); unset: unsealed. */
   jobSealSecret?: string;
+  /** Reports each batch of draft look-ups sent to MongoDB (`steadfast_batch_size{store,op}`). */
+  onBatch?: (store: string, op: string, size: number) => void;
 }
 
 /**
@@ -123,6 +125,7 @@ export class Submissions {
       maxSize: MAX_IDS_PER_FIND,
       maxWaitMs: DRAFT_LOOKUP_WAIT_MS,
       maxInFlight: DRAFT_LOOKUPS_IN_FLIGHT,
+      ...(deps.onBatch ? { onFlush: (size: number) => deps.onBatch?.('mongodb', 'find-drafts', size) } : {}),
     });
   }
 
