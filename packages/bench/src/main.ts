@@ -241,6 +241,22 @@ async function main(): Promise<void> {
     // fixtures' people meet each other more the more there are; population.ts).
     const people = new Population({ mode: 'steady', seed });
 
+    const storePids = {
+      redis: await pidListeningOn(storeEnv.REDIS_PORT),
+      mongo: await pidListeningOn(storeEnv.MONGO_PORT),
+      minio: await pidListeningOn(storeEnv.MINIO_PORT),
+      elasticsearch: await pidListeningOn(storeEnv.ES_PORT),
+    };
+    // Every rate step, the naive gateway's and the system's, starts from quiet: the previous
+    // step's work done (for the system, the events it left to project and the notifications to
+    // send, not only its record jobs) and the processes below QUIET_MS_PER_S. A step after an
+    // overloaded one otherwise ran beside that one's backlog: in the run of 2026-12-07 00:01,
+    // 109.2/s failed at p99 2,008 ms right after 134.4/s (2,675 ms) had left the projections
+    // behind, where it passed in the other rounds.
+    const quietAfterStep = async (service: Record<string, number | undefined>) => {
+      await waitUntilQuiet({ ...service, ...storePids }, QUIET_MS_PER_S, 60_000);
+    };
+
     const rounds: Array<{ queue: QueueBaseline; stores: StoresBaseline; naive: RateSearchResult<NaiveRun>; system: RateSearchResult<SystemRun> }> = [];
     for (let round = 1; round <= settings.rounds; round++) {
       log(`round ${round}: (a) queue ceiling, ${settings.queueJobs} no-op BullMQ jobs`);
@@ -263,6 +279,7 @@ async function main(): Promise<void> {
         const ok = naiveRunOk(run);
         log(`  ${fmt(rate)}/s: p50 ${fmt(run.latencyMs.p50, 0)} ms, p99 ${fmt(run.latencyMs.p99, 0)} ms, ${run.errors} errors ${ok ? 'ok' : 'FAIL'}`);
         await sleep(1_000);
+        await quietAfterStep({ naive: naive?.pid });
         return { ok, detail: run };
       }, settings.search);
       log(`round ${round}: the system, rate search`);
@@ -273,8 +290,9 @@ async function main(): Promise<void> {
           `  ${fmt(rate)}/s: accept p99 ${fmt(run.acceptMs.p99, 0)} ms, processed p50 ${fmt(run.processedMs.p50, 0)} p99 ${fmt(run.processedMs.p99, 0)} ms, ` +
             `${run.processed}/${run.offered} processed ${ok ? 'ok' : `FAIL ${run.firstError ?? ''}`}`,
         );
-        await drain(queue);
+        await drain([queue, ...followers], 300_000);
         await sleep(1_000);
+        await quietAfterStep(Object.fromEntries(steadfast.pids));
         return { ok, detail: run };
       }, settings.search);
       log(`  max: naive ${fmt(n.maxRate)}/s, system ${fmt(sys.maxRate)}/s`);
@@ -305,12 +323,6 @@ async function main(): Promise<void> {
     };
     await switchRedisCounting(true);
     log(`the system at ${halfRateLabel}, ${fmt(halfRate)}/s for ${settings.costMs / 1000} s, measuring cost`);
-    const storePids = {
-      redis: await pidListeningOn(storeEnv.REDIS_PORT),
-      mongo: await pidListeningOn(storeEnv.MONGO_PORT),
-      minio: await pidListeningOn(storeEnv.MINIO_PORT),
-      elasticsearch: await pidListeningOn(storeEnv.ES_PORT),
-    };
     const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
     // The rate search's backlog (events still being projected) must not be counted against it.
     await drain([queue, ...followers], 300_000);
