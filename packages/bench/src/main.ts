@@ -250,9 +250,9 @@ async function main(): Promise<void> {
     // Every rate step, the naive gateway's and the system's, starts from quiet: the previous
     // step's work done (for the system, the events it left to project and the notifications to
     // send, not only its record jobs) and the processes below QUIET_MS_PER_S. A step after an
-    // overloaded one otherwise ran beside that one's backlog: in the run of 2026-12-07 00:01,
-    // 109.2/s failed at p99 2,008 ms right after 134.4/s (2,675 ms) had left the projections
-    // behind, where it passed in the other rounds.
+    // overloaded one otherwise ran beside that one's backlog: in round 3 of the full run of
+    // 2026-12-06 23:45, 109.2/s failed at p99 2,008 ms right after 134.4/s (2,675 ms) had left
+    // its projections behind; the other rounds passed 121.8 and 134.4.
     const quietAfterStep = async (service: Record<string, number | undefined>) => {
       await waitUntilQuiet({ ...service, ...storePids }, QUIET_MS_PER_S, 60_000);
     };

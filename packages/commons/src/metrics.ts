@@ -18,6 +18,20 @@ export function createRegistry(service: string): Registry {
   return registry;
 }
 
+/**
+ * `steadfast_batch_size{store,op}`: items sent in one store request, as each service that groups
+ * its store calls reports them (the bench's batch table reads it from every service's /metrics).
+ */
+export function batchSizeHistogram(registry: Registry, help: string): Histogram<'store' | 'op'> {
+  return new Histogram({
+    name: 'steadfast_batch_size',
+    help,
+    labelNames: ['store', 'op'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+}
+
 /** `steadfast_queue_jobs{queue,state}`: how many jobs each queue holds in each state. */
 export function registerQueueDepth(registry: Registry, queues: Queue[]): void {
   new Gauge({

@@ -14,6 +14,7 @@ import {
   eventsOfJob,
   Counter,
   Histogram,
+  batchSizeHistogram,
   metricsRoute,
   onceSucceeded,
   openStores,
@@ -72,13 +73,10 @@ export async function createEventsService(env: Environment, logger: Logger): Pro
   const search = new SearchIndex(es, stores.elasticsearch.index, stores.elasticsearch.refreshInterval);
   const channelConfig = eventChannelFrom(env);
   const registry = createRegistry('events');
-  const batchSize = new Histogram({
-    name: 'steadfast_batch_size',
-    help: 'Items sent in one store request: events per job the relay publishes, outboxes per relay read and clear, events per projection write.',
-    labelNames: ['store', 'op'],
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-    registers: [registry],
-  });
+  const batchSize = batchSizeHistogram(
+    registry,
+    'Items sent in one store request: events per job the relay publishes, outboxes per relay read and clear, events per projection write.',
+  );
   const onBatch = (store: string, op: string, size: number): void => batchSize.observe({ store, op }, size);
   const channel = new EventChannel(channelConfig, connection, (events) => onBatch('redis', 'publish-events', events));
   registerQueueDepth(registry, channel.queues);

@@ -12,7 +12,7 @@ import {
   createTokenVerifier,
   Counter,
   Gauge,
-  Histogram,
+  batchSizeHistogram,
   createRedis,
   createRegistry,
   metricsRoute,
@@ -105,13 +105,7 @@ export async function createGateway(env: Environment, logger: Logger): Promise<G
     labelNames: ['operation', 'outcome'],
     registers: [registry],
   });
-  const batchSize = new Histogram({
-    name: 'steadfast_batch_size',
-    help: 'Items sent in one store request: drafts per look-up of new drafts in MongoDB.',
-    labelNames: ['store', 'op'],
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-    registers: [registry],
-  });
+  const batchSize = batchSizeHistogram(registry, 'Items sent in one store request: drafts per look-up of new drafts in MongoDB.');
   const submissions = new Submissions({
     count: (operation, outcome) => submitted.inc({ operation, outcome }),
     onBatch: (store, op, size) => batchSize.observe({ store, op }, size),

@@ -1,5 +1,5 @@
 /** The workflow's own metrics, beside the queue depths and process metrics of commons. */
-import { Counter, Histogram, type Registry } from '@steadfast/commons';
+import { batchSizeHistogram, Counter, Histogram, type Registry } from '@steadfast/commons';
 
 export interface WorkflowMetrics {
   stepSeconds: Histogram<'step'>;
@@ -48,12 +48,6 @@ export function workflowMetrics(registry: Registry): WorkflowMetrics {
       help: 'Duplicate checks that matched more records than the per-record cap.',
       registers: [registry],
     }),
-    batchSize: new Histogram({
-      name: 'steadfast_batch_size',
-      help: 'Items sent in one store request by the group commit (see WORKFLOW_BATCH_MAX, WORKFLOW_BATCH_WAIT_MS).',
-      labelNames: ['store', 'op'],
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-      registers: [registry],
-    }),
+    batchSize: batchSizeHistogram(registry, 'Items sent in one store request by the group commit (see WORKFLOW_BATCH_MAX, WORKFLOW_BATCH_WAIT_MS).'),
   };
 }
