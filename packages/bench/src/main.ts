@@ -253,6 +253,7 @@ async function main(): Promise<void> {
     // overloaded one otherwise ran beside that one's backlog: in round 3 of the full run of
     // 2026-12-06 23:45, 109.2/s failed at p99 2,008 ms right after 134.4/s (2,675 ms) had left
     // its projections behind; the other rounds passed 121.8 and 134.4.
+    // (At least one second: quiet is read over a second of CPU.)
     const quietAfterStep = async (service: Record<string, number | undefined>) => {
       await waitUntilQuiet({ ...service, ...storePids }, QUIET_MS_PER_S, 60_000);
     };
@@ -278,7 +279,6 @@ async function main(): Promise<void> {
         const run = await naiveRun(`http://127.0.0.1:${settings.portBase + 5}`, rate, settings.stepMs);
         const ok = naiveRunOk(run);
         log(`  ${fmt(rate)}/s: p50 ${fmt(run.latencyMs.p50, 0)} ms, p99 ${fmt(run.latencyMs.p99, 0)} ms, ${run.errors} errors ${ok ? 'ok' : 'FAIL'}`);
-        await sleep(1_000);
         await quietAfterStep({ naive: naive?.pid });
         return { ok, detail: run };
       }, settings.search);
@@ -291,7 +291,6 @@ async function main(): Promise<void> {
             `${run.processed}/${run.offered} processed ${ok ? 'ok' : `FAIL ${run.firstError ?? ''}`}`,
         );
         await drain([queue, ...followers], 300_000);
-        await sleep(1_000);
         await quietAfterStep(Object.fromEntries(steadfast.pids));
         return { ok, detail: run };
       }, settings.search);
