@@ -6,6 +6,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json lerna.json tsconfig.base.json tsconfig.json ./
 COPY infrastructure/image infrastructure/image
+# Fixes to dependencies, applied by npm ci's postinstall (patch-package; each patch says why).
+COPY patches patches
 # Every workspace the lock file names must be present for `npm ci`; .dockerignore drops
 # node_modules, dist and build info, so the build starts clean.
 COPY packages packages

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -155,8 +155,10 @@ test('the Dockerfile builds, stages and installs with image.sh, and starts servi
   assert.match(dockerfile, /ENTRYPOINT \["bash", "infrastructure\/image\/start\.sh"\]/);
   // The build stage copies every package folder (no per-package list to forget one in).
   assert.match(dockerfile, /^COPY packages packages$/m);
+  // The dependency patches are there before `npm ci` runs the root postinstall (patch-package).
+  assert.ok(dockerfile.indexOf('COPY patches patches') >= 0 && dockerfile.indexOf('COPY patches patches') < dockerfile.indexOf('image.sh build'), 'the build stage copies patches/ before image.sh build');
   const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-  for (const needed of ['packages', 'package.json', 'package-lock.json', 'infrastructure/image', 'e2e']) {
+  for (const needed of ['packages', 'package.json', 'package-lock.json', 'infrastructure/image', 'e2e', 'patches']) {
     assert.ok(!ignored.includes(needed), `.dockerignore keeps ${needed}`);
   }
 });
@@ -185,6 +187,11 @@ test('assembled like the image, production dependencies only, every service star
     assert.ok(!existsSync(join(stage, 'node_modules', absent)), `${absent} is not in the image`);
   }
   assert.ok(!existsSync(join(stage, 'packages', 'gateway', 'src')), 'no TypeScript sources in the image');
+  // Every dependency patch of patches/ applied by the install, as in the source tree.
+  for (const patch of readdirSync(join(REPO_ROOT, 'patches'))) {
+    const changed = [...readFileSync(join(REPO_ROOT, 'patches', patch), 'utf8').matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1]!);
+    for (const file of changed) assert.match(readFileSync(join(stage, file), 'utf8'), /Patched \(Steadfast/, `${file} is patched in the image (${patch})`);
+  }
 
   const username = `image.${randomBytes(3).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');

@@ -41,6 +41,8 @@ case "${1:-}" in
       fs.writeFileSync(`${dest}/package.json`, JSON.stringify(root, null, 2) + "\n");
     ' "$dest" $(paths)
     cp package-lock.json "$dest/"
+    # Fixes to dependencies, applied by the root manifest's postinstall (patch-package) at install.
+    cp -R patches "$dest/"
     # This script and the entrypoint travel with the image.
     mkdir -p "$dest/infrastructure/image"
     cp infrastructure/image/image.sh infrastructure/image/start.sh "$dest/infrastructure/image/"
