@@ -4,7 +4,7 @@ export * from './logger.js';
 export * from './service.js';
 export * from './echo.js';
 export * from './stores.js';
-export { QUEUE_PREFIX, REDIS_SOCKET_TIMEOUT_MS, redisKey, redisTopology, clusterOptions, queueConnection, closeQueueConnection, queueBase, workerBase, type RedisTopology } from './redis-connection.js';
+export { QUEUE_PREFIX, REDIS_SOCKET_TIMEOUT_MS, redisKey, redisTopology, clusterOptions, queueConnection, closeQueueConnection, queueBase, workerBase, WORKER_CONNECTION, type RedisTopology } from './redis-connection.js';
 export * from './fingerprint.js';
 export * from './ids.js';
 export * from './queue/index.js';

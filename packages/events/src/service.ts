@@ -20,6 +20,7 @@ import {
   openStores,
   OutboxRelay,
   queueConnection,
+  WORKER_CONNECTION,
   closeQueueConnection,
   registerQueueDepth,
   repeatEvery,
@@ -67,7 +68,7 @@ function consumerMetrics(registry: ReturnType<typeof createRegistry>): ConsumerM
 export async function createEventsService(env: Environment, logger: Logger): Promise<EventsService> {
   const clients = openStores(storeConfigFrom(env), logger, { production: env.NODE_ENV === 'production' });
   const { config: stores, redis, mongo, es } = clients;
-  const connection = queueConnection(stores.redis);
+  const connection = queueConnection(stores.redis, WORKER_CONNECTION);
   const mongoDb = mongo.db(stores.mongo.dbName);
   const db = collections(mongoDb);
   const search = new SearchIndex(es, stores.elasticsearch.index, stores.elasticsearch.refreshInterval);

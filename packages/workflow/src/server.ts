@@ -16,6 +16,7 @@ import {
   openStores,
   RecordQueue,
   queueConnection,
+  WORKER_CONNECTION,
   closeQueueConnection,
   recordInputOptionsFrom,
   registerRecordWorker,
@@ -60,7 +61,7 @@ export async function createWorkflow(env: Environment, logger: Logger): Promise<
 
   const policy = retryPolicyFrom(env);
   const registry = createRegistry('workflow');
-  const connection = queueConnection(stores.redis);
+  const connection = queueConnection(stores.redis, WORKER_CONNECTION);
   const db = collections(mongo.db(stores.mongo.dbName));
   const search = new SearchIndex(es, stores.elasticsearch.index, stores.elasticsearch.refreshInterval);
   const metrics = workflowMetrics(registry);
