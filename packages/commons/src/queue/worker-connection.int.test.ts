@@ -35,12 +35,12 @@ async function releasedTogether(connection: ConnectionOptions): Promise<{ writes
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let started = 0;
-  const worker = new Worker(
+  const worker = new Worker<{ n: number }>(
     name,
     async (job) => {
       if (++started === JOBS) release();
       await released;
-      return `done ${String(job.data.n)}`;
+      return `done ${job.data.n}`;
     },
     { ...queueBase(connection), concurrency: JOBS },
   );
@@ -82,7 +82,6 @@ test('jobs released together finish in a few writes, each with its own result', 
   assert.deepEqual(plain.results, expected);
   assert.deepEqual(pipelined.results, expected);
   assert.ok(plain.writes >= JOBS, `without auto-pipelining, one write a job or more (${plain.writes})`);
-  console.log(`writes for ${JOBS} jobs: ${plain.writes} plain, ${pipelined.writes} auto-pipelined`);
   assert.ok(pipelined.writes <= JOBS / 4, `auto-pipelined, ${pipelined.writes} writes for ${JOBS} jobs`);
 });
 
@@ -90,7 +89,7 @@ test('a job queued while the worker waits for one (BZPOPMIN) wakes it', async ()
   const name = `worker-connection-wait-${randomBytes(4).toString('hex')}`;
   const queue = new Queue(name, queueBase(queueConnection(config.redis)));
   opened.push(queue);
-  const worker = new Worker(name, async (job) => `woke ${String(job.data.n)}`, { ...queueBase(queueConnection(config.redis, WORKER_CONNECTION)), concurrency: 4 });
+  const worker = new Worker<{ n: number }>(name, (job) => Promise.resolve(`woke ${job.data.n}`), { ...queueBase(queueConnection(config.redis, WORKER_CONNECTION)), concurrency: 4 });
   opened.push(worker);
   await worker.waitUntilReady();
   // Long enough for the worker to be blocked waiting on its blocking connection.
