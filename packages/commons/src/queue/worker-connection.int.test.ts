@@ -55,21 +55,16 @@ async function releasedTogether(connection: ConnectionOptions): Promise<{ writes
   const client = (await worker.getBackend().client) as unknown as Redis;
   await worker.waitUntilReady();
   await queue.addBulk(Array.from({ length: JOBS }, (_, n) => ({ name: 'n', data: { n }, opts: { jobId: `job-${n}` } })));
+  await released;
   let writes = 0;
-  await new Promise<void>((resolve) => {
-    const stream = client.stream;
-    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    void released.then(() => {
-      stream.write = (...args: unknown[]) => {
-        writes++;
-        return write(...args);
-      };
-      void completed.then(() => {
-        stream.write = write;
-        resolve();
-      });
-    });
-  });
+  const stream = client.stream;
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = (...args: unknown[]) => {
+    writes++;
+    return write(...args);
+  };
+  await completed;
+  stream.write = write;
   const jobs = await Promise.all(Array.from({ length: JOBS }, (_, n) => queue.getJob(`job-${n}`)));
   return { writes, results: jobs.map((job) => String(job?.returnvalue)) };
 }
