@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cpuPerRecord, cpuTotal } from './cpu-cost.js';
+import { cpuPerRecord, cpuTotal, formatSteady } from './cpu-cost.js';
 
 test('per record from two snapshots; the total leaves the load generator out', () => {
   const per = cpuPerRecord({ naive: 100, mongo: 50, bench: 10 }, { naive: 300, mongo: 150, bench: 1_010 }, 10);
@@ -15,4 +15,23 @@ test('a process that could not be read makes the total unknown', () => {
 
 test('no records: divided by one, not by zero', () => {
   assert.deepEqual(cpuPerRecord({ naive: 0 }, { naive: 5 }, 0), { naive: 5 });
+});
+
+test('a steady step reads as one line: latency, each process by cost, the total without the load generator', () => {
+  const line = formatSteady({
+    rate: 110,
+    seconds: 30,
+    offered: 3300,
+    processed: 3299,
+    acceptP99Ms: 88.4,
+    processedP50Ms: 612.2,
+    processedP99Ms: 1510.7,
+    cpuPerRecord: { gateway: 4.271, bench: 1.2, mongo: 4.5, workflow: 2.7 },
+    cpuMsPerS: 1712.3,
+  });
+  assert.equal(
+    line,
+    '110.0/s for 30 s: 3299/3300 processed, accept p99 88 ms, processed p50 612 p99 1511 ms; CPU ms per record ' +
+      'mongo 4.50, gateway 4.27, workflow 2.70, bench 1.20; all but bench 11.47; 1712 CPU ms/s together',
+  );
 });

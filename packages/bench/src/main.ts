@@ -48,7 +48,7 @@ import { steadiness } from './steadiness.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
 import { batchSizesDelta, formatBatchSizes, mongoDocumentsWrittenPerRecord, parseBatchTotals, readMetricsText, type BatchSizes } from './batch-sizes.js';
-import { cpuPerRecord as cpuPerRecordOf, cpuTotal } from './cpu-cost.js';
+import { cpuPerRecord as cpuPerRecordOf, cpuTotal, formatSteady } from './cpu-cost.js';
 import { duplicateRun, formatRun, soak, type DuplicateRun } from './soak.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -150,8 +150,12 @@ async function drain(queues: Queue | readonly Queue[], timeoutMs = 90_000): Prom
  * run's maximum, 18.6/s, in the README) for M minutes (10), the record queue's depth sampled
  * every 10 s; exit 1 if it grew. `--duplicates [--rate R] [--seconds S]`: unique names, then
  * skewed, S seconds each (60), reporting the duplicate step and candidates per record.
+ * `--steady --rate R[,R2...] [--seconds S]`: the system alone at each rate for S seconds (30),
+ * after the warm-up at the first: every process's CPU per record (stores and the load generator
+ * included, the queues drained into the step) and the step's latency; the cost step's measure at
+ * the rates where the maximum is decided, in ~2 minutes instead of a quick run's nine.
  */
-async function duplicatesMain(mode: 'soak' | 'duplicates'): Promise<number> {
+async function duplicatesMain(mode: 'soak' | 'duplicates' | 'steady'): Promise<number> {
   const rate = Number(argValue('--rate') ?? 9.3);
   const steadfast = new Steadfast({ portBase: settings.portBase, redis: redisTarget, names, logsDir });
   const connection = { ...redisTarget, maxRetriesPerRequest: null };
@@ -173,6 +177,7 @@ async function duplicatesMain(mode: 'soak' | 'duplicates'): Promise<number> {
     await steadfast.start(bullmqScriptNames());
     const client = new GatewayClient(steadfast.gatewayUrl);
     await client.login();
+    if (mode === 'steady') return await steadyRuns(steadfast, client, [queue, ...followers]);
     if (mode === 'duplicates') {
       const durationMs = Number(argValue('--seconds') ?? 60) * 1_000;
       for (const namesMode of ['unique', 'skewed'] as const) {
@@ -201,6 +206,58 @@ async function duplicatesMain(mode: 'soak' | 'duplicates'): Promise<number> {
     await cleanup().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`));
     redis.disconnect();
   }
+}
+
+/** The local stores' processes, by the port each listens on. */
+async function storePidsNow(): Promise<Record<'redis' | 'mongo' | 'minio' | 'elasticsearch', number | undefined>> {
+  return {
+    redis: await pidListeningOn(storeEnv.REDIS_PORT),
+    mongo: await pidListeningOn(storeEnv.MONGO_PORT),
+    minio: await pidListeningOn(storeEnv.MINIO_PORT),
+    elasticsearch: await pidListeningOn(storeEnv.ES_PORT),
+  };
+}
+
+/**
+ * `--steady`: the warm-up at the first rate, then each rate from quiet (queues drained, the
+ * processes below QUIET_MS_PER_S), its CPU read from before the first draft until what the step
+ * left (events to project, notifications to send) has drained, as the cost step reads it.
+ */
+async function steadyRuns(steadfast: Steadfast, client: GatewayClient, queues: readonly Queue[]): Promise<number> {
+  const rates = (argValue('--rate') ?? '50').split(',').map(Number);
+  if (rates.some((r) => !(r > 0))) throw new Error(`--rate takes rates per second, comma-separated: ${argValue('--rate')}`);
+  const seconds = Number(argValue('--seconds') ?? 30);
+  const people = new Population({ mode: 'steady', seed });
+  const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...(await storePidsNow()) };
+  log(`${settings.warmUpMs / 1000} s at ${fmt(rates[0]!)}/s to warm the services, not measured`);
+  await systemRun(client, rates[0]!, settings.warmUpMs, backoff, people);
+  for (const rate of rates) {
+    await drain(queues, 300_000);
+    const quiet = await waitUntilQuiet(pids, QUIET_MS_PER_S, 60_000);
+    log(`${fmt(rate)}/s for ${seconds} s (the processes used ${fmt(quiet, 0)} CPU ms/s together before it)`);
+    const started = Date.now();
+    const before = await cpuSnapshot(pids);
+    const run = await systemRun(client, rate, seconds * 1_000, backoff, people);
+    await drain(queues, 300_000);
+    const after = await cpuSnapshot(pids);
+    const elapsedS = (Date.now() - started) / 1_000;
+    const perRecord = cpuPerRecordOf(before, after, run.processed);
+    const all = Object.values(perRecord).reduce((sum, v) => sum + v, 0);
+    log(
+      `  ${formatSteady({
+        rate,
+        seconds,
+        offered: run.offered,
+        processed: run.processed,
+        acceptP99Ms: run.acceptMs.p99,
+        processedP50Ms: run.processedMs.p50,
+        processedP99Ms: run.processedMs.p99,
+        cpuPerRecord: perRecord,
+        cpuMsPerS: (all * Math.max(1, run.processed)) / elapsedS,
+      })}`,
+    );
+  }
+  return 0;
 }
 
 async function main(): Promise<void> {
@@ -241,12 +298,7 @@ async function main(): Promise<void> {
     // fixtures' people meet each other more the more there are; population.ts).
     const people = new Population({ mode: 'steady', seed });
 
-    const storePids = {
-      redis: await pidListeningOn(storeEnv.REDIS_PORT),
-      mongo: await pidListeningOn(storeEnv.MONGO_PORT),
-      minio: await pidListeningOn(storeEnv.MINIO_PORT),
-      elasticsearch: await pidListeningOn(storeEnv.ES_PORT),
-    };
+    const storePids = await storePidsNow();
     // Every rate step, the naive gateway's and the system's, starts from quiet: the previous
     // step's work done (for the system, the events it left to project and the notifications to
     // send, not only its record jobs) and the processes below QUIET_MS_PER_S. A step after an
@@ -669,8 +721,8 @@ function gitCommit(): string {
   }
 }
 
-if (process.argv.includes('--soak') || process.argv.includes('--duplicates')) {
-  process.exitCode = await duplicatesMain(process.argv.includes('--soak') ? 'soak' : 'duplicates');
+if (process.argv.includes('--soak') || process.argv.includes('--duplicates') || process.argv.includes('--steady')) {
+  process.exitCode = await duplicatesMain(process.argv.includes('--soak') ? 'soak' : process.argv.includes('--steady') ? 'steady' : 'duplicates');
 } else {
   await main();
 }
