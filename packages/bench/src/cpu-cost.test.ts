@@ -35,3 +35,24 @@ test('a steady step reads as one line: latency, each process by cost, the total 
       'mongo 4.50, gateway 4.27, workflow 2.70, bench 1.20; all but bench 11.47; 1712 CPU ms/s together',
   );
 });
+
+test('a steady step names the wake-ups per record of each process when it has them, most first', () => {
+  const line = formatSteady({
+    rate: 60,
+    seconds: 40,
+    offered: 2400,
+    processed: 2400,
+    acceptP99Ms: 10,
+    processedP50Ms: 500,
+    processedP99Ms: 900,
+    cpuPerRecord: { gateway: 6 },
+    cpuMsPerS: 400,
+    wakeupsPerRecord: { gateway: 7.25, redis: 9.04 },
+  });
+  assert.ok(line.endsWith('; 400 CPU ms/s together; wake-ups per record redis 9.0, gateway 7.3'), line);
+});
+
+test('the naive gateway\'s step reads as records written and request latency', () => {
+  const line = formatSteady({ rate: 60, seconds: 40, offered: 2400, processed: 2399, processedP50Ms: 580.4, processedP99Ms: 1090.6, cpuPerRecord: { naive: 3 }, cpuMsPerS: 200 });
+  assert.ok(line.startsWith('60.0/s for 40 s: 2399/2400 written, request p50 580 p99 1091 ms; CPU ms per record naive 3.00; '), line);
+});

@@ -20,29 +20,45 @@ export function cpuTotal(perRecord: Record<string, number>, exclude: readonly st
     .reduce((sum, [, v]) => sum + v, 0);
 }
 
-/** What `--steady` measured at one rate: the run's answers, and every process's CPU. */
+/**
+ * What `--steady` measured at one rate, of the system (records processed; accept latency, then
+ * submit to processed) or of the naive gateway (`acceptP99Ms` absent: records written; request
+ * latency): the answers, and every process's CPU.
+ */
 export interface SteadyStep {
   rate: number;
   seconds: number;
   offered: number;
   processed: number;
-  acceptP99Ms: number;
+  acceptP99Ms?: number;
   processedP50Ms: number;
   processedP99Ms: number;
   /** CPU ms per processed record, by process (the load generator included, as `bench`). */
   cpuPerRecord: Record<string, number>;
   /** The processes' CPU ms per second over the step: near the cores' 1,000 each, the rate is past what they sustain. */
   cpuMsPerS: number;
+  /** Each process's wake-ups (its threads' voluntary context switches) per processed record. */
+  wakeupsPerRecord?: Record<string, number>;
 }
 
 /** One line per step: latency, then CPU per record (largest first) and the total without the load generator. */
 export function formatSteady(step: SteadyStep): string {
   const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   const byCost = Object.entries(step.cpuPerRecord).sort(([, a], [, b]) => b - a);
+  const latency =
+    step.acceptP99Ms === undefined
+      ? `${step.processed}/${step.offered} written, request p50 ${fmt(step.processedP50Ms, 0)} p99 ${fmt(step.processedP99Ms, 0)} ms`
+      : `${step.processed}/${step.offered} processed, accept p99 ${fmt(step.acceptP99Ms, 0)} ms, ` +
+        `processed p50 ${fmt(step.processedP50Ms, 0)} p99 ${fmt(step.processedP99Ms, 0)} ms`;
   return (
-    `${fmt(step.rate, 1)}/s for ${step.seconds} s: ${step.processed}/${step.offered} processed, accept p99 ${fmt(step.acceptP99Ms, 0)} ms, ` +
-    `processed p50 ${fmt(step.processedP50Ms, 0)} p99 ${fmt(step.processedP99Ms, 0)} ms; CPU ms per record ` +
+    `${fmt(step.rate, 1)}/s for ${step.seconds} s: ${latency}; CPU ms per record ` +
     `${byCost.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}; all but ${LOAD_GENERATOR} ${fmt(cpuTotal(step.cpuPerRecord))}; ` +
-    `${fmt(step.cpuMsPerS, 0)} CPU ms/s together`
+    `${fmt(step.cpuMsPerS, 0)} CPU ms/s together` +
+    (step.wakeupsPerRecord
+      ? `; wake-ups per record ${Object.entries(step.wakeupsPerRecord)
+          .sort(([, a], [, b]) => b - a)
+          .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+          .join(', ')}`
+      : '')
   );
 }

@@ -36,7 +36,7 @@ import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { lastDecisionS, offlineBurst, progressOf, type Progress } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
-import { cpuSnapshot, pidListeningOn, waitUntilQuiet } from './proc.js';
+import { cpuSnapshot, pidListeningOn, waitUntilQuiet, wakeupSnapshot } from './proc.js';
 import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
 import { searchMaxRate, type RateSearchResult } from './rate-search.js';
 import { commandStats, statsDelta, usedMemory } from './redis-info.js';
@@ -228,36 +228,60 @@ async function steadyRuns(steadfast: Steadfast, client: GatewayClient, queues: r
   if (rates.some((r) => !(r > 0))) throw new Error(`--rate takes rates per second, comma-separated: ${argValue('--rate')}`);
   const seconds = Number(argValue('--seconds') ?? 30);
   const people = new Population({ mode: 'steady', seed });
-  const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...(await storePidsNow()) };
-  log(`${settings.warmUpMs / 1000} s at ${fmt(rates[0]!)}/s to warm the services, not measured`);
-  await systemRun(client, rates[0]!, settings.warmUpMs, backoff, people);
-  for (const rate of rates) {
+  const storePids = await storePidsNow();
+  const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
+  const naive = await startNaive(settings.portBase + 5);
+  const naiveUrl = `http://127.0.0.1:${settings.portBase + 5}`;
+  const naivePids = { naive: naive.pid, bench: process.pid, ...storePids };
+  try {
+    log(`${settings.warmUpMs / 1000} s at ${fmt(rates[0]!)}/s to warm the services, and as long for the naive gateway, not measured`);
+    await systemRun(client, rates[0]!, settings.warmUpMs, backoff, people);
+    await naiveRun(naiveUrl, rates[0]!, settings.warmUpMs);
+    for (const rate of rates) await steadyStep(rate);
+  } finally {
+    naive.kill('SIGTERM');
+  }
+  return 0;
+
+  async function steadyStep(rate: number): Promise<void> {
     await drain(queues, 300_000);
     const quiet = await waitUntilQuiet(pids, QUIET_MS_PER_S, 60_000);
     log(`${fmt(rate)}/s for ${seconds} s (the processes used ${fmt(quiet, 0)} CPU ms/s together before it)`);
-    const started = Date.now();
-    const before = await cpuSnapshot(pids);
-    const run = await systemRun(client, rate, seconds * 1_000, backoff, people);
-    await drain(queues, 300_000);
-    const after = await cpuSnapshot(pids);
-    const elapsedS = (Date.now() - started) / 1_000;
-    const perRecord = cpuPerRecordOf(before, after, run.processed);
-    const all = Object.values(perRecord).reduce((sum, v) => sum + v, 0);
-    log(
-      `  ${formatSteady({
-        rate,
-        seconds,
-        offered: run.offered,
-        processed: run.processed,
-        acceptP99Ms: run.acceptMs.p99,
-        processedP50Ms: run.processedMs.p50,
-        processedP99Ms: run.processedMs.p99,
-        cpuPerRecord: perRecord,
-        cpuMsPerS: (all * Math.max(1, run.processed)) / elapsedS,
-      })}`,
-    );
+    let run: SystemRun | undefined;
+    const system = await costOf(pids, async () => {
+      run = await systemRun(client, rate, seconds * 1_000, backoff, people);
+      await drain(queues, 300_000);
+      return run.processed;
+    });
+    const { offered, processed, acceptMs, processedMs } = run!;
+    log(`  ${formatSteady({ rate, seconds, offered, processed, acceptP99Ms: acceptMs.p99, processedP50Ms: processedMs.p50, processedP99Ms: processedMs.p99, ...system })}`);
+    // The naive gateway at the same rate, from quiet: what the same records cost written in the request.
+    await waitUntilQuiet(naivePids, QUIET_MS_PER_S, 60_000);
+    let written: NaiveRun | undefined;
+    const direct = await costOf(naivePids, async () => {
+      written = await naiveRun(naiveUrl, rate, seconds * 1_000);
+      return written.written;
+    });
+    const { latencyMs } = written!;
+    log(`  naive gateway ${formatSteady({ rate, seconds, offered: written!.offered, processed: written!.written, processedP50Ms: latencyMs.p50, processedP99Ms: latencyMs.p99, ...direct })}`);
   }
-  return 0;
+}
+
+/**
+ * Runs `step` between two readings of the processes' CPU and wake-ups: each per record of the
+ * count `step` answers, and the CPU ms per second they used together while it ran.
+ */
+async function costOf(
+  pids: Record<string, number | undefined>,
+  step: () => Promise<number>,
+): Promise<{ cpuPerRecord: Record<string, number>; wakeupsPerRecord: Record<string, number>; cpuMsPerS: number }> {
+  const started = Date.now();
+  const [cpuBefore, wokenBefore] = [await cpuSnapshot(pids), await wakeupSnapshot(pids)];
+  const records = await step();
+  const [cpuAfter, wokenAfter] = [await cpuSnapshot(pids), await wakeupSnapshot(pids)];
+  const cpuPerRecord = cpuPerRecordOf(cpuBefore, cpuAfter, records);
+  const together = Object.values(cpuPerRecord).reduce((sum, v) => sum + v, 0) * Math.max(1, records);
+  return { cpuPerRecord, wakeupsPerRecord: cpuPerRecordOf(wokenBefore, wokenAfter, records), cpuMsPerS: together / ((Date.now() - started) / 1_000) };
 }
 
 async function main(): Promise<void> {

@@ -1,9 +1,10 @@
 /**
- * CPU time of processes, from /proc/<pid>/stat (utime + stime, in clock ticks; Linux only), and
- * the pids of the local stores, found by the port they listen on (`ss`).
+ * CPU time of processes, from /proc/<pid>/stat (utime + stime, in clock ticks; Linux only), how
+ * often their threads slept waiting (/proc/<pid>/task/<tid>/status), and the pids of the local
+ * stores, found by the port they listen on (`ss`).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -54,6 +55,43 @@ export async function pidListeningOn(port: number): Promise<number | undefined> 
 export async function cpuSnapshot(pids: Record<string, number | undefined>): Promise<Record<string, number>> {
   const entries = await Promise.all(
     Object.entries(pids).map(async ([name, pid]) => [name, pid === undefined ? Number.NaN : await cpuMs(pid)] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** `voluntary_ctxt_switches` of a /proc/<pid>/task/<tid>/status text; NaN when it has none. */
+export function voluntarySwitchesOf(status: string): number {
+  const match = /^voluntary_ctxt_switches:\s*(\d+)\s*$/m.exec(status);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/**
+ * How many times a process's threads went to sleep to wait (voluntary context switches, summed
+ * over its threads): about as many times as it was woken again, for a request, a reply, a timer.
+ * On the 2-core VMs a wake-up costs more than the work of a small request (README, Benchmark,
+ * fourteenth pass). NaN if the process is gone; a thread that ended meanwhile takes its count.
+ */
+export async function wakeups(pid: number): Promise<number> {
+  try {
+    const tids = await readdir(`/proc/${pid}/task`);
+    const counts = await Promise.all(
+      tids.map(async (tid) => {
+        try {
+          return voluntarySwitchesOf(await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8')) || 0;
+        } catch {
+          return 0; // the thread ended between the listing and the read
+        }
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export async function wakeupSnapshot(pids: Record<string, number | undefined>): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    Object.entries(pids).map(async ([name, pid]) => [name, pid === undefined ? Number.NaN : await wakeups(pid)] as const),
   );
   return Object.fromEntries(entries);
 }
