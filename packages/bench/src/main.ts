@@ -150,10 +150,11 @@ async function drain(queues: Queue | readonly Queue[], timeoutMs = 90_000): Prom
  * run's maximum, 18.6/s, in the README) for M minutes (10), the record queue's depth sampled
  * every 10 s; exit 1 if it grew. `--duplicates [--rate R] [--seconds S]`: unique names, then
  * skewed, S seconds each (60), reporting the duplicate step and candidates per record.
- * `--steady --rate R[,R2...] [--seconds S]`: the system alone at each rate for S seconds (30),
- * after the warm-up at the first: every process's CPU per record (stores and the load generator
- * included, the queues drained into the step) and the step's latency; the cost step's measure at
- * the rates where the maximum is decided, in ~2 minutes instead of a quick run's nine.
+ * `--steady --rate R[,R2...] [--seconds S]`: the system at each rate for S seconds (30), then the
+ * naive gateway at the same rate, after a warm-up of both at the first: every process's CPU and
+ * wake-ups per record (stores and the load generator included, the system's queues drained into
+ * its step) and each side's latency; the cost step's measure at the rates where the maximum is
+ * decided, in ~4 minutes for two rates instead of a quick run's nine.
  */
 async function duplicatesMain(mode: 'soak' | 'duplicates' | 'steady'): Promise<number> {
   const rate = Number(argValue('--rate') ?? 9.3);
