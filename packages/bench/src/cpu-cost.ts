@@ -44,21 +44,19 @@ export interface SteadyStep {
 /** One line per step: latency, then CPU per record (largest first) and the total without the load generator. */
 export function formatSteady(step: SteadyStep): string {
   const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-  const byCost = Object.entries(step.cpuPerRecord).sort(([, a], [, b]) => b - a);
+  const largestFirst = (perProcess: Record<string, number>, digits: number) =>
+    Object.entries(perProcess)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `${k} ${fmt(v, digits)}`)
+      .join(', ');
   const latency =
     step.acceptP99Ms === undefined
       ? `${step.processed}/${step.offered} written, request p50 ${fmt(step.processedP50Ms, 0)} p99 ${fmt(step.processedP99Ms, 0)} ms`
       : `${step.processed}/${step.offered} processed, accept p99 ${fmt(step.acceptP99Ms, 0)} ms, ` +
         `processed p50 ${fmt(step.processedP50Ms, 0)} p99 ${fmt(step.processedP99Ms, 0)} ms`;
   return (
-    `${fmt(step.rate, 1)}/s for ${step.seconds} s: ${latency}; CPU ms per record ` +
-    `${byCost.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}; all but ${LOAD_GENERATOR} ${fmt(cpuTotal(step.cpuPerRecord))}; ` +
-    `${fmt(step.cpuMsPerS, 0)} CPU ms/s together` +
-    (step.wakeupsPerRecord
-      ? `; wake-ups per record ${Object.entries(step.wakeupsPerRecord)
-          .sort(([, a], [, b]) => b - a)
-          .map(([k, v]) => `${k} ${fmt(v, 1)}`)
-          .join(', ')}`
-      : '')
+    `${fmt(step.rate, 1)}/s for ${step.seconds} s: ${latency}; CPU ms per record ${largestFirst(step.cpuPerRecord, 2)}; ` +
+    `all but ${LOAD_GENERATOR} ${fmt(cpuTotal(step.cpuPerRecord))}; ${fmt(step.cpuMsPerS, 0)} CPU ms/s together` +
+    (step.wakeupsPerRecord ? `; wake-ups per record ${largestFirst(step.wakeupsPerRecord, 1)}` : '')
   );
 }

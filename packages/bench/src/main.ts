@@ -36,7 +36,7 @@ import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { lastDecisionS, offlineBurst, progressOf, type Progress } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
-import { cpuSnapshot, pidListeningOn, waitUntilQuiet, wakeupSnapshot } from './proc.js';
+import { busyPerSecond, cpuSnapshot, pidListeningOn, waitUntilQuiet, wakeupSnapshot } from './proc.js';
 import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
 import { searchMaxRate, type RateSearchResult } from './rate-search.js';
 import { commandStats, statsDelta, usedMemory } from './redis-info.js';
@@ -248,41 +248,44 @@ async function steadyRuns(steadfast: Steadfast, client: GatewayClient, queues: r
     await drain(queues, 300_000);
     const quiet = await waitUntilQuiet(pids, QUIET_MS_PER_S, 60_000);
     log(`${fmt(rate)}/s for ${seconds} s (the processes used ${fmt(quiet, 0)} CPU ms/s together before it)`);
-    let run: SystemRun | undefined;
-    const system = await costOf(pids, async () => {
-      run = await systemRun(client, rate, seconds * 1_000, backoff, people);
+    const { value: run, cost: system } = await costOf(pids, async () => {
+      const value = await systemRun(client, rate, seconds * 1_000, backoff, people);
       await drain(queues, 300_000);
-      return run.processed;
+      return { value, records: value.processed };
     });
-    const { offered, processed, acceptMs, processedMs } = run!;
+    const { offered, processed, acceptMs, processedMs } = run;
     log(`  ${formatSteady({ rate, seconds, offered, processed, acceptP99Ms: acceptMs.p99, processedP50Ms: processedMs.p50, processedP99Ms: processedMs.p99, ...system })}`);
     // The naive gateway at the same rate, from quiet: what the same records cost written in the request.
     await waitUntilQuiet(naivePids, QUIET_MS_PER_S, 60_000);
-    let written: NaiveRun | undefined;
-    const direct = await costOf(naivePids, async () => {
-      written = await naiveRun(naiveUrl, rate, seconds * 1_000);
-      return written.written;
+    const { value: written, cost: direct } = await costOf(naivePids, async () => {
+      const value = await naiveRun(naiveUrl, rate, seconds * 1_000);
+      return { value, records: value.written };
     });
-    const { latencyMs } = written!;
-    log(`  naive gateway ${formatSteady({ rate, seconds, offered: written!.offered, processed: written!.written, processedP50Ms: latencyMs.p50, processedP99Ms: latencyMs.p99, ...direct })}`);
+    const { latencyMs } = written;
+    log(`  naive gateway ${formatSteady({ rate, seconds, offered: written.offered, processed: written.written, processedP50Ms: latencyMs.p50, processedP99Ms: latencyMs.p99, ...direct })}`);
   }
 }
 
 /**
- * Runs `step` between two readings of the processes' CPU and wake-ups: each per record of the
- * count `step` answers, and the CPU ms per second they used together while it ran.
+ * Runs `step` between two readings of the processes' CPU and wake-ups: its answer, and each per
+ * record of the count it gives, with the CPU ms per second they used together while it ran.
  */
-async function costOf(
+async function costOf<T>(
   pids: Record<string, number | undefined>,
-  step: () => Promise<number>,
-): Promise<{ cpuPerRecord: Record<string, number>; wakeupsPerRecord: Record<string, number>; cpuMsPerS: number }> {
-  const started = Date.now();
+  step: () => Promise<{ value: T; records: number }>,
+): Promise<{ value: T; cost: { cpuPerRecord: Record<string, number>; wakeupsPerRecord: Record<string, number>; cpuMsPerS: number } }> {
+  const started = performance.now();
   const [cpuBefore, wokenBefore] = [await cpuSnapshot(pids), await wakeupSnapshot(pids)];
-  const records = await step();
+  const { value, records } = await step();
   const [cpuAfter, wokenAfter] = [await cpuSnapshot(pids), await wakeupSnapshot(pids)];
-  const cpuPerRecord = cpuPerRecordOf(cpuBefore, cpuAfter, records);
-  const together = Object.values(cpuPerRecord).reduce((sum, v) => sum + v, 0) * Math.max(1, records);
-  return { cpuPerRecord, wakeupsPerRecord: cpuPerRecordOf(wokenBefore, wokenAfter, records), cpuMsPerS: together / ((Date.now() - started) / 1_000) };
+  return {
+    value,
+    cost: {
+      cpuPerRecord: cpuPerRecordOf(cpuBefore, cpuAfter, records),
+      wakeupsPerRecord: cpuPerRecordOf(wokenBefore, wokenAfter, records),
+      cpuMsPerS: busyPerSecond(cpuBefore, cpuAfter, performance.now() - started),
+    },
+  };
 }
 
 async function main(): Promise<void> {
