@@ -49,5 +49,9 @@ tests e2e --test-concurrency=1 "${e2e[@]}"
 
 echo
 echo "local services left running (npm run infra -- status | down)"
+# What failed, with its error, last: the end of the output is what a CI summary shows.
+if [ "$failed" -gt 0 ]; then
+  for tap in "$results"/*.tap; do awk -f "$INFRA_DIR/tap-failures.awk" "$tap"; done
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
