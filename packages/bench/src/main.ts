@@ -20,6 +20,7 @@ import {
   collections,
   queueBase,
   createRedis,
+  DEFAULT_WORKFLOW_CONCURRENCY,
   draftClaimKey,
   eventEnvSchema,
   eventQueueNames,
@@ -464,8 +465,8 @@ async function main(): Promise<void> {
       queueName: `${names.RECORD_QUEUE_NAME}-floor`,
       ratePerS: halfRate,
       durationMs: settings.halfRateMs,
-      // The workflow's own default (its environment.ts) unless set for the run.
-      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? 128),
+      // The workflow's own default unless set for the run.
+      workerConcurrency: Number(process.env['WORKFLOW_CONCURRENCY'] ?? DEFAULT_WORKFLOW_CONCURRENCY),
       scriptNames,
     });
     log(`  ${fmt(floor.roundTripsPerJob, 2)} round trips, ${fmt(floor.executedCommandsPerJob, 1)} commands executed per job (idle system ${fmt(floor.idleCommandsPerS, 1)} commands/s)`);

@@ -183,6 +183,16 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
   };
 }
 
+/**
+ * Record jobs one workflow process runs at once unless `WORKFLOW_CONCURRENCY` says otherwise (the
+ * workflow's environment; the bench's queue floor uses the same figure). A job spends most of its
+ * time waiting (for the search index's refresh above all), so the pool bounds the rate at about
+ * this many / a job's time: 128 capped a worker near 120 jobs/s on 2 cores, where its jobs took
+ * ~1 s; 256 kept processed p50 at 1.2-1.5 s at 120-134/s where 128 let it grow to 2.4-7.1 s
+ * (README, fifteenth pass).
+ */
+export const DEFAULT_WORKFLOW_CONCURRENCY = 256;
+
 /** The record queue's name and retry policy: the gateway sets them on a job, the workflow runs it. */
 export const queueEnvSchema = z.object({
   RECORD_QUEUE_NAME: z.string().min(1).default('record'),

@@ -1,4 +1,4 @@
-import { envPort, queueEnvSchema, readEnv, recordInputEnvShape, requireInProduction, secretFields, storeEnvSchema } from '@steadfast/commons';
+import { DEFAULT_WORKFLOW_CONCURRENCY, envPort, queueEnvSchema, readEnv, recordInputEnvShape, requireInProduction, secretFields, storeEnvSchema } from '@steadfast/commons';
 import { z } from 'zod';
 
 // The attachment limits are the gateway's too: the worker checks every job with them again.
@@ -9,10 +9,11 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
    * Record jobs one workflow process runs at once. A job spends much of its time waiting (for the
    * search index's refresh above all: half of ES_REFRESH_INTERVAL on average), so this bounds the
    * rate at about WORKFLOW_CONCURRENCY / (that wait + the stores' time): 32 at 500ms was ~50
-   * jobs/s, which capped a 10,000-draft backlog with the CPU 60% idle; 128 lets the CPU, not the
-   * pool, set the pace (and fills the batches: fewer store requests per record).
+   * jobs/s, which capped a 10,000-draft backlog with the CPU 60% idle; 128 capped it near 120/s
+   * (DEFAULT_WORKFLOW_CONCURRENCY says more). More lets the CPU, not the pool, set the pace and
+   * fills the batches (fewer store requests per record).
    */
-  WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(128),
+  WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(1_024).default(DEFAULT_WORKFLOW_CONCURRENCY),
   /**
    * Group commit (batches.ts): concurrent jobs' calls to one store go out together, as one
    * request of at most WORKFLOW_BATCH_MAX items, once that many wait or WORKFLOW_BATCH_WAIT_MS
