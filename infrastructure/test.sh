@@ -49,7 +49,7 @@ tests e2e --test-concurrency=1 "${e2e[@]}"
 
 echo
 echo "local services left running (npm run infra -- status | down)"
-# What failed, with its error, last: the end of the output is what a CI summary shows.
+# What failed, with its error, just before the count: the end of the output is what a CI summary shows.
 if [ "$failed" -gt 0 ]; then
   for tap in "$results"/*.tap; do awk -f "$INFRA_DIR/tap-failures.awk" "$tap"; done
 fi
