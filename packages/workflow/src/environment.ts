@@ -6,12 +6,9 @@ export const environmentSchema = storeEnvSchema.extend(queueEnvSchema.shape).ext
   WORKFLOW_HOST: z.string().min(1).default('127.0.0.1'),
   WORKFLOW_PORT: envPort.default(7072),
   /**
-   * Record jobs one workflow process runs at once. A job spends much of its time waiting (for the
-   * search index's refresh above all: half of ES_REFRESH_INTERVAL on average), so this bounds the
-   * rate at about WORKFLOW_CONCURRENCY / (that wait + the stores' time): 32 at 500ms was ~50
-   * jobs/s, which capped a 10,000-draft backlog with the CPU 60% idle; 128 capped it near 120/s
-   * (DEFAULT_WORKFLOW_CONCURRENCY says more). More lets the CPU, not the pool, set the pace and
-   * fills the batches (fewer store requests per record).
+   * Record jobs one workflow process runs at once; it bounds the rate at about this many / a job's
+   * time (DEFAULT_WORKFLOW_CONCURRENCY says why 256). 32 capped a 10,000-draft backlog at ~50
+   * jobs/s with the CPU 60% idle. More fills the batches too (fewer store requests per record).
    */
   WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(1_024).default(DEFAULT_WORKFLOW_CONCURRENCY),
   /**
