@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import { createElasticsearch, sampleBirth, storeConfigFrom, type RecordDocument } from '@steadfast/commons';
+import { createElasticsearch, Population, sampleBirth, storeConfigFrom, type RecordDocument } from '@steadfast/commons';
 import { readEnv, storeEnvSchema } from '@steadfast/commons';
 import { KEYED_TOKEN_MAX } from './duplicate-keys.js';
 import { SEARCH_INDEX_META, SEARCH_MAPPINGS, SEARCH_REFRESH_INTERVAL, SearchIndex, SearchMappingConflict, toSearchDocument, type SearchDocument } from './search-index.js';
@@ -256,4 +256,98 @@ test('a running workflow takes up a rebuild once its mode is old, without a rest
   // Never read, a failure fails the search (nothing to fall back on).
   await assert.rejects(new SearchIndex(client, alias, SEARCH_REFRESH_INTERVAL, 0).keyedDuplicateSearch(), /mapping not read/);
   mappingDown = false;
+});
+
+test("several records' keyed searches go as one search, and each record's answer is the one its own search gives; a union that matched more than it returned is asked again record by record", async () => {
+  const { client, searches } = spying();
+  const msearches: number[] = [];
+  const msearch = client.msearch.bind(client);
+  client.msearch = ((request: { searches?: unknown[] }) => {
+    msearches.push((request.searches ?? []).length / 2);
+    return msearch(request as Parameters<typeof es.msearch>[0]);
+  }) as unknown as typeof es.msearch;
+  const search = new SearchIndex(client, `${prefix}-union`);
+  await search.ensure();
+  const ada = { firstNames: 'Ada', familyName: 'Lovelace' };
+  const grace = { firstNames: 'Grace', familyName: 'Hopper' };
+  const stored = [
+    birthRecord('u-ada-1', ada, 'Byron', '2026-03-10', '2026-03-11T00:00:00Z'),
+    birthRecord('u-ada-2', { ...ada, familyName: 'Lovelase' }, 'Byron', '2026-03-11', '2026-03-11T01:00:00Z'),
+    birthRecord('u-ada-3', ada, 'Byron', '2026-03-09', '2026-03-11T02:00:00Z'),
+    birthRecord('u-grace-1', grace, 'Murray', '2026-03-10', '2026-03-11T03:00:00Z'),
+    birthRecord('u-grace-2', { ...grace, firstNames: 'Grase' }, 'Murray', '2026-03-12', '2026-03-11T04:00:00Z'),
+    // A near miss of both: shares keys, too many edits.
+    birthRecord('u-near', { firstNames: 'Adda', familyName: 'Hoper' }, 'Bryne', '2026-03-10', '2026-03-11T05:00:00Z'),
+  ];
+  for (const record of stored) await search.write(toSearchDocument(record), { visible: true });
+  // Written without keys (an earlier release, during a rolling upgrade): every keyed search of
+  // the event and window compares it, whatever its names.
+  const { duplicateKeys: _, ...unkeyed } = toSearchDocument(birthRecord('u-unkeyed', { firstNames: 'Ada', familyName: 'Lovelac' }, 'Byron', '2026-03-11', '2026-03-11T07:00:00Z'));
+  await es.index({ index: `${prefix}-union`, id: 'u-unkeyed', document: unkeyed, refresh: true });
+  const long = 'Wolfeschlegelsteinhausen';
+  await search.write(toSearchDocument(birthRecord('u-long-typo', { firstNames: 'Hubert', familyName: `${long}n` }, 'Byron', '2026-03-10', '2026-03-11T06:00:00Z')), { visible: true });
+  const asked = [
+    // One of the stored: never its own candidate, the others' all the same.
+    { record: stored[0]!, limit: 20 },
+    { record: birthRecord('u-me-ada', ada, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z'), limit: 1 },
+    { record: birthRecord('u-me-grace', grace, 'Murray', '2026-03-11', '2026-03-12T00:00:00Z'), limit: 20 },
+    { record: birthRecord('u-me-nobody', { firstNames: 'Zawadi', familyName: 'Quenneville' }, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z'), limit: 20 },
+    // A name too long for keys: the fuzzy query, on its own.
+    { record: birthRecord('u-me-long', { firstNames: 'Hubert', familyName: long }, 'Byron', '2026-03-10', '2026-03-12T00:00:00Z'), limit: 20 },
+  ];
+  const own = [];
+  for (const { record, limit } of asked) own.push(await search.findDuplicates(record, limit));
+  assert.deepEqual(own.map((o) => o.candidates.map((c) => c.recordId)), [['u-ada-3', 'u-unkeyed', 'u-ada-2'], ['u-ada-3'], ['u-grace-1', 'u-grace-2'], [], ['u-long-typo']]);
+  assert.deepEqual(own.map((o) => o.total), [3, 4, 2, 0, 1]);
+  assert.deepEqual(own.map((o) => o.read), [4, 5, 4, 2, 1], 'documents without family keys (the unkeyed one, the long name) read by every keyed search');
+
+  searches.length = 0;
+  msearches.length = 0;
+  const together = await search.findDuplicatesMany(asked);
+  assert.deepEqual(together, own.map((value) => ({ ok: true, value })));
+  assert.deepEqual(msearches, [2], 'one request: one search for the four keyed records, the fuzzy one alone');
+  assert.match(JSON.stringify(searches[0]), /"_name":"keyless"/);
+  assert.ok(fuzzy(searches[1]));
+
+  // Two records that each match 25 stored ones, reading 10 each: the union of 20 hits cannot
+  // hold them all, so both are asked again on their own, and answer as they would alone.
+  const zed = { firstNames: 'Zed', familyName: 'Quinn' };
+  for (let i = 0; i < 25; i++) {
+    await search.write(toSearchDocument(birthRecord(`u-zed-${String(i).padStart(2, '0')}`, zed, 'Moss', '2026-04-10', `2026-04-11T00:${String(i).padStart(2, '0')}:00Z`)), { visible: i === 24 });
+  }
+  const twins = [
+    { record: birthRecord('u-me-zed-1', zed, 'Moss', '2026-04-10', '2026-04-12T00:00:00Z'), limit: 1 },
+    { record: birthRecord('u-me-zed-2', zed, 'Moss', '2026-04-11', '2026-04-12T00:00:00Z'), limit: 1 },
+  ];
+  const alone = [];
+  for (const { record, limit } of twins) alone.push(await search.findDuplicates(record, limit));
+  assert.deepEqual(alone.map((a) => [a.candidates.map((c) => c.recordId), a.total, a.read]), [[['u-zed-24'], 25, 10], [['u-zed-24'], 25, 10]]);
+  msearches.length = 0;
+  assert.deepEqual(await search.findDuplicatesMany(twins), alone.map((value) => ({ ok: true, value })));
+  assert.deepEqual(msearches, [1, 2], 'the union, then each record on its own');
+});
+
+test('records of common names asked together answer as each does alone (300 stored, 120 asked ten at a time)', async () => {
+  const search = new SearchIndex(es, `${prefix}-union-many`);
+  await search.ensure();
+  const people = new Population({ mode: 'skewed', seed: 11, days: 20 });
+  const record = (i: number): RecordDocument => {
+    const p = people.next();
+    const created = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
+    return birthRecord(`m-${String(i).padStart(4, '0')}`, { firstNames: p.firstNames, familyName: p.familyName }, p.relatedFamilyName, p.eventDate, created);
+  };
+  const stored = Array.from({ length: 300 }, (_, i) => record(i));
+  await search.writeMany(stored.map((r) => ({ doc: toSearchDocument(r) })));
+  await es.indices.refresh({ index: `${prefix}-union-many` });
+  // Half of them stored (each must not find itself), half new; caps of 20 (the workflow's) and 2.
+  const asked = [...stored.slice(0, 60), ...Array.from({ length: 60 }, (_, i) => record(300 + i))].map((r, i) => ({ record: r, limit: i % 3 === 0 ? 2 : 20 }));
+  let withCandidates = 0;
+  for (let i = 0; i < asked.length; i += 10) {
+    const batch = asked.slice(i, i + 10);
+    const own = [];
+    for (const { record: r, limit } of batch) own.push(await search.findDuplicates(r, limit));
+    assert.deepEqual(await search.findDuplicatesMany(batch), own.map((value) => ({ ok: true, value })));
+    withCandidates += own.filter((o) => o.candidates.length > 0).length;
+  }
+  assert.ok(withCandidates > 20, `common names meet (${withCandidates} of 120 records with candidates)`);
 });

@@ -7,12 +7,13 @@
  * Elasticsearch (409), so a slow or repeated write can never overwrite a newer one.
  */
 import { itemFailed, itemOk, recordStateOf, type ElasticsearchClient, type EventType, type ItemResult, type RecordDocument, type RecordState } from '@steadfast/commons';
-import { duplicateKeysOf, keyable, nameEdits, nameTokens, queryKeys, type ComparedNames, type DuplicateKeys } from './duplicate-keys.js';
+import { duplicateKeysOf, keyable, nameEdits, type ComparedNames, type DuplicateKeys } from './duplicate-keys.js';
+import { KEYLESS, queryTermsOf, splitUnion, unionable, unionGroups, type UnionQuery } from './duplicate-union.js';
 
 // The client's request and answer types, taken from the client this module is given.
 type BulkResponse = Awaited<ReturnType<ElasticsearchClient['bulk']>>;
 type SearchResponse = Awaited<ReturnType<ElasticsearchClient['search']>>;
-type MsearchRequestItem = Extract<NonNullable<Parameters<ElasticsearchClient['msearch']>[0]>, { searches?: unknown }>['searches'] extends Array<infer T> | undefined ? T : never;
+type MsearchResponseItem = Awaited<ReturnType<ElasticsearchClient['msearch']>>['responses'][number];
 type ErrorCause = NonNullable<BulkResponse['items'][number]['index']>['error'] & object;
 
 export interface SearchPerson {
@@ -416,20 +417,53 @@ export class SearchIndex {
     throw found?.error instanceof Error ? found.error : new Error('the duplicate search failed', { cause: found?.error });
   }
 
-  /** `findDuplicates` for many records in one `_msearch` request; each item answers or fails on its own. */
+  /**
+   * `findDuplicates` for many records in one `_msearch` request; each item answers or fails on its
+   * own. Keyed searches go together, several records to a search (duplicate-union.ts); the
+   * records of a union that could not answer for each of them (it matched more than it returned,
+   * or failed) are searched one by one in a second `_msearch`.
+   */
   async findDuplicatesMany(items: ReadonlyArray<{ record: RecordDocument; limit: number }>): Promise<Array<ItemResult<DuplicateSearch>>> {
     const keyed = items.length > 0 && (await this.keyedDuplicateSearch());
     const queries = items.map(({ record, limit }) => duplicateQuery(record, limit, keyed));
-    const searches = queries.flatMap((query) => (query ? [{ index: this.alias }, query.body] : []));
-    const responses = searches.length > 0 ? (await this.es.msearch({ searches: searches as MsearchRequestItem[] })).responses : [];
-    let next = 0;
-    return queries.map((query): ItemResult<DuplicateSearch> => {
-      if (!query) return itemOk({ candidates: [], total: 0, read: 0 });
-      const response = responses[next++];
-      if (!response) return itemFailed(new Error('the duplicate search answered fewer searches than it was sent'));
-      if ('error' in response) return itemFailed(searchItemError(response.status, response.error));
-      return itemOk(query.answer(response));
+    const results: Array<ItemResult<DuplicateSearch> | undefined> = queries.map((query) => (query ? undefined : itemOk({ candidates: [], total: 0, read: 0 })));
+    const together = queries.flatMap((query, index) => (query?.union ? [index] : []));
+    const unions = unionGroups(together.map((index) => queries[index]!.body.size))
+      .map((places) => places.map((place) => together[place]!))
+      .filter((group) => group.length > 1);
+    const inUnion = new Set(unions.flat());
+    const alone = queries.flatMap((query, index) => (query && !inUnion.has(index) ? [index] : []));
+    const first = await this.msearch([...unions.map((group) => unionBody(group.map((index) => queries[index]!))), ...alone.map((index) => queries[index]!.body)]);
+    const again: number[] = [];
+    unions.forEach((group, u) => {
+      const response = first[u];
+      const asked = group.map((index) => queries[index]!.union!);
+      const split = response && !('error' in response) && !response._shards.failed ? splitUnion(response.hits.hits, response.hits.total, asked) : undefined;
+      if (!split) {
+        again.push(...group);
+        return;
+      }
+      group.forEach((index, place) => {
+        const { hits, total } = split[place]!;
+        results[index] = itemOk(queries[index]!.answer({ hits: { hits, total: { value: total, relation: 'eq' } } }));
+      });
     });
+    alone.forEach((index, a) => (results[index] = answerOf(queries[index]!, first[unions.length + a])));
+    try {
+      const second = await this.msearch(again.map((index) => queries[index]!.body));
+      again.forEach((index, a) => (results[index] = answerOf(queries[index]!, second[a])));
+    } catch (error) {
+      // The records answered by their unions keep their answers.
+      for (const index of again) results[index] = itemFailed(error);
+    }
+    return results.map((result) => result ?? itemFailed(new Error('the duplicate search left a record unanswered')));
+  }
+
+  /** One `_msearch` of these bodies against the alias; its responses in order. */
+  private async msearch(bodies: readonly object[]): Promise<MsearchResponseItem[]> {
+    if (bodies.length === 0) return [];
+    const searches = bodies.flatMap((body) => [{ index: this.alias }, body]);
+    return (await this.es.msearch({ searches })).responses;
   }
 
   /** Of these records, those whose search document does not show the duplicate flag, in real time. */
@@ -481,38 +515,77 @@ const withinThreeDays = (doc: SearchDocument): object[] => [
  * the names are matched exactly on keys and the edits counted here; otherwise with
  * Elasticsearch's fuzzy query and its score.
  */
-function duplicateQuery(record: RecordDocument, limit: number, keyed: boolean) {
+function duplicateQuery(record: RecordDocument, limit: number, keyed: boolean): DuplicateQuery | undefined {
   const doc = searchFieldsOf(record);
   if (!doc.subject.familyName || !doc.subject.firstNames) return undefined;
   return keyed && keyable(doc) ? keyedDuplicateQuery(doc, limit) : fuzzyDuplicateQuery(doc, limit);
 }
 
-function keyedDuplicateQuery(doc: SearchDocument, limit: number) {
-  const keysOf = (name: string | undefined) => [...new Set(nameTokens(name).flatMap(queryKeys))];
+/** A record's duplicate search: its body, how to read its answer, and its query when it can join a union. */
+interface DuplicateQuery {
+  body: { size: number; query: object } & Record<string, unknown>;
+  /** A keyed search's query, as a union of several records' searches gives it hits (duplicate-union.ts). */
+  union?: UnionQuery;
+  answer: (response: Pick<SearchResponse, 'hits'>) => DuplicateSearch;
+}
+
+/**
+ * What a keyed search reads of each hit, and its order: the same alone and in a union (whose
+ * hits are given to each record by their event, date and names).
+ */
+const KEYED_READ = {
+  _source: ['subject.firstNames', 'subject.familyName', 'related.familyName', 'event', 'eventDate'],
+  docvalue_fields: ['hasPotentialDuplicates'],
+  sort: [{ createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
+};
+
+/** Documents without family keys: every keyed search compares them (see `keyedDuplicateQuery`). */
+const KEYLESS_DOCUMENTS = { bool: { must_not: [{ exists: { field: 'duplicateKeys.family' } }] } };
+
+function keyedDuplicateQuery(doc: SearchDocument, limit: number): DuplicateQuery {
+  const terms = queryTermsOf(doc);
   const keys: object[] = [
-    { terms: { 'duplicateKeys.family': keysOf(doc.subject.familyName) } },
+    { terms: { 'duplicateKeys.family': terms.family } },
     // Every first name must match one of the candidate's: a clause each.
-    ...nameTokens(doc.subject.firstNames).map((token) => ({ terms: { 'duplicateKeys.first': queryKeys(token) } })),
+    ...terms.first.map((keys) => ({ terms: { 'duplicateKeys.first': keys } })),
   ];
-  const related = keysOf(doc.related.familyName);
-  if (related.length > 0) keys.push({ terms: { 'duplicateKeys.related': related } });
+  if (terms.related.length > 0) keys.push({ terms: { 'duplicateKeys.related': terms.related } });
   // The event, the window and the keys only narrow: filter context, not scored, cacheable. A
   // document without family keys (written by an earlier release during a rolling upgrade, or
   // with only a name too long for keys) is compared too: the keys cannot say it is not alike.
-  const filter: object[] = [
-    ...withinThreeDays(doc),
-    { bool: { should: [{ bool: { filter: keys } }, { bool: { must_not: [{ exists: { field: 'duplicateKeys.family' } }] } }], minimum_should_match: 1 } },
-  ];
+  const filter: object[] = [...withinThreeDays(doc), { bool: { should: [{ bool: { filter: keys } }, KEYLESS_DOCUMENTS], minimum_should_match: 1 } }];
+  const size = limit * DUPLICATE_COMPARED_PER_CANDIDATE;
+  const union: UnionQuery = { recordId: doc.recordId, event: doc.event, ...(doc.eventDate ? { eventDate: doc.eventDate } : {}), terms, size };
   return {
-    body: {
-      size: limit * DUPLICATE_COMPARED_PER_CANDIDATE,
-      _source: ['subject.firstNames', 'subject.familyName', 'related.familyName'],
-      docvalue_fields: ['hasPotentialDuplicates'],
-      sort: [{ createdAt: { order: 'desc' as const } }, { recordId: { order: 'asc' as const } }],
-      query: { bool: { filter, must_not: [{ ids: { values: [doc.recordId] } }] } },
-    },
-    answer: (response: Pick<SearchResponse, 'hits'>) => rankByEdits(doc, response, limit),
+    body: { size, ...KEYED_READ, query: { bool: { filter, must_not: [{ ids: { values: [doc.recordId] } }] } } },
+    ...(unionable(union) ? { union } : {}),
+    answer: (response) => rankByEdits(doc, response, limit),
   };
+}
+
+/**
+ * One search for several records' keyed searches: any document one of their queries matches, as
+ * many hits as their own searches would return together, read and ordered as each would be;
+ * documents without family keys named, for `splitUnion` to give them to every record.
+ */
+function unionBody(queries: readonly DuplicateQuery[]): object {
+  return {
+    size: queries.reduce((sum, query) => sum + query.body.size, 0),
+    ...KEYED_READ,
+    query: {
+      bool: {
+        filter: [{ bool: { should: queries.map((query) => query.body.query), minimum_should_match: 1 } }],
+        should: [{ bool: { ...KEYLESS_DOCUMENTS.bool, _name: KEYLESS } }],
+      },
+    },
+  };
+}
+
+/** One search's answer to one record: its duplicates, or the search's own error. */
+function answerOf(query: DuplicateQuery, response: MsearchResponseItem | undefined): ItemResult<DuplicateSearch> {
+  if (!response) return itemFailed(new Error('the duplicate search answered fewer searches than it was sent'));
+  if ('error' in response) return itemFailed(searchItemError(response.status, response.error));
+  return itemOk(query.answer(response));
 }
 
 /** The candidates a keyed search found: the alike ones, the fewest edits first, the newest among equals. */
@@ -534,7 +607,7 @@ function namesOf(source: unknown): ComparedNames {
   return { subject: s.subject ?? {}, related: s.related ?? {} };
 }
 
-function fuzzyDuplicateQuery(doc: SearchDocument, limit: number) {
+function fuzzyDuplicateQuery(doc: SearchDocument, limit: number): DuplicateQuery {
   const must: object[] = [
     { match: { 'subject.familyName': { query: doc.subject.familyName, fuzziness: 'AUTO' } } },
     { match: { 'subject.firstNames': { query: doc.subject.firstNames, fuzziness: 'AUTO', operator: 'and' } } },
