@@ -303,8 +303,10 @@ test("several records' keyed searches go as one search, and each record's answer
 
   searches.length = 0;
   msearches.length = 0;
-  const together = await search.findDuplicatesMany(asked);
+  const heard: Array<[string, number]> = [];
+  const together = await search.findDuplicatesMany(asked, { onSearch: (kind, records) => heard.push([kind, records]) });
   assert.deepEqual(together, own.map((value) => ({ ok: true, value })));
+  assert.deepEqual(heard, [['union', 4]]);
   assert.deepEqual(msearches, [2], 'one request: one search for the four keyed records, the fuzzy one alone');
   assert.match(JSON.stringify(searches[0]), /"_name":"keyless"/);
   assert.ok(fuzzy(searches[1]));
@@ -323,8 +325,10 @@ test("several records' keyed searches go as one search, and each record's answer
   for (const { record, limit } of twins) alone.push(await search.findDuplicates(record, limit));
   assert.deepEqual(alone.map((a) => [a.candidates.map((c) => c.recordId), a.total, a.read]), [[['u-zed-24'], 25, 10], [['u-zed-24'], 25, 10]]);
   msearches.length = 0;
-  assert.deepEqual(await search.findDuplicatesMany(twins), alone.map((value) => ({ ok: true, value })));
+  heard.length = 0;
+  assert.deepEqual(await search.findDuplicatesMany(twins, { onSearch: (kind, records) => heard.push([kind, records]) }), alone.map((value) => ({ ok: true, value })));
   assert.deepEqual(msearches, [1, 2], 'the union, then each record on its own');
+  assert.deepEqual(heard, [['union', 2], ['again', 2]]);
 });
 
 test('records of common names asked together answer as each does alone (300 stored, 120 asked ten at a time)', async () => {

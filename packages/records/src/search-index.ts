@@ -421,9 +421,13 @@ export class SearchIndex {
    * `findDuplicates` for many records in one `_msearch` request; each item answers or fails on its
    * own. Keyed searches go together, several records to a search (duplicate-union.ts); the
    * records of a union that could not answer for each of them (it matched more than it returned,
-   * or failed) are searched one by one in a second `_msearch`.
+   * or failed) are searched one by one in a second `_msearch`. `onSearch` hears of each union's
+   * records, and of the records asked again.
    */
-  async findDuplicatesMany(items: ReadonlyArray<{ record: RecordDocument; limit: number }>): Promise<Array<ItemResult<DuplicateSearch>>> {
+  async findDuplicatesMany(
+    items: ReadonlyArray<{ record: RecordDocument; limit: number }>,
+    { onSearch }: { onSearch?: (kind: 'union' | 'again', records: number) => void } = {},
+  ): Promise<Array<ItemResult<DuplicateSearch>>> {
     const keyed = items.length > 0 && (await this.keyedDuplicateSearch());
     const queries = items.map(({ record, limit }) => duplicateQuery(record, limit, keyed));
     const results: Array<ItemResult<DuplicateSearch> | undefined> = queries.map((query) => (query ? undefined : itemOk({ candidates: [], total: 0, read: 0 })));
@@ -433,6 +437,7 @@ export class SearchIndex {
       .filter((group) => group.length > 1);
     const inUnion = new Set(unions.flat());
     const alone = queries.flatMap((query, index) => (query && !inUnion.has(index) ? [index] : []));
+    for (const group of unions) onSearch?.('union', group.length);
     const first = await this.msearch([...unions.map((group) => unionBody(group.map((index) => queries[index]!))), ...alone.map((index) => queries[index]!.body)]);
     const again: number[] = [];
     unions.forEach((group, u) => {
@@ -449,6 +454,7 @@ export class SearchIndex {
       });
     });
     alone.forEach((index, a) => (results[index] = answerOf(queries[index]!, first[unions.length + a])));
+    if (again.length > 0) onSearch?.('again', again.length);
     try {
       const second = await this.msearch(again.map((index) => queries[index]!.body));
       again.forEach((index, a) => (results[index] = answerOf(queries[index]!, second[a])));

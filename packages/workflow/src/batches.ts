@@ -108,7 +108,11 @@ export function workflowBatches(
       maxWaitMs: searchBatchWaitMs(search.refreshInterval, settings.maxWaitMs),
     }),
     reproject: new Batcher((items) => search.projectMany(items), options('elasticsearch', 'bulk-flags')),
-    duplicates: new Batcher((items) => search.findDuplicatesMany(items), options('elasticsearch', 'msearch')),
+    // Also counted: the records of each union search, and those asked again on their own.
+    duplicates: new Batcher(
+      (items) => search.findDuplicatesMany(items, { onSearch: (kind, records) => batchSize?.observe({ store: 'elasticsearch', op: `duplicate-${kind}` }, records) }),
+      options('elasticsearch', 'msearch'),
+    ),
     removeStaged: removeObjectsBatcher(staging.minio, staging.bucket, options('minio', 'remove-staged')),
   };
 }

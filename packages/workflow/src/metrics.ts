@@ -48,6 +48,9 @@ export function workflowMetrics(registry: Registry): WorkflowMetrics {
       help: 'Duplicate checks that matched more records than the per-record cap.',
       registers: [registry],
     }),
-    batchSize: batchSizeHistogram(registry, 'Items sent in one store request by the group commit (see WORKFLOW_BATCH_MAX, WORKFLOW_BATCH_WAIT_MS).'),
+    batchSize: batchSizeHistogram(
+      registry,
+      'Items sent in one store request by the group commit (see WORKFLOW_BATCH_MAX, WORKFLOW_BATCH_WAIT_MS); op duplicate-union: records one duplicate search answered together, duplicate-again: records searched again on their own after their union matched more than it returned.',
+    ),
   };
 }
