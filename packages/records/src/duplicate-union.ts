@@ -8,9 +8,10 @@
  * document one of its records' queries matches, and each hit is given to the records whose
  * query it meets, decided here by the same rules Elasticsearch applied (`meetsQuery`): the same
  * event, an event date within three days, not the record itself, and the names' keys (each
- * document's keys follow from its names, `duplicateKeysOf`; a document without family keys is
- * reported by Elasticsearch, a named clause of the union, and meets every query, as it does
- * alone). Named clauses for the records themselves would let Elasticsearch say it, but it runs
+ * document's keys follow from its names, `duplicateKeysOf`: keyed searches run only on an index
+ * whose `_meta.duplicateKeys` says every document was written with this release's keys; a
+ * document without family keys is reported by Elasticsearch, a named clause of the union, and
+ * meets every query, as it does alone). Named clauses for the records themselves would let Elasticsearch say it, but it runs
  * each named query again for every hit: with common names (many hits) that cost more than the
  * union saved.
  *
