@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { duplicateKeysOf, nameEdits } from './duplicate-keys.js';
-import { dayOf, keysMeet, KEYLESS, meetsQuery, queryTermsOf, splitUnion, unionable, unionGroups, type UnionQuery } from './duplicate-union.js';
+import { dayOf, keySetsOf, keysMeet, KEYLESS, meetsQuery, queryTermsOf, splitUnion, unionable, unionGroups, type UnionQuery } from './duplicate-union.js';
 
 test('unionGroups: consecutive records while their sizes fit; a record too big for any union searches alone', () => {
   assert.deepEqual(unionGroups([200, 200, 200], 500), [[0, 1], [2]]);
@@ -32,15 +32,15 @@ test('keysMeet: alike names meet (whatever the edits, nameEdits sorts them out l
     [names('Ada', 'Lovelace'), false],
     [names('Grace', 'Lovelace', 'Byron'), false],
   ] as const) {
-    assert.equal(keysMeet(ada, duplicateKeysOf(candidate)), meets, JSON.stringify(candidate));
+    assert.equal(keysMeet(ada, keySetsOf(duplicateKeysOf(candidate))), meets, JSON.stringify(candidate));
     // Within the allowed edits is always within the keys (the symmetric-deletion guarantee).
     if (nameEdits(names('Ada', 'Lovelace', 'Byron'), candidate) !== undefined) assert.ok(meets);
   }
   // Without a related name, the related clause is not asked; two first names must both meet.
-  assert.equal(keysMeet(queryTermsOf(names('Ada', 'Lovelace')), duplicateKeysOf(names('Ada', 'Lovelace', 'Moss'))), true);
-  assert.equal(keysMeet(queryTermsOf(names('Ada Mary', 'Lovelace')), duplicateKeysOf(names('Ada', 'Lovelace'))), false);
+  assert.equal(keysMeet(queryTermsOf(names('Ada', 'Lovelace')), keySetsOf(duplicateKeysOf(names('Ada', 'Lovelace', 'Moss')))), true);
+  assert.equal(keysMeet(queryTermsOf(names('Ada Mary', 'Lovelace')), keySetsOf(duplicateKeysOf(names('Ada', 'Lovelace')))), false);
   // A clause with no keys meets nothing, as a `terms` query with none.
-  assert.equal(keysMeet(queryTermsOf(names('Ada', '--')), duplicateKeysOf(names('Ada', '--'))), false);
+  assert.equal(keysMeet(queryTermsOf(names('Ada', '--')), keySetsOf(duplicateKeysOf(names('Ada', '--')))), false);
 });
 
 const query = (overrides: Partial<UnionQuery> = {}): UnionQuery => ({

@@ -1,8 +1,8 @@
 /**
  * Several records' keyed duplicate searches as one Elasticsearch search. A search item costs
  * Elasticsearch about as much again in fixed work (parsing, a search context, the query phase's
- * set-up) as a keyed query's own term look-ups: asked ten together, the bench's people cost it
- * ~30% less CPU per record (README, sixteenth pass).
+ * set-up) as a keyed query's own term look-ups: asked ten together, its CPU per record falls by
+ * 20-25% with the bench's names, 10-17% with common ones (README, sixteenth pass).
  *
  * The answer must be what each record's own search would have said. The union asks for any
  * document one of its records' queries matches, and each hit is given to the records whose
@@ -11,9 +11,9 @@
  * document's keys follow from its names, `duplicateKeysOf`: keyed searches run only on an index
  * whose `_meta.duplicateKeys` says every document was written with this release's keys; a
  * document without family keys is reported by Elasticsearch, a named clause of the union, and
- * meets every query, as it does alone). Named clauses for the records themselves would let Elasticsearch say it, but it runs
- * each named query again for every hit: with common names (many hits) that cost more than the
- * union saved.
+ * meets every query, as it does alone). Named clauses for the records themselves would let
+ * Elasticsearch say it, but it runs each named query again for every hit: with common names
+ * (many hits) that cost more than the union saved.
  *
  * Every search sorts the same way (newest first, then by record id), so a record's hits in the
  * union's answer come in the order its own search returns them: when the union returned every
@@ -69,12 +69,18 @@ export function queryTermsOf(names: ComparedNames): QueryTerms {
   };
 }
 
+/** A document's stored keys, as sets to look keys up in. */
+export interface StoredKeySets {
+  family: ReadonlySet<string>;
+  first: ReadonlySet<string>;
+  related: ReadonlySet<string>;
+}
+
+export const keySetsOf = (keys: DuplicateKeys): StoredKeySets => ({ family: new Set(keys.family), first: new Set(keys.first), related: new Set(keys.related) });
+
 /** Whether stored keys meet the query's `terms` clauses (a clause with no keys meets nothing; the related one is asked only when it has keys). */
-export function keysMeet(terms: QueryTerms, stored: DuplicateKeys): boolean {
-  const meets = (asked: readonly string[], held: readonly string[]) => {
-    const set = new Set(held);
-    return asked.some((key) => set.has(key));
-  };
+export function keysMeet(terms: QueryTerms, stored: StoredKeySets): boolean {
+  const meets = (asked: readonly string[], held: ReadonlySet<string>) => asked.some((key) => held.has(key));
   return meets(terms.family, stored.family) && terms.first.every((keys) => meets(keys, stored.first)) && (terms.related.length === 0 || meets(terms.related, stored.related));
 }
 
@@ -116,7 +122,7 @@ export const unionable = (query: Pick<UnionQuery, 'eventDate'>): boolean => quer
  * the same event, the event date within three days (`<date>||-3d` to `<date>||+3d`, both
  * included), and the names' keys, or no family keys at all.
  */
-export function meetsQuery(query: UnionQuery, hit: UnionHit, storedKeys: (hit: UnionHit) => DuplicateKeys = keysOfHit): boolean {
+export function meetsQuery(query: UnionQuery, hit: UnionHit, storedKeys: (hit: UnionHit) => StoredKeySets = keysOfHit): boolean {
   const source = sourceOf(hit);
   if (!hit._id || hit._id === query.recordId || source.event !== query.event) return false;
   if (query.eventDate !== undefined) {
@@ -132,9 +138,9 @@ type HitSource = { event?: unknown; eventDate?: unknown; subject?: ComparedNames
 const sourceOf = (hit: UnionHit): HitSource => (hit._source ?? {});
 
 /** The keys the hit's document was written with: those of its names (`withKeys`). */
-function keysOfHit(hit: UnionHit): DuplicateKeys {
+function keysOfHit(hit: UnionHit): StoredKeySets {
   const source = sourceOf(hit);
-  return duplicateKeysOf({ subject: source.subject ?? {}, related: source.related ?? {} });
+  return keySetsOf(duplicateKeysOf({ subject: source.subject ?? {}, related: source.related ?? {} }));
 }
 
 export interface UnionTotal {
@@ -155,8 +161,8 @@ export function splitUnion<H extends UnionHit>(
   const matched = typeof total === 'number' ? { value: total, relation: 'eq' as const } : total;
   if (!matched || matched.relation !== 'eq' || matched.value > hits.length) return undefined;
   // A hit's keys are made once, for whichever records it may meet.
-  const made = new Map<UnionHit, DuplicateKeys>();
-  const storedKeys = (hit: UnionHit): DuplicateKeys => {
+  const made = new Map<UnionHit, StoredKeySets>();
+  const storedKeys = (hit: UnionHit): StoredKeySets => {
     let keys = made.get(hit);
     if (!keys) made.set(hit, (keys = keysOfHit(hit)));
     return keys;
