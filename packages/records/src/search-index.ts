@@ -432,7 +432,7 @@ export class SearchIndex {
     const queries = items.map(({ record, limit }) => duplicateQuery(record, limit, keyed));
     const results: Array<ItemResult<DuplicateSearch> | undefined> = queries.map((query) => (query ? undefined : itemOk({ candidates: [], total: 0, read: 0 })));
     const together = queries.flatMap((query, index) => (query?.union ? [index] : []));
-    const unions = unionGroups(together.map((index) => queries[index]!.body.size))
+    const unions = unionGroups(together.map((index) => queries[index]!.union!.size))
       .map((places) => places.map((place) => together[place]!))
       .filter((group) => group.length > 1);
     const inUnion = new Set(unions.flat());
@@ -576,7 +576,8 @@ function keyedDuplicateQuery(doc: SearchDocument, limit: number): DuplicateQuery
  */
 function unionBody(queries: readonly DuplicateQuery[]): object {
   return {
-    size: queries.reduce((sum, query) => sum + query.body.size, 0),
+    // Each record's own size, as `splitUnion` reads it (the same as its body's).
+    size: queries.reduce((sum, query) => sum + query.union!.size, 0),
     ...KEYED_READ,
     query: {
       bool: {
