@@ -2,7 +2,7 @@
  * Realistic people for the benchmark and the drills' load: first and family names drawn from a
  * Zipf-like distribution (a few names are very common, as in a real country) and event dates
  * clustered on busy days, from a seed, so a run can be repeated exactly. `unique` mode gives
- * everyone a family name no one else has (the fixtures alone repeat a pair in about 30,000).
+ * everyone a family name drawn from syllables, which almost never meets another's (`drawnName`).
  *
  * Similar records then occur at the rates a country sees: in `skewed` mode several percent of
  * records have a candidate and some names form clusters of dozens (see population.test.ts for
@@ -47,12 +47,12 @@ const ONSETS = ['b', 'ch', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'm', 'mb', 'n', 'n
 const VOWELS = ['a', 'e', 'i', 'o', 'u'];
 
 /**
- * A family name drawn from syllables, as long as real ones (three or four syllables: 6-10
+ * A family name drawn from syllables, as long as real ones (three or four syllables: 6-12
  * letters, most 6-9), e.g. `Wakimbo`, `Ndarusheyo`. Two drawn names are within two edits about
  * twice in 10,000 pairs, and the duplicate rule asks the first names and the date to match too:
- * a record meets an earlier drawn person about once in 2,000 (population.test.ts,
- * duplicate-keys.test.ts). Earlier releases appended seven drawn letters to
- * a common name (11-16 letters): about three times the duplicate keys of a real name.
+ * a record meets an earlier drawn person about once in 2,000 (duplicate-keys.test.ts asserts
+ * under 0.5%). Earlier releases appended seven drawn letters to a common name (11-16 letters:
+ * 175-261 duplicate keys a document, against ~90 now).
  */
 export function drawnName(r: () => number): string {
   const syllables = r() < 0.6 ? 3 : 4;
@@ -165,7 +165,8 @@ export class Population {
   private draw(mode: NameMode = this.options.mode): Person {
     const r = this.random;
     if (mode === 'unique') {
-      // A family name no one else has, on a date spread over the whole span: no real candidate.
+      // A drawn family name (alike another person's only by chance, see drawnName), on a date
+      // spread over the whole span: almost never a real candidate.
       const familyName = drawnName(r);
       const gender = r() < 0.5 ? 'female' : 'male';
       const firstNames = (gender === 'female' ? FEMALE : MALE)[Math.floor(r() * FEMALE.length)]!;
