@@ -189,7 +189,7 @@ export function storeConfigFrom(env: StoreEnv): StoreConfig {
  * time waiting (for the search index's refresh above all), so the pool bounds the rate at about
  * this many / a job's time: 128 capped a worker near 120 jobs/s on 2 cores, where its jobs took
  * ~1 s; 256 kept processed p50 at 1.2-1.5 s at 120-134/s where 128 let it grow to 2.4-7.1 s
- * (README, fifteenth pass).
+ * (docs/benchmark-history.md, fifteenth pass).
  */
 export const DEFAULT_WORKFLOW_CONCURRENCY = 256;
 

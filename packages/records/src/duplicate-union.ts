@@ -3,7 +3,7 @@
  * Elasticsearch about as much again in fixed work (parsing, a search context, the query phase's
  * set-up) as a keyed query's own term look-ups: asked ten together, its CPU per record falls by
  * about a quarter with the bench's names of then (11-16 letters), 10-20% with common ones
- * (README, sixteenth pass).
+ * (docs/benchmark-history.md, sixteenth pass).
  *
  * The answer must be what each record's own search would have said. The union asks for any
  * document one of its records' queries matches, and each hit is given to the records whose

@@ -201,7 +201,7 @@ export const SEARCH_MAPPINGS = {
  * step waits for the next refresh (the duplicate check must see the record), so this bounds that
  * step's wait (half of it on average); each refresh writes a segment, which is most of
  * Elasticsearch's CPU per record at a few records a second: measured under a 10/s soak on the
- * same index, 22 ms per record at 250ms, 14.6 at 500ms, 10.9 at 1s (README, fourth pass).
+ * same index, 22 ms per record at 250ms, 14.6 at 500ms, 10.9 at 1s (docs/benchmark-history.md, fourth pass).
  */
 export const SEARCH_REFRESH_INTERVAL = '500ms';
 

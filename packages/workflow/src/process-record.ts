@@ -50,7 +50,7 @@ import { stagedContentProblem } from './steps/staged-content.js';
  * and the search document (a bulk request that waits for Elasticsearch's refresh) need nothing
  * from each other, and the copy is done long before the refresh, so it adds nothing to a job's
  * time; the jobs that left an insert batch together also reach the search batch together (at
- * 21.4 records/s the bulk sizes did not show a difference; README, third pass). A stage fails
+ * 21.4 records/s the bulk sizes did not show a difference; docs/benchmark-history.md, third pass). A stage fails
  * when any of its steps fails (the first one in order is reported); a retry redoes the stage's
  * unmarked steps, which are idempotent.
  */
