@@ -69,7 +69,8 @@ export function voluntarySwitchesOf(status: string): number {
  * How many times a process's threads went to sleep to wait (voluntary context switches, summed
  * over its threads): about as many times as it was woken again, for a request, a reply, a timer.
  * On the 2-core VMs a wake-up costs more than the work of a small request
- * (docs/benchmark-history.md, fourteenth pass). NaN if the process is gone; a thread that ended meanwhile takes its count.
+ * (docs/benchmark-history.md, fourteenth pass). NaN if the process is gone; a thread that ended
+ * meanwhile takes its count.
  */
 export async function wakeups(pid: number): Promise<number> {
   try {
