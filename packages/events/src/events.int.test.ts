@@ -68,6 +68,9 @@ before(async () => {
   db = collections(stores.mongo.db(env.MONGO_DB));
   search = new SearchIndex(stores.es, env.ES_INDEX);
   service = await createEventsService(env, logger);
+  // The service makes the index before its first projection; the probes below read it before
+  // then, and a shard still starting refuses them: wait for it here, as the service does.
+  await search.ensure();
 });
 
 after(async () => {

@@ -1,7 +1,8 @@
 /**
  * The search index against the real Elasticsearch, under its own aliases: an index made by an
  * earlier release is brought up to the current mapping at start, and one whose mapping cannot be
- * changed in place says to rebuild it; the duplicate search finds and orders its candidates.
+ * changed in place says to rebuild it; start waits for the index's shard to be started; the
+ * duplicate search finds and orders its candidates.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -83,6 +84,26 @@ test('a new alias gets its first index with the current mapping', async () => {
   assert.deepEqual(Object.keys(mapping), [`${alias}-v1`]);
   assert.ok(Object.values(mapping)[0]?.mappings.properties?.['actors']);
   assert.deepEqual(Object.values(mapping)[0]?.mappings._meta, SEARCH_INDEX_META, 'every document in it has its duplicate keys');
+});
+
+test('start waits for the index\'s shard: one that cannot start fails the start naming the index; once it can, start returns and writes land', async () => {
+  const alias = `${prefix}-unstarted`;
+  // A shard that no node may hold stays unassigned, as one still allocating or recovering does.
+  await es.indices.create({
+    index: `${alias}-v1`,
+    aliases: { [alias]: { is_write_index: true } },
+    settings: { number_of_shards: 1, number_of_replicas: 0, 'index.routing.allocation.require._name': 'no-such-node' },
+    mappings: { ...SEARCH_MAPPINGS, _meta: SEARCH_INDEX_META },
+    wait_for_active_shards: 0,
+  });
+  const search = new SearchIndex(es, alias);
+  await assert.rejects(search.ensure({ readyTimeout: '1s' }), (error: Error) => {
+    assert.match(error.message, new RegExp(`search index ${alias}: its shard is not started after 1s \\(status red, 1 unassigned`));
+    return true;
+  });
+  await es.indices.putSettings({ index: `${alias}-v1`, settings: { 'index.routing.allocation.require._name': null } });
+  await search.ensure();
+  assert.equal(await search.write(doc('r-started'), { visible: true }), true, 'the first write after start lands');
 });
 
 /** The client, with the searches of each `_msearch` it sends kept. */

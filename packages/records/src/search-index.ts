@@ -227,6 +227,9 @@ export class SearchMappingConflict extends Error {
 /** How long the search index's duplicate-search mode is kept before its mapping is read again. */
 export const KEYED_MODE_TTL_MS = 60_000;
 
+/** How long `ensure` waits for the index's shard to start before the service's start fails. */
+export const SEARCH_READY_TIMEOUT = '60s';
+
 export class SearchIndex {
   constructor(
     private readonly es: ElasticsearchClient,
@@ -246,15 +249,32 @@ export class SearchIndex {
    * existing index gets the current mapping: a release that adds a field to the search document
    * must not meet an index made by an earlier one (strict mapping: every write would be refused).
    * Added fields are merged in place; a changed one cannot be, and needs a rebuild.
+   *
+   * Returns once the index's shard is started (the index is yellow or green): a shard still
+   * being allocated or recovering (a loaded Elasticsearch, or one just restarted) refuses reads
+   * and writes with `no_shard_available_action_exception`, and a service that calls itself ready
+   * before then fails its first records. Past `readyTimeout` it throws, naming the index.
    */
-  async ensure(): Promise<void> {
+  async ensure({ readyTimeout = SEARCH_READY_TIMEOUT }: { readyTimeout?: string } = {}): Promise<void> {
     this.keyedIndex = undefined;
-    if (await this.es.indices.exists({ index: this.alias })) return this.updateMapping();
-    try {
-      await this.createIndex(`${this.alias}-v1`, { withAlias: true });
-    } catch (error) {
-      if (!isErrorType(error, 'resource_already_exists_exception')) throw error;
-      await this.updateMapping();
+    if (await this.es.indices.exists({ index: this.alias })) await this.updateMapping();
+    else {
+      try {
+        await this.createIndex(`${this.alias}-v1`, { withAlias: true });
+      } catch (error) {
+        if (!isErrorType(error, 'resource_already_exists_exception')) throw error;
+        await this.updateMapping();
+      }
+    }
+    await this.ready(readyTimeout);
+  }
+
+  /** Waits until every index behind the alias has its primary shard started; throws past `timeout`. */
+  private async ready(timeout: string): Promise<void> {
+    // A timed-out wait answers 408 with the health in its body.
+    const health = await this.es.cluster.health({ index: this.alias, wait_for_status: 'yellow', timeout }, { ignore: [408] });
+    if (health.timed_out) {
+      throw new Error(`search index ${this.alias}: its shard is not started after ${timeout} (status ${health.status}, ${health.unassigned_shards} unassigned, ${health.initializing_shards} initializing)`);
     }
   }
 
