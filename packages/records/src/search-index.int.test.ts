@@ -97,8 +97,9 @@ test('start waits for the index\'s shard: one that cannot start fails the start 
     wait_for_active_shards: 0,
   });
   const search = new SearchIndex(es, alias);
-  await assert.rejects(search.ensure({ readyTimeout: '1s' }), (error: Error) => {
-    assert.match(error.message, new RegExp(`search index ${alias}: its shard is not started after 1s \\(status red, 1 unassigned`));
+  // Longer than the client's request timeout (10 s): the wait must not be cut short by it.
+  await assert.rejects(search.ensure({ readyTimeoutMs: 11_000 }), (error: Error) => {
+    assert.match(error.message, new RegExp(`search index ${alias}: its shard is not started after 11000 ms \\(status red, 1 unassigned`));
     return true;
   });
   await es.indices.putSettings({ index: `${alias}-v1`, settings: { 'index.routing.allocation.require._name': null } });

@@ -227,8 +227,13 @@ export class SearchMappingConflict extends Error {
 /** How long the search index's duplicate-search mode is kept before its mapping is read again. */
 export const KEYED_MODE_TTL_MS = 60_000;
 
-/** How long `ensure` waits for the index's shard to start before the service's start fails. */
-export const SEARCH_READY_TIMEOUT = '60s';
+/**
+ * How long `ensure` waits for the index's shard to start before it fails (the service's store
+ * set-up then fails too, and is tried again by its next job).
+ */
+export const SEARCH_READY_TIMEOUT_MS = 60_000;
+/** Each wait `ensure` asks Elasticsearch for: well under the client's request timeout (10 s). */
+const SEARCH_READY_SLICE_MS = 5_000;
 
 export class SearchIndex {
   constructor(
@@ -252,10 +257,11 @@ export class SearchIndex {
    *
    * Returns once the index's shard is started (the index is yellow or green): a shard still
    * being allocated or recovering (a loaded Elasticsearch, or one just restarted) refuses reads
-   * and writes with `no_shard_available_action_exception`, and a service that calls itself ready
-   * before then fails its first records. Past `readyTimeout` it throws, naming the index.
+   * and writes with `no_shard_available_action_exception`, and a service whose set-up returned
+   * before then would fail its first records with it. Past `readyTimeoutMs` it throws, naming
+   * the index.
    */
-  async ensure({ readyTimeout = SEARCH_READY_TIMEOUT }: { readyTimeout?: string } = {}): Promise<void> {
+  async ensure({ readyTimeoutMs = SEARCH_READY_TIMEOUT_MS }: { readyTimeoutMs?: number } = {}): Promise<void> {
     this.keyedIndex = undefined;
     if (await this.es.indices.exists({ index: this.alias })) await this.updateMapping();
     else {
@@ -266,16 +272,7 @@ export class SearchIndex {
         await this.updateMapping();
       }
     }
-    await this.ready(readyTimeout);
-  }
-
-  /** Waits until every index behind the alias has its primary shard started; throws past `timeout`. */
-  private async ready(timeout: string): Promise<void> {
-    // A timed-out wait answers 408 with the health in its body.
-    const health = await this.es.cluster.health({ index: this.alias, wait_for_status: 'yellow', timeout }, { ignore: [408] });
-    if (health.timed_out) {
-      throw new Error(`search index ${this.alias}: its shard is not started after ${timeout} (status ${health.status}, ${health.unassigned_shards} unassigned, ${health.initializing_shards} initializing)`);
-    }
+    await this.ready(readyTimeoutMs);
   }
 
   private async updateMapping(): Promise<void> {
@@ -287,6 +284,22 @@ export class SearchIndex {
     }
     // An index made by an earlier release, or under another ES_REFRESH_INTERVAL, takes this one.
     await this.es.indices.putSettings({ index: this.alias, settings: { index: { refresh_interval: this.refreshInterval } } });
+  }
+
+  /** Waits until every index behind the alias has its primary shard started; throws past `timeoutMs`. */
+  private async ready(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // Elasticsearch holds the request until the shard starts or the wait ends, then answers
+      // 408 with the health in its body. The client cuts every request at its own timeout (10 s;
+      // undici's, which a longer per-request timeout does not lift): wait in shorter slices.
+      const slice = Math.max(0, Math.min(SEARCH_READY_SLICE_MS, deadline - Date.now()));
+      const health = await this.es.cluster.health({ index: this.alias, wait_for_status: 'yellow', timeout: `${slice}ms` }, { ignore: [408], maxRetries: 0 });
+      if (!health.timed_out) return;
+      if (Date.now() >= deadline) {
+        throw new Error(`search index ${this.alias}: its shard is not started after ${timeoutMs} ms (status ${health.status}, ${health.unassigned_shards} unassigned, ${health.initializing_shards} initializing)`);
+      }
+    }
   }
 
   /** A concrete index with the current mapping; with the alias pointing at it if asked. */
