@@ -37,7 +37,7 @@ import { queueFloor } from './queue-floor.js';
 import { GatewayClient, type Backoff } from './client.js';
 import { lastDecisionS, offlineBurst, progressOf, type Progress } from './burst.js';
 import { openDirectStores } from './direct-writes.js';
-import { busyPerSecond, cpuSnapshot, pidListeningOn, waitUntilQuiet, wakeupSnapshot } from './proc.js';
+import { busyPerSecond, cpuSnapshot, pidListeningOn, processAgeS, waitUntilQuiet, wakeupSnapshot } from './proc.js';
 import { naiveRun, naiveRunOk, systemRun, systemRunOk, type NaiveRun, type SystemRun } from './probes.js';
 import { searchMaxRate, type RateSearchResult } from './rate-search.js';
 import { commandStats, statsDelta, usedMemory } from './redis-info.js';
@@ -45,7 +45,7 @@ import { countsDelta, type ProxyCounts } from './redis-proxy.js';
 import { mongoCommands } from './mongo-info.js';
 import { median } from './stats.js';
 import { onceIn, onceOk } from './once.js';
-import { steadiness } from './steadiness.js';
+import { steadiness, warmth } from './steadiness.js';
 import { benchNames, bullmqScriptNames, Steadfast } from './steadfast.js';
 import { evaluateTargets, formatTarget } from './targets.js';
 import { batchSizesDelta, formatBatchSizes, mongoDocumentsWrittenPerRecord, parseBatchTotals, readMetricsText, type BatchSizes } from './batch-sizes.js';
@@ -220,6 +220,12 @@ async function storePidsNow(): Promise<Record<'redis' | 'mongo' | 'minio' | 'ela
   };
 }
 
+/** Whether the stores had run long enough before the run for its figures to stand (steadiness.ts). */
+async function storesWarmth(storePids: Record<string, number | undefined>): Promise<ReturnType<typeof warmth>> {
+  const ages = await Promise.all(Object.entries(storePids).map(async ([name, pid]) => [name, pid === undefined ? Number.NaN : await processAgeS(pid)] as const));
+  return warmth(Object.fromEntries(ages));
+}
+
 /**
  * `--steady`: the warm-up at the first rate, then each rate from quiet (queues drained, the
  * processes below QUIET_MS_PER_S), its CPU read from before the first draft until what the step
@@ -231,6 +237,7 @@ async function steadyRuns(steadfast: Steadfast, client: GatewayClient, queues: r
   const seconds = Number(argValue('--seconds') ?? 30);
   const people = new Population({ mode: 'steady', seed });
   const storePids = await storePidsNow();
+  log((await storesWarmth(storePids)).line);
   const pids = { ...Object.fromEntries(steadfast.pids), bench: process.pid, ...storePids };
   const naive = await startNaive(settings.portBase + 5);
   const naiveUrl = `http://127.0.0.1:${settings.portBase + 5}`;
@@ -328,6 +335,8 @@ async function main(): Promise<void> {
     const people = new Population({ mode: 'steady', seed });
 
     const storePids = await storePidsNow();
+    const warm = await storesWarmth(storePids);
+    log(warm.line);
     // Every rate step, the naive gateway's and the system's, starts from quiet: the previous
     // step's work done (for the system, the events it left to project and the notifications to
     // send, not only its record jobs) and the processes below QUIET_MS_PER_S. A step after an
@@ -580,6 +589,7 @@ async function main(): Promise<void> {
       `  (b) stores' ceiling, batched direct writes, records/s   ${fmt(storesCeiling).padStart(8)}   [${rounds.map((r) => fmt(r.stores.recordsPerS)).join(', ')}]`,
       `  (c) naive synchronous gateway, max records/s, p99 < 2 s ${fmt(naiveMax).padStart(8)}   [${rounds.map((r) => fmt(r.naive.maxRate)).join(', ')}]`,
       `  ${steady.line}`,
+      `  ${warm.line}`,
       '',
       `the system at ${halfRateLabel} (${fmt(halfRate)}/s, ${half.offered} records; started once the processes were quiet: ${fmt(quietBefore, 0)} CPU ms/s)`,
       `  accept latency              p50 ${fmt(half.acceptMs.p50)} ms   p99 ${fmt(half.acceptMs.p99)} ms`,
@@ -641,7 +651,7 @@ async function main(): Promise<void> {
           settings,
           names,
           medians: { systemMax, naiveMax, storesCeiling, queueCeiling },
-          steadiness: { steady: steady.steady, spread: steady.spread },
+          steadiness: { steady: steady.steady, spread: steady.spread, storesWarm: warm.warm },
           rounds,
           halfRate: { rate: halfRate, run: half, batchSizes },
           naiveAtHalfRate: { run: naiveHalf, cpuMsPerRecord: naiveCpuPerRecord, cpuMsPerRecordTotal: naiveCpu },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { busyPerSecond, voluntarySwitchesOf, wakeups } from './proc.js';
+import { busyPerSecond, processAgeS, startTicksOf, voluntarySwitchesOf, wakeups } from './proc.js';
 
 test('busyPerSecond sums the processes\' CPU over the window, per second, skipping a process gone or new', () => {
   const before = { redis: 1_000, mongo: 5_000, gone: 100 };
@@ -20,4 +20,12 @@ test('a process that sleeps to wait adds wake-ups; one that is gone reads NaN', 
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.ok((await wakeups(process.pid)) >= before + 5);
   assert.ok(Number.isNaN(await wakeups(2 ** 22 + 1)));
+});
+
+test("a process's start is read from its stat line, a command name with spaces and parentheses included; its age is positive, NaN once gone", async () => {
+  const line = '4242 (java (es) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 70 0 123456 3212048 211220 18446744073709551615';
+  assert.equal(startTicksOf(line), 123456);
+  const age = await processAgeS(process.pid);
+  assert.ok(age >= 0 && age < 3_600, `this test's own process started ${age} s ago`);
+  assert.ok(Number.isNaN(await processAgeS(2 ** 22 + 1)));
 });

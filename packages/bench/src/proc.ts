@@ -1,7 +1,7 @@
 /**
  * CPU time of processes, from /proc/<pid>/stat (utime + stime, in clock ticks; Linux only), how
- * often their threads slept waiting (/proc/<pid>/task/<tid>/status), and the pids of the local
- * stores, found by the port they listen on (`ss`).
+ * long ago they started, how often their threads slept waiting (/proc/<pid>/task/<tid>/status),
+ * and the pids of the local stores, found by the port they listen on (`ss`).
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -36,6 +36,22 @@ export async function cpuMs(pid: number): Promise<number> {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = cpuTicksOf(stat) + Number(fields[13]) + Number(fields[14]);
     return (ticks * 1000) / (await clockTicks());
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Field 22 of a stat line: when the process started, in clock ticks after the machine booted. */
+export function startTicksOf(statLine: string): number {
+  const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[19]);
+}
+
+/** Seconds since a process started (/proc/uptime against its stat); NaN if it is gone. */
+export async function processAgeS(pid: number): Promise<number> {
+  try {
+    const [stat, uptime] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile('/proc/uptime', 'utf8')]);
+    return Number(uptime.split(' ')[0]) - startTicksOf(stat) / (await clockTicks());
   } catch {
     return Number.NaN;
   }

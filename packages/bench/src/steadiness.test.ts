@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { steadiness } from './steadiness.js';
+import { steadiness, warmth } from './steadiness.js';
 
 const rounds = (naive: number[], system: number[]) => naive.map((n, i) => ({ naive: n, system: system[i]! }));
 
@@ -24,4 +24,15 @@ test('rounds that all differ are not steady (the 05:24 run), naming the search',
 test('one round, or a failed round, is not judged', () => {
   assert.equal(steadiness(rounds([150], [20])).steady, undefined);
   assert.equal(steadiness(rounds([150, Number.NaN, 140], [20, 20, 20])).steady, undefined);
+});
+
+test('stores that ran 15 min before the run are warm; a younger one is named, with the advice to run again', () => {
+  const warm = warmth({ redis: 3_600, mongo: 3_600, minio: 3_600, elasticsearch: 900 });
+  assert.equal(warm.warm, true);
+  assert.equal(warm.line, "stores' age at the start: redis 60 min, mongo 60 min, minio 60 min, elasticsearch 15 min");
+  const young = warmth({ redis: 3_600, mongo: 420, elasticsearch: 380, minio: Number.NaN });
+  assert.equal(young.warm, false);
+  assert.match(young.line, /^stores' age at the start: redis 60 min, mongo 7 min, elasticsearch 6 min: WARMING, mongo, elasticsearch started less than 15 min before the run/);
+  assert.match(young.line, /run it again later$/);
+  assert.equal(warmth({ redis: Number.NaN }).warm, undefined);
 });

@@ -47,3 +47,28 @@ export function steadiness(rounds: ReadonlyArray<{ naive: number; system: number
       'the machine had slow phases; do not compare this run with others, run it again on a quiet machine',
   };
 }
+
+/**
+ * How long a store must have run before a run's figures stand for it. Elasticsearch's JIT
+ * compiles for minutes after a start (its C2 compiler was 24-48% of its CPU in three runs soon
+ * after the stores' start; docs/benchmark-history.md, seventeenth pass), and the two full
+ * runs of 2026-12-07 that started right after `npm test` had restarted the stores missed the
+ * throughput target (16:35 0.39×, 21:55 0.35× with a first round at 11.6/s) where four on warm
+ * stores passed.
+ */
+export const WARM_AFTER_S = 15 * 60;
+
+/** Whether every store had run `WARM_AFTER_S` when the run started, from each one's age in seconds. */
+export function warmth(agesS: Readonly<Record<string, number>>): { warm: boolean | undefined; line: string } {
+  const known = Object.entries(agesS).filter(([, s]) => Number.isFinite(s));
+  if (known.length === 0) return { warm: undefined, line: "stores' age: unknown (their processes not found)" };
+  const shown = known.map(([name, s]) => `${name} ${Math.floor(s / 60)} min`).join(', ');
+  const young = known.filter(([, s]) => s < WARM_AFTER_S).map(([name]) => name);
+  if (young.length === 0) return { warm: true, line: `stores' age at the start: ${shown}` };
+  return {
+    warm: false,
+    line:
+      `stores' age at the start: ${shown}: WARMING, ${young.join(', ')} started less than ${WARM_AFTER_S / 60} min before the run ` +
+      "(a store's first minutes, Elasticsearch's JIT most, cost more CPU than its warm state): do not compare this run with others, run it again later",
+  };
+}
