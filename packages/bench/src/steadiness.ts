@@ -53,8 +53,8 @@ export function steadiness(rounds: ReadonlyArray<{ naive: number; system: number
  * compiles for minutes after a start (its C2 compiler was 24-48% of its CPU in three runs soon
  * after the stores' start; docs/benchmark-history.md, seventeenth pass), and the two full
  * runs of 2026-12-07 that started right after `npm test` had restarted the stores missed the
- * throughput target (16:35 0.39×, 21:55 0.35× with a first round at 11.6/s) where four on warm
- * stores passed.
+ * throughput target (16:35 0.39×, 21:55 0.35× with a first round at 11.6/s), below every other
+ * full run of that code (0.44-0.56×).
  */
 export const WARM_AFTER_S = 15 * 60;
 
