@@ -22,19 +22,24 @@ async function clockTicks(): Promise<number> {
   return ticksPerSecond;
 }
 
-/** Fields 14 and 15 of a stat line: the command name (field 2) may hold spaces, so count after ')'. */
-export function cpuTicksOf(statLine: string): number {
-  const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime is field 14, stime field 15.
-  return Number(fields[11]) + Number(fields[12]);
+/**
+ * Field <n> (1-based, as proc(5) numbers them) of a /proc/<pid>/stat line. The command name
+ * (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
+ */
+function statField(statLine: string, n: number): number {
+  return Number(statLine.slice(statLine.lastIndexOf(')') + 2).split(' ')[n - 3]);
 }
 
-/** CPU milliseconds a process (and the children it waited for) has used; NaN if it is gone. */
+/** Fields 14 and 15 of a stat line: utime and stime, in clock ticks. */
+export function cpuTicksOf(statLine: string): number {
+  return statField(statLine, 14) + statField(statLine, 15);
+}
+
+/** CPU milliseconds a process (and the children it waited for: cutime, cstime) has used; NaN if it is gone. */
 export async function cpuMs(pid: number): Promise<number> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = cpuTicksOf(stat) + Number(fields[13]) + Number(fields[14]);
+    const ticks = cpuTicksOf(stat) + statField(stat, 16) + statField(stat, 17);
     return (ticks * 1000) / (await clockTicks());
   } catch {
     return Number.NaN;
@@ -43,8 +48,7 @@ export async function cpuMs(pid: number): Promise<number> {
 
 /** Field 22 of a stat line: when the process started, in clock ticks after the machine booted. */
 export function startTicksOf(statLine: string): number {
-  const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[19]);
+  return statField(statLine, 22);
 }
 
 /** Seconds since a process started (/proc/uptime against its stat); NaN if it is gone. */
