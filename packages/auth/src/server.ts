@@ -22,6 +22,7 @@ import {
   TOKEN_ISSUER,
   tokenUserOf,
   verifyToken,
+  watchMongoMonitor,
   type Logger,
 } from '@steadfast/commons';
 import type Hapi from '@hapi/hapi';
@@ -67,6 +68,7 @@ export interface AuthService {
 export async function createAuth(env: Environment, logger: Logger): Promise<AuthService> {
   const stores = storeConfigFrom(env);
   const mongo = createMongo(stores.mongo);
+  const mongoWatch = watchMongoMonitor(mongo, logger);
   const directory = new UserDirectory(mongo.db(stores.mongo.dbName));
   const key = await loadSigningKey(env);
   // Compared against when the username is unknown, so both failures take the same time.
@@ -94,7 +96,7 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
     host: env.AUTH_HOST,
     port: env.AUTH_PORT,
     logger,
-    checks: { mongo: mongoCheck(mongo, stores.mongo.dbName) },
+    checks: { mongo: mongoCheck(mongo, stores.mongo.dbName, mongoWatch) },
   });
   registerServiceCredential(server, WORKFLOW_CALLER, {
     service: 'workflow',
@@ -215,6 +217,7 @@ export async function createAuth(env: Environment, logger: Logger): Promise<Auth
     directory,
     async close() {
       await server.stop({ timeout: 10_000 });
+      mongoWatch.close();
       await mongo.close();
     },
   };

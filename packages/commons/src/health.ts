@@ -6,6 +6,7 @@ import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type { Client as MinioClient } from 'minio';
 import type { MongoClient } from 'mongodb';
+import { stuckMessage, type MongoMonitorWatch } from './mongo-monitor-watch.js';
 
 export interface DependencyState {
   status: 'up' | 'down';
@@ -71,8 +72,14 @@ export function redisCheck(redis: Redis): HealthCheck {
   };
 }
 
-export function mongoCheck(mongo: MongoClient, dbName: string): HealthCheck {
+/**
+ * MongoDB: ping. With the client's monitor watch, a monitor stuck on a heartbeat is reported as
+ * such (the client will not reach MongoDB again until the service restarts), not as MongoDB down.
+ */
+export function mongoCheck(mongo: MongoClient, dbName: string, watch?: Pick<MongoMonitorWatch, 'stuck'>): HealthCheck {
   return async () => {
+    const stuck = watch?.stuck() ?? [];
+    if (stuck.length > 0) throw new Error(stuckMessage(stuck));
     await mongo.db(dbName).command({ ping: 1 });
   };
 }

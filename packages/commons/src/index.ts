@@ -23,3 +23,4 @@ export * from './secrets.js';
 export * from './hapi-auth.js';
 export * from './population.js';
 export * from './batch/index.js';
+export * from './mongo-monitor-watch.js';

@@ -6,6 +6,7 @@ import type { RedisOptions } from 'ioredis';
 import { ConfigError, type StoreConfig } from './config.js';
 import { elasticsearchCheck, minioCheck, mongoCheck, redisCheck, type HealthCheck } from './health.js';
 import type { Logger } from './logger.js';
+import { watchMongoMonitor } from './mongo-monitor-watch.js';
 import { checkRedisPolicy } from './redis-policy.js';
 import {
   createElasticsearch,
@@ -55,6 +56,7 @@ export function openStores(config: StoreConfig, logger: Logger, options: OpenSto
     });
   });
   const mongo = createMongo(config.mongo);
+  const mongoWatch = watchMongoMonitor(mongo, logger);
   const minio = createMinio(config.minio);
   const es = createElasticsearch(config.elasticsearch);
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
@@ -66,12 +68,13 @@ export function openStores(config: StoreConfig, logger: Logger, options: OpenSto
     es,
     checks: {
       redis: redisCheck(redis),
-      mongo: mongoCheck(mongo, config.mongo.dbName),
+      mongo: mongoCheck(mongo, config.mongo.dbName, mongoWatch),
       minio: minioCheck(minio, config.minio.bucket),
       elasticsearch: elasticsearchCheck(es),
     },
     async close() {
       redis.disconnect();
+      mongoWatch.close();
       await Promise.all([mongo.close(), es.close()]);
     },
   };
