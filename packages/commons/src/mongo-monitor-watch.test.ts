@@ -67,3 +67,18 @@ test("the health check reports a stuck monitor as what it is, without asking Mon
     watch.close();
   }
 });
+
+test('a server that left the topology, or a closed client, has no heartbeat to wait for', () => {
+  const { client, watch, heartbeat, at } = watched(60_000);
+  try {
+    heartbeat('serverHeartbeatStarted', '127.0.0.1:27017');
+    heartbeat('serverHeartbeatStarted', '127.0.0.1:27018');
+    client.emit('serverClosed', { address: '127.0.0.1:27018' } as never);
+    at(100_000);
+    assert.deepEqual(watch.stuck().map((s) => s.address), ['127.0.0.1:27017']);
+    client.emit('topologyClosed', {} as never);
+    assert.deepEqual(watch.stuck(), []);
+  } finally {
+    watch.close();
+  }
+});

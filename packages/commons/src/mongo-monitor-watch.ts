@@ -59,6 +59,10 @@ export function watchMongoMonitor(
   client.on('serverHeartbeatStarted', (event) => startedAt.set(event.connectionId, now()));
   client.on('serverHeartbeatSucceeded', ended);
   client.on('serverHeartbeatFailed', ended);
+  // A server left the topology (a replica set member removed) or the client closed: its monitor
+  // stopped, and a heartbeat it had out will not end.
+  client.on('serverClosed', (event) => ended({ connectionId: event.address }));
+  client.on('topologyClosed', () => startedAt.clear());
   const stuck = () => stuckHeartbeats(startedAt, now(), limitMs);
   // Logged once per stuck heartbeat, whether or not anything calls the health check.
   const timer = setInterval(() => {
