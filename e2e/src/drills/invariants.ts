@@ -73,6 +73,26 @@ export function minus(current: Invariants, previous?: Invariants): Invariants {
   };
 }
 
+/**
+ * Several drills' counts together, each part what its drill added (`minus`): over one system the
+ * sum is its last cumulative count; the topology drills run systems of their own, so the whole
+ * run's row adds every drill's part rather than take the last drill's system.
+ */
+export function sum(parts: readonly Invariants[]): Invariants {
+  const add = <T extends Record<string, number>>(pick: (i: Invariants) => T): T => {
+    const total: Record<string, number> = {};
+    for (const part of parts) for (const [k, v] of Object.entries(pick(part))) total[k] = (total[k] ?? 0) + v;
+    return total as T;
+  };
+  const counts = add((i) => ({ accepted: i.accepted, processed: i.processed, rejected: i.rejected, fatal: i.fatal, neverAccepted: i.neverAccepted, lost: i.lost, stale: i.stale, unconfirmed: i.unconfirmed, stuck: i.stuck, alerted: i.alerted }));
+  return {
+    ...counts,
+    duplicates: add((i) => i.duplicates),
+    orphans: add((i) => i.orphans),
+    notes: parts.flatMap((i) => i.notes),
+  };
+}
+
 type View = ReturnType<typeof storesOf>;
 
 export async function checkInvariants(view: View, env: Record<string, string>, outcomes: Outcome[]): Promise<Invariants> {

@@ -1,5 +1,5 @@
 /** The drills' summary table, as printed by `npm run drill` and by the short form in `npm test`. */
-import { totalDuplicates, totalOrphans } from './invariants.js';
+import { sum, totalDuplicates, totalOrphans } from './invariants.js';
 import type { DrillResult } from './drills.js';
 
 const COLUMNS = ['drill', 'accepted', 'processed', 'duplicates r/s/a/au', 'orphans o/st/s', 'lost', 'stuck (alerted)', 'sends', 'refused', 'exits', 'time', 'result'];
@@ -27,10 +27,12 @@ export function table(results: DrillResult[]): string {
   const rows = [COLUMNS, ...results.map((r) => row(r))];
   const last = results.at(-1);
   if (last && results.length > 1) {
-    const total = row({ ...last, name: 'whole run', accepted: last.cumulative.accepted, processed: last.cumulative.processed,
+    // Every drill's own drafts and what it added, over every system of the run (the topology
+    // drills start systems of their own).
+    const total = row({ ...last, name: 'whole run', accepted: results.reduce((s, r) => s + r.accepted, 0), processed: results.reduce((s, r) => s + r.processed, 0),
       sends: results.reduce((s, r) => s + r.sends, 0), refused: results.reduce((s, r) => s + r.refused, 0),
       exits: results.reduce((s, r) => s + r.exits, 0), ms: results.reduce((s, r) => s + r.ms, 0),
-      failed: results.flatMap((r) => r.failed) }, last.cumulative);
+      failed: results.flatMap((r) => r.failed) }, sum(results.map((r) => r.invariants)));
     rows.push(total);
   }
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
