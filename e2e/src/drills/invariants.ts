@@ -54,6 +54,11 @@ export function failures(i: Invariants): string[] {
   return failed;
 }
 
+/** The plain counts of `Invariants` (what `minus` subtracts and `sum` adds). */
+function countsOf(i: Invariants) {
+  return { accepted: i.accepted, processed: i.processed, rejected: i.rejected, fatal: i.fatal, neverAccepted: i.neverAccepted, lost: i.lost, stale: i.stale, unconfirmed: i.unconfirmed, stuck: i.stuck, alerted: i.alerted };
+}
+
 /**
  * What a drill added: the stores are checked over the whole run, so a violation left by one drill
  * is counted against that drill only, and the next drill is judged on what it added.
@@ -63,10 +68,7 @@ export function minus(current: Invariants, previous?: Invariants): Invariants {
   const d = <T extends Record<string, number>>(a: T, b: T): T =>
     Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)])) as T;
   return {
-    ...d(
-      { accepted: current.accepted, processed: current.processed, rejected: current.rejected, fatal: current.fatal, neverAccepted: current.neverAccepted, lost: current.lost, stale: current.stale, unconfirmed: current.unconfirmed, stuck: current.stuck, alerted: current.alerted },
-      { accepted: previous.accepted, processed: previous.processed, rejected: previous.rejected, fatal: previous.fatal, neverAccepted: previous.neverAccepted, lost: previous.lost, stale: previous.stale, unconfirmed: previous.unconfirmed, stuck: previous.stuck, alerted: previous.alerted },
-    ),
+    ...d(countsOf(current), countsOf(previous)),
     duplicates: d(current.duplicates, previous.duplicates),
     orphans: d(current.orphans, previous.orphans),
     notes: current.notes.filter((n) => !previous.notes.includes(n)),
@@ -84,9 +86,8 @@ export function sum(parts: readonly Invariants[]): Invariants {
     for (const part of parts) for (const [k, v] of Object.entries(pick(part))) total[k] = (total[k] ?? 0) + v;
     return total as T;
   };
-  const counts = add((i) => ({ accepted: i.accepted, processed: i.processed, rejected: i.rejected, fatal: i.fatal, neverAccepted: i.neverAccepted, lost: i.lost, stale: i.stale, unconfirmed: i.unconfirmed, stuck: i.stuck, alerted: i.alerted }));
   return {
-    ...counts,
+    ...add(countsOf),
     duplicates: add((i) => i.duplicates),
     orphans: add((i) => i.orphans),
     notes: parts.flatMap((i) => i.notes),
